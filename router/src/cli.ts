@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { createRouter } from './router.js';
+import { composeSupergraph, configSources } from './schema/compose.js';
+
+const usage = `Usage: edfs-router [--config router.yaml] [--supergraph supergraph.graphql]
+       edfs-router compose [--config router.yaml] [--out supergraph.graphql]
+
+  --config       YAML config (default: router.yaml); HOST, PORT, NATS_URL and
+                 SUBGRAPH_<NAME>_URL override it
+  --supergraph   serve this Federation 2 supergraph SDL instead of composing the
+                 config's subgraphs (the events graph SDL is still read from the config)
+  compose        print (or --out write) the supergraph composed from the config`;
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', default: 'router.yaml' },
+      supergraph: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return void console.log(usage);
+  const config = loadConfig(values.config);
+  if (values.supergraph) config.supergraph = resolve(values.supergraph);
+
+  if (positionals[0] === 'compose') {
+    const sdl = composeSupergraph(configSources(config));
+    if (values.out) writeFileSync(values.out, sdl);
+    else process.stdout.write(sdl);
+    return;
+  }
+  if (positionals.length > 0) throw new Error(`unknown command "${positionals[0]}"\n${usage}`);
+
+  const logger = createLogger();
+  const router = await createRouter({ config, logger });
+  const stop = (): void => {
+    router.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'could not stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`edfs-router: ${error instanceof Error ? error.message : String(error)}`);
+  if (error instanceof Error && error.cause) console.error(`  cause: ${String(error.cause)}`);
+  process.exit(1);
+});

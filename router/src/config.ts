@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const subgraphSchema = z.strictObject({
+  /** Path of the subgraph's SDL, relative to the config file. */
+  schema: z.string().min(1),
+  /** Where the router sends the subgraph's fetches. */
+  url: z.url({ protocol: /^https?$/ }),
+});
+
+const configSchema = z.strictObject({
+  listen: z
+    .strictObject({
+      /** Interface to listen on. Env: `HOST`. @default "127.0.0.1" */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** Port for `/graphql` and `/health`; 0 picks a free one. Env: `PORT`. @default 4000 */
+      port: z.number().int().min(0).max(65535).default(4000),
+    })
+    .prefault({}),
+  nats: z
+    .strictObject({
+      /** NATS server(s), comma-separated. Env: `NATS_URL`. @default "nats://127.0.0.1:4222" */
+      url: z.string().min(1).default('nats://127.0.0.1:4222'),
+    })
+    .prefault({}),
+  events: z
+    .strictObject({
+      /** Name of the events graph in the supergraph. @default "events" */
+      name: z.string().min(1).default('events'),
+      /** Path of the events graph SDL, whose fields carry `@eventsSubscribe`. */
+      schema: z.string().min(1),
+    }),
+  /** Subgraphs by name. Not needed when a supergraph is given. @default {} */
+  subgraphs: z.record(z.string().regex(/^[A-Za-z][\w-]*$/), subgraphSchema).default({}),
+  /** Path of a Federation 2 supergraph SDL to serve instead of composing `subgraphs`. */
+  supergraph: z.string().min(1).optional(),
+  /** How long one subgraph fetch may take before it fails. @default 10000 */
+  subgraphTimeoutMs: z.number().int().positive().default(10_000),
+});
+
+export type RouterConfig = z.output<typeof configSchema>;
+export type SubgraphConfig = z.output<typeof subgraphSchema>;
+
+/**
+ * Reads the YAML config, applies environment overrides (`HOST`, `PORT`, `NATS_URL`,
+ * `SUBGRAPH_<NAME>_URL`), validates it, and resolves its paths against the file's folder.
+ */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): RouterConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError('cannot read the config file', file, { cause });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (cause) {
+    throw new ConfigError(`not valid YAML: ${(cause as Error).message}`, file, { cause });
+  }
+  return parseConfig(raw, env, file);
+}
+
+/** Validates an already parsed config object; `file` anchors relative paths and messages. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, file?: string): RouterConfig {
+  const result = configSchema.safeParse(withEnv(raw, env));
+  if (!result.success) {
+    throw new ConfigError(`invalid config\n${z.prettifyError(result.error)}`, file);
+  }
+  const config = result.data;
+  const base = file ? dirname(resolve(file)) : process.cwd();
+  config.events.schema = resolve(base, config.events.schema);
+  if (config.supergraph) config.supergraph = resolve(base, config.supergraph);
+  for (const subgraph of Object.values(config.subgraphs)) {
+    subgraph.schema = resolve(base, subgraph.schema);
+  }
+  if (!config.supergraph && Object.keys(config.subgraphs).length === 0) {
+    throw new ConfigError('name at least one subgraph under `subgraphs`, or a `supergraph`', file);
+  }
+  return config;
+}
+
+function withEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const config = structuredClone(raw) as Record<string, Record<string, unknown> | undefined>;
+  const section = (name: string): Record<string, unknown> => {
+    const value = config[name];
+    if (typeof value === 'object' && value !== null) return value;
+    return (config[name] = {});
+  };
+  if (env['HOST']) section('listen')['host'] = env['HOST'];
+  if (env['PORT']) section('listen')['port'] = Number(env['PORT']);
+  if (env['NATS_URL']) section('nats')['url'] = env['NATS_URL'];
+  const subgraphs = config['subgraphs'];
+  if (typeof subgraphs === 'object' && subgraphs !== null) {
+    for (const [name, subgraph] of Object.entries(subgraphs)) {
+      const url = env[`SUBGRAPH_${name.toUpperCase().replace(/-/g, '_')}_URL`];
+      if (url && typeof subgraph === 'object' && subgraph !== null) {
+        (subgraph as Record<string, unknown>)['url'] = url;
+      }
+    }
+  }
+  return config;
+}

@@ -1,0 +1,84 @@
+import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { EventHub } from './events/event-hub.js';
+import { PushQueue } from './events/push-queue.js';
+import type { Executor, Variables } from './execution/executor.js';
+import type { OperationCache, PreparedOperation } from './execution/operation.js';
+
+/** A GraphQL request as every transport receives it. */
+export interface GraphQLRequest {
+  query?: string | null | undefined;
+  operationName?: string | null | undefined;
+  variables?: Readonly<Record<string, unknown>> | null | undefined;
+}
+
+/** A request that is valid to run: planned, its variables coerced, its subject rendered. */
+export interface PreparedRequest {
+  readonly operation: PreparedOperation;
+  readonly variables: Variables;
+  /** For a subscription: the broker subject it listens on. */
+  readonly subject?: string;
+}
+
+/** What transports call; it knows nothing of sockets or brokers. */
+export interface RouterCore {
+  /** The client-facing schema. */
+  readonly schema: GraphQLSchema;
+  prepare(request: GraphQLRequest): PreparedRequest | readonly GraphQLError[];
+  execute(request: PreparedRequest): Promise<ExecutionResult>;
+  /** Results until the client returns the iterator or the stream fails. */
+  subscribe(request: PreparedRequest): AsyncIterableIterator<ExecutionResult>;
+}
+
+export interface CoreOptions {
+  schema: GraphQLSchema;
+  operations: OperationCache;
+  executor: Executor;
+  hub: EventHub;
+}
+
+export function createCore({ schema, operations, executor, hub }: CoreOptions): RouterCore {
+  return {
+    schema,
+    prepare(request) {
+      if (typeof request.query !== 'string' || request.query === '') {
+        return [new GraphQLError('Missing query.', { extensions: { code: 'BAD_REQUEST' } })];
+      }
+      const operation = operations.prepare(request.query, request.operationName);
+      if (isErrors(operation)) return operation;
+      const variables = executor.coerceVariables(operation, request.variables);
+      if (isErrors(variables)) return variables;
+      if (!operation.subscription) return { operation, variables };
+      const args = executor.subscriptionArguments(operation, variables);
+      const subject = operation.subscription.binding.topic.render({ args });
+      if (subject instanceof GraphQLError) return [subject];
+      return { operation, variables, subject };
+    },
+    execute({ operation, variables }) {
+      return executor.execute(operation, variables);
+    },
+    subscribe({ operation, variables, subject }) {
+      const binding = operation.subscription!.binding;
+      const queue = new PushQueue<ExecutionResult>(() => leave());
+      const leave = hub.join(
+        subject!,
+        {
+          key: `${operation.key}\u0000${JSON.stringify(variables)}`,
+          validate: binding.validate,
+          resolve: (event) => executor.resolveEvent(operation, variables, event),
+        },
+        {
+          push: (result) => queue.push(result),
+          end: (error) => {
+            queue.push({ errors: [error] });
+            queue.end();
+          },
+        },
+      );
+      return queue;
+    },
+  };
+}
+
+export function isErrors<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
+  return Array.isArray(value);
+}

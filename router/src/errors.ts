@@ -1,0 +1,55 @@
+/**
+ * Infrastructure faults inside the router. Each carries the data a reader of the log needs
+ * and the underlying `cause`; none of them is shown to a client as is.
+ */
+
+/** The configuration file is missing, unreadable or invalid. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly file: string | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(file ? `${file}: ${message}` : message, options);
+  }
+}
+
+/** The subgraphs do not compose, or a supergraph or events graph cannot be used. */
+export class SchemaError extends Error {
+  override readonly name = 'SchemaError';
+  constructor(
+    message: string,
+    /** The subgraph at fault, when one is. */
+    readonly subgraph?: string,
+    options?: ErrorOptions,
+  ) {
+    super(subgraph ? `[${subgraph}] ${message}` : message, options);
+  }
+}
+
+/** An `@eventsSubscribe` topic template that the router cannot use. */
+export class TopicTemplateError extends Error {
+  override readonly name = 'TopicTemplateError';
+  constructor(
+    message: string,
+    readonly field: string,
+    readonly template: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${field}: topic "${template}": ${message}`, options);
+  }
+}
+
+/** The message broker refused or lost a connection or a subscription. */
+export class ProviderError extends Error {
+  override readonly name = 'ProviderError';
+  constructor(
+    message: string,
+    readonly provider: string,
+    readonly subject?: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${provider}${subject ? ` (${subject})` : ''}: ${message}`, options);
+  }
+}

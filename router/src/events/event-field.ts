@@ -1,0 +1,52 @@
+import { getNamedType, isAbstractType, isObjectType, type GraphQLSchema } from 'graphql';
+import { SchemaError } from '../errors.js';
+import type { EventsGraph } from '../schema/events-graph.js';
+import { createEventValidator, type EventValidator } from './event.js';
+import { compileTopic, type TopicTemplate } from './topic.js';
+
+/** A `Subscription` field bound to broker subjects, ready to subscribe and to check events. */
+export interface EventField {
+  readonly name: string;
+  readonly topic: TopicTemplate;
+  readonly validate: EventValidator;
+}
+
+/**
+ * Binds each `@eventsSubscribe` field of the events graph to the API schema: its topic is
+ * checked against the field's arguments, its events against the types it can return.
+ */
+export function bindEventFields(
+  graph: EventsGraph,
+  apiSchema: GraphQLSchema,
+  eventsGraphName: string,
+): ReadonlyMap<string, EventField> {
+  const fields = apiSchema.getSubscriptionType()?.getFields() ?? {};
+  const bound = new Map<string, EventField>();
+  for (const [name, template] of graph.topics) {
+    const field = fields[name];
+    if (!field) {
+      throw new SchemaError(`Subscription.${name} is not in the API schema`, eventsGraphName);
+    }
+    const returned = getNamedType(field.type);
+    const types = isAbstractType(returned)
+      ? apiSchema.getPossibleTypes(returned)
+      : isObjectType(returned)
+        ? [returned]
+        : [];
+    const keysByType = new Map(
+      types.flatMap((type) => {
+        const keys = graph.keys.get(type.name);
+        return keys ? [[type.name, keys] as const] : [];
+      }),
+    );
+    if (keysByType.size === 0) {
+      throw new SchemaError(
+        `Subscription.${name} must return an entity with a @key in the events graph`,
+        eventsGraphName,
+      );
+    }
+    const topic = compileTopic(`Subscription.${name}`, template, field.args.map((a) => a.name));
+    bound.set(name, { name, topic, validate: createEventValidator(name, keysByType) });
+  }
+  return bound;
+}

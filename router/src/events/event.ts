@@ -1,0 +1,91 @@
+import { GraphQLError, Kind, parse, type SelectionSetNode } from 'graphql';
+
+/** The keys of what changed, as published: `{"__typename":"Message","id":"1"}`. */
+export interface EntityEvent {
+  __typename: string;
+  [field: string]: unknown;
+}
+
+/** Checks one published payload against what a subscription field can return. */
+export type EventValidator = (payload: unknown) => EntityEvent | GraphQLError;
+
+/** A key field set as a tree: `id org { id }` is `{ id: true, org: { id: true } }`. */
+type KeyShape = { readonly [field: string]: KeyShape | true };
+
+/**
+ * Builds the validator for a field from its possible concrete types and their `@key` field
+ * sets in the events graph. A valid event is reduced to `__typename` and the first key it
+ * carries in full, so extra fields never reach a subgraph.
+ */
+export function createEventValidator(
+  field: string,
+  keysByType: ReadonlyMap<string, readonly string[]>,
+): EventValidator {
+  const shapes = new Map([...keysByType].map(([type, keys]) => [type, keys.map(keyShape)]));
+  const typeList = [...shapes.keys()].join(', ');
+  return (payload) => {
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      return invalidEvent('the event is not a JSON object');
+    }
+    const event = payload as Record<string, unknown>;
+    const typename = event['__typename'];
+    const keys = typeof typename === 'string' ? shapes.get(typename) : undefined;
+    if (keys === undefined) {
+      return invalidEvent(
+        `"__typename" must be a type that ${field} can return (${typeList}); got ${JSON.stringify(typename) ?? 'nothing'}`,
+      );
+    }
+    for (const shape of keys) {
+      const picked = pick(event, shape);
+      if (picked) return { ...picked, __typename: typename as string };
+    }
+    const wanted = keysByType.get(typename as string)!.map((k) => `"${k}"`).join(' or ');
+    return invalidEvent(`a ${String(typename)} event must carry every field of its key ${wanted}`);
+  };
+}
+
+/** Parses the bytes of one broker message as JSON. */
+export function parseEventPayload(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch {
+    return invalidEvent('the event is not valid JSON');
+  }
+}
+
+const decoder = new TextDecoder();
+
+function invalidEvent(reason: string): GraphQLError {
+  return new GraphQLError(`Invalid event: ${reason}.`, { extensions: { code: 'INVALID_EVENT' } });
+}
+
+function keyShape(fields: string): KeyShape {
+  const toShape = (set: SelectionSetNode): KeyShape =>
+    Object.fromEntries(
+      set.selections.map((s) => {
+        if (s.kind !== Kind.FIELD) throw new Error(`unsupported @key selection in "${fields}"`);
+        return [s.name.value, s.selectionSet ? toShape(s.selectionSet) : true];
+      }),
+    );
+  const operation = parse(`{${fields}}`).definitions[0];
+  if (operation?.kind !== Kind.OPERATION_DEFINITION) throw new Error(`bad @key "${fields}"`);
+  return toShape(operation.selectionSet);
+}
+
+function pick(value: Record<string, unknown>, shape: KeyShape): Record<string, unknown> | undefined {
+  const picked: Record<string, unknown> = {};
+  for (const [name, inner] of Object.entries(shape)) {
+    const field = value[name];
+    if (field === undefined || field === null) return undefined;
+    if (inner === true) {
+      if (typeof field === 'object') return undefined;
+      picked[name] = field;
+    } else {
+      if (typeof field !== 'object' || Array.isArray(field)) return undefined;
+      const nested = pick(field as Record<string, unknown>, inner);
+      if (!nested) return undefined;
+      picked[name] = nested;
+    }
+  }
+  return picked;
+}

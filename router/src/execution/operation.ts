@@ -1,0 +1,143 @@
+import {
+  GraphQLError,
+  Kind,
+  parse,
+  validate,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLField,
+} from 'graphql';
+import { buildOperationContext } from '@apollo/gateway';
+import { operationFromDocument } from '@apollo/federation-internals';
+import type { PlanNode, QueryPlan, QueryPlanner } from '@apollo/query-planner';
+import type { LoadedSupergraph } from '../schema/supergraph.js';
+import type { EventField } from '../events/event-field.js';
+
+/** What Apollo's executor needs of an operation (not exported by @apollo/gateway). */
+type OperationContext = ReturnType<typeof buildOperationContext>;
+
+export type OperationKind = 'query' | 'mutation' | 'subscription';
+
+/** A parsed, validated and planned operation, shared by every request that sends it. */
+export interface PreparedOperation {
+  /** Identifies the operation: its text and name. */
+  readonly key: string;
+  readonly kind: OperationKind;
+  readonly document: DocumentNode;
+  readonly context: OperationContext;
+  /** For a subscription, the per-event plan: the events graph's fetch, then the rest. */
+  readonly plan: QueryPlan;
+  /** For a subscription, its root field and the event binding behind it. */
+  readonly subscription?: PreparedSubscription;
+}
+
+export interface PreparedSubscription {
+  readonly binding: EventField;
+  readonly field: GraphQLField<unknown, unknown>;
+  readonly fieldNode: FieldNode;
+  /** Where the field's value sits in the result: its alias or its name. */
+  readonly responseKey: string;
+}
+
+export interface OperationCacheOptions {
+  schema: LoadedSupergraph;
+  planner: QueryPlanner;
+  eventFields: ReadonlyMap<string, EventField>;
+  /** Prepared operations kept. @default 1000 */
+  maxSize?: number;
+}
+
+/** Parses, validates and plans operations once; the most recently used are kept. */
+export class OperationCache {
+  readonly #options: OperationCacheOptions;
+  readonly #maxSize: number;
+  readonly #entries = new Map<string, PreparedOperation>();
+
+  constructor(options: OperationCacheOptions) {
+    this.#options = options;
+    this.#maxSize = options.maxSize ?? 1000;
+  }
+
+  /** The prepared operation, or the GraphQL errors that make the request invalid. */
+  prepare(query: string, operationName?: string | null): PreparedOperation | readonly GraphQLError[] {
+    const key = operationName ? `${operationName}\u0000${query}` : query;
+    const cached = this.#entries.get(key);
+    if (cached) {
+      this.#entries.delete(key);
+      this.#entries.set(key, cached);
+      return cached;
+    }
+    const prepared = this.#build(key, query, operationName ?? undefined);
+    if (Array.isArray(prepared)) return prepared;
+    this.#entries.set(key, prepared as PreparedOperation);
+    if (this.#entries.size > this.#maxSize) {
+      this.#entries.delete(this.#entries.keys().next().value!);
+    }
+    return prepared;
+  }
+
+  #build(key: string, query: string, operationName?: string): PreparedOperation | GraphQLError[] {
+    const { schema, planner } = this.#options;
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch (error) {
+      return [error as GraphQLError];
+    }
+    const errors = validate(schema.apiGraphQLSchema, document);
+    if (errors.length > 0) return [...errors];
+    let context: OperationContext;
+    let plan: QueryPlan;
+    try {
+      context = buildOperationContext({
+        schema: schema.apiGraphQLSchema,
+        operationDocument: document,
+        ...(operationName ? { operationName } : {}),
+      });
+      const operation = operationFromDocument(schema.apiSchema, document, {
+        ...(operationName ? { operationName } : {}),
+      });
+      plan = planner.buildQueryPlan(operation);
+    } catch (error) {
+      if (error instanceof GraphQLError) return [error];
+      throw error;
+    }
+    const kind = context.operation.operation as OperationKind;
+    if (kind !== 'subscription') return { key, kind, document, context, plan };
+    const subscription = this.#subscription(context);
+    if (subscription instanceof GraphQLError) return [subscription];
+    return { key, kind, document, context, plan: eventPlan(plan), subscription };
+  }
+
+  #subscription(context: OperationContext): PreparedSubscription | GraphQLError {
+    const [selection] = context.operation.selectionSet.selections;
+    // Validation allows exactly one root field, but it may sit in a fragment.
+    const fieldNode = selection?.kind === Kind.FIELD ? selection : undefined;
+    const type = this.#options.schema.apiGraphQLSchema.getSubscriptionType();
+    const field = fieldNode && type?.getFields()[fieldNode.name.value];
+    if (!fieldNode || !field) {
+      return new GraphQLError('Select the subscription field directly, not through a fragment.', {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
+    const binding = this.#options.eventFields.get(field.name);
+    if (!binding) {
+      return new GraphQLError(`Subscription.${field.name} has no @eventsSubscribe binding.`, {
+        extensions: { code: 'SUBSCRIPTION_NOT_BOUND' },
+      });
+    }
+    const responseKey = fieldNode.alias?.value ?? fieldNode.name.value;
+    return { binding, field, fieldNode, responseKey };
+  }
+}
+
+/**
+ * Apollo's executor refuses a `Subscription` node; per event we run its parts in order.
+ * The primary fetch reads the event from the events graph, the rest fetches the entities.
+ */
+function eventPlan(plan: QueryPlan): QueryPlan {
+  const node = plan.node;
+  if (node?.kind !== 'Subscription') return plan;
+  const nodes: PlanNode[] = [node.primary, ...(node.rest ? [node.rest] : [])];
+  return { kind: 'QueryPlan', node: { kind: 'Sequence', nodes } };
+}

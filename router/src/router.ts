@@ -1,0 +1,114 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { QueryPlanner } from '@apollo/query-planner';
+import type { RouterConfig } from './config.js';
+import { createCore } from './core.js';
+import { SchemaError } from './errors.js';
+import { EventHub, type EventCounters } from './events/event-hub.js';
+import { bindEventFields } from './events/event-field.js';
+import { createServiceMap } from './execution/data-sources.js';
+import { createExecutor } from './execution/executor.js';
+import { OperationCache } from './execution/operation.js';
+import { createLogger, type Logger } from './logger.js';
+import { connectNats } from './providers/nats.js';
+import { composeSupergraph, configSources, readSubgraphSdl } from './schema/compose.js';
+import { readEventsGraph } from './schema/events-graph.js';
+import { loadSupergraph } from './schema/supergraph.js';
+import { attachGraphQLWs } from './transports/graphql-ws.js';
+import { createHttpListener } from './transports/http.js';
+
+export interface RouterOptions {
+  config: RouterConfig;
+  /** @default a pino logger on stdout at `LOG_LEVEL` (info) */
+  logger?: Logger;
+}
+
+export interface Router {
+  /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
+  readonly url: string;
+  readonly port: number;
+  readonly counters: Readonly<EventCounters>;
+  /** Subjects the router is subscribed to on the broker now. */
+  readonly subjects: number;
+  /** Ends client connections, unsubscribes from the broker, stops listening. */
+  close(): Promise<void>;
+}
+
+/** Composes (or loads) the supergraph, connects to NATS and starts listening. */
+export async function createRouter({ config, logger = createLogger() }: RouterOptions): Promise<Router> {
+  const eventsSdl = readSubgraphSdl({ name: config.events.name, schema: config.events.schema });
+  const supergraphSdl = config.supergraph
+    ? readSupergraphFile(config.supergraph)
+    : composeSupergraph(configSources(config));
+  const schema = loadSupergraph(supergraphSdl, config.events.name);
+  const eventFields = bindEventFields(
+    readEventsGraph(eventsSdl, config.events.name),
+    schema.apiGraphQLSchema,
+    config.events.name,
+  );
+
+  const provider = await connectNats({ url: config.nats.url, logger });
+  const hub = new EventHub(provider, logger);
+  const core = createCore({
+    schema: schema.apiGraphQLSchema,
+    operations: new OperationCache({ schema, planner: new QueryPlanner(schema.supergraph), eventFields }),
+    executor: createExecutor({
+      schema,
+      logger,
+      serviceMap: createServiceMap({
+        urls: schema.subgraphUrls,
+        eventsGraph: config.events.name,
+        timeoutMs: config.subgraphTimeoutMs,
+        logger,
+      }),
+    }),
+    hub,
+  });
+
+  const server = createServer(
+    createHttpListener({
+      core,
+      logger,
+      health: () => ({ healthy: provider.isConnected(), nats: provider.isConnected() ? 'connected' : 'disconnected' }),
+    }),
+  );
+  const ws = attachGraphQLWs({ core, server });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.listen.port, config.listen.host, resolve);
+    });
+  } catch (error) {
+    await Promise.all([ws.close(), provider.close()]);
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const url = `http://${host}:${port}/graphql`;
+  logger.info({ url, subgraphs: [...schema.subgraphUrls.keys()], events: [...eventFields.keys()] }, 'router listening');
+
+  return {
+    url,
+    port,
+    counters: hub.counters,
+    get subjects() {
+      return hub.subjects;
+    },
+    async close() {
+      await ws.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await provider.close();
+      logger.info('router stopped');
+    },
+  };
+}
+
+function readSupergraphFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new SchemaError(`cannot read the supergraph ${file}`, undefined, { cause });
+  }
+}

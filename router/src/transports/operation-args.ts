@@ -1,0 +1,27 @@
+import type { ExecutionArgs } from 'graphql';
+import type { PreparedRequest, RouterCore } from '../core.js';
+
+/** The `contextValue` that carries a prepared request through a protocol library. */
+// A type literal, not an interface, so it satisfies the libraries' record constraints.
+export type PreparedContext = { readonly prepared: PreparedRequest };
+
+/**
+ * graphql-http and graphql-ws hand the `ExecutionArgs` from their `onSubscribe` hook back
+ * to `execute`/`subscribe`; the prepared request travels in `contextValue`.
+ */
+export function toExecutionArgs(
+  core: RouterCore,
+  prepared: PreparedRequest,
+): ExecutionArgs & { contextValue: PreparedContext } {
+  return {
+    schema: core.schema,
+    document: prepared.operation.document,
+    operationName: prepared.operation.context.operation.name?.value ?? null,
+    variableValues: prepared.variables,
+    contextValue: { prepared },
+  };
+}
+
+export function fromExecutionArgs(args: ExecutionArgs): PreparedRequest {
+  return (args.contextValue as PreparedContext).prepared;
+}
