@@ -1,0 +1,124 @@
+import { ScrapeError } from './errors.js';
+
+export interface DownloadOptions {
+  /** Gives up on the whole download, headers and body, after this many milliseconds. */
+  timeoutMs: number;
+  /** Refuses pages with more bytes than this (after decompression). */
+  maxBytes: number;
+  /** Aborts the download from outside, e.g. when the subgraph shuts down. */
+  signal: AbortSignal;
+  /** Called once the response headers are in and the body is about to be read. */
+  onResponse(): void;
+  /** Called with the share downloaded (below 1) each time it rises by at least 0.1. */
+  onProgress(progress: number): void;
+}
+
+/** Errors whose code means the host could not be reached at all. */
+const unreachableCodes = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const largestProgress = 0.99;
+
+/**
+ * Fetches `url` and returns its body as text, reporting progress when the length is known.
+ *
+ * @throws ScrapeError saying why the page could not be had.
+ */
+export async function downloadPage(url: URL, options: DownloadOptions): Promise<string> {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  try {
+    const response = await fetch(url, {
+      signal: AbortSignal.any([timeout, options.signal]),
+      headers: { accept: 'text/html, */*;q=0.5' },
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new ScrapeError('http-status', `HTTP ${response.status} ${response.statusText}`.trim());
+    }
+    const length = Number(response.headers.get('content-length') ?? Number.NaN);
+    const knownLength = Number.isSafeInteger(length) && length > 0 ? length : undefined;
+    if (knownLength !== undefined && knownLength > options.maxBytes) {
+      await response.body?.cancel();
+      throw tooLarge(options.maxBytes, knownLength);
+    }
+    options.onResponse();
+    return response.body ? await readText(response.body, knownLength, options) : '';
+  } catch (error) {
+    throw toScrapeError(error, url, timeout, options);
+  }
+}
+
+async function readText(
+  body: ReadableStream<Uint8Array>,
+  length: number | undefined,
+  options: DownloadOptions,
+): Promise<string> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  let reportedBytes = 0;
+  let reportedProgress = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > options.maxBytes) {
+      await reader.cancel();
+      throw tooLarge(options.maxBytes);
+    }
+    text += decoder.decode(value, { stream: true });
+    // Compare bytes, not fractions: 0.3 - 0.2 < 0.1 in floating point.
+    if (length !== undefined && (bytes - reportedBytes) * 10 >= length) {
+      const progress = Math.min(bytes / length, largestProgress);
+      reportedBytes = bytes;
+      if (progress > reportedProgress) options.onProgress((reportedProgress = progress));
+    }
+  }
+}
+
+function tooLarge(maxBytes: number, length?: number): ScrapeError {
+  const size = length === undefined ? 'more than' : `${length} bytes, over`;
+  return new ScrapeError('too-large', `page too large: ${size} the ${maxBytes}-byte limit`);
+}
+
+function toScrapeError(
+  error: unknown,
+  url: URL,
+  timeout: AbortSignal,
+  options: DownloadOptions,
+): ScrapeError {
+  if (error instanceof ScrapeError) return error;
+  if (timeout.aborted) {
+    return new ScrapeError('timeout', `timed out after ${options.timeoutMs} ms`, { cause: error });
+  }
+  if (options.signal.aborted) {
+    return new ScrapeError('cancelled', 'cancelled: the subgraph is shutting down', {
+      cause: error,
+    });
+  }
+  const code = errorCode(error);
+  if (code !== undefined && unreachableCodes.has(code)) {
+    return new ScrapeError('unreachable', `cannot reach ${url.host}: ${code}`, { cause: error });
+  }
+  const detail = code ?? messageOf(error instanceof Error && error.cause ? error.cause : error);
+  return new ScrapeError('failed', `request to ${url.host} failed: ${detail}`, { cause: error });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The first `code` along the `cause` chain; fetch wraps the socket error in a TypeError. */
+function errorCode(error: unknown, depth = 0): string | undefined {
+  if (!(error instanceof Error) || depth > 5) return undefined;
+  if ('code' in error && typeof error.code === 'string') return error.code;
+  if (error instanceof AggregateError) return errorCode(error.errors[0], depth + 1);
+  return errorCode(error.cause, depth + 1);
+}

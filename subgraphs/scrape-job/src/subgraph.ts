@@ -1,0 +1,84 @@
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import {
+  createSubgraphLogger,
+  loadSubgraphSdl,
+  serveSubgraph,
+  type EventPublisher,
+  type Logger,
+  type RunningSubgraph,
+} from '@edfs/subgraph-shared';
+import { ScrapeJobStore, type SettledScrapeJobState } from './job-store.js';
+import { createScrapeJobResolvers } from './resolvers.js';
+import { Scraper } from './scraper.js';
+
+export interface ScrapeJobSubgraphOptions {
+  /** Receives `{"__typename":"ScrapeJobState","id":…}` on `scrapeJob.<id>.state` per change. */
+  publisher: EventPublisher;
+  /**
+   * The TCP port; 0 picks a free one.
+   * @default 0
+   */
+  port?: number | undefined;
+  /**
+   * The interface to listen on.
+   * @default '127.0.0.1'
+   */
+  host?: string | undefined;
+  /**
+   * Gives up on a page, headers and body, after this many milliseconds.
+   * @default 10_000
+   */
+  fetchTimeoutMs?: number | undefined;
+  /**
+   * Fails a job whose page is larger than this many bytes.
+   * @default 5 * 1024 * 1024
+   */
+  maxPageBytes?: number | undefined;
+  /**
+   * Where failures and finished jobs are logged.
+   * @default createSubgraphLogger('scrape-job')
+   */
+  logger?: Logger | undefined;
+}
+
+/** The running scrape-job subgraph. */
+export interface ScrapeJobSubgraph extends RunningSubgraph {
+  /** Resolves with a job's final state, COMPLETE or FAILED; rejects for an unknown id. */
+  whenSettled(id: string): Promise<SettledScrapeJobState>;
+}
+
+/** Starts the scrape-job subgraph; `close()` also cancels the jobs still running. */
+export async function createScrapeJobSubgraph(
+  options: ScrapeJobSubgraphOptions,
+): Promise<ScrapeJobSubgraph> {
+  const logger = options.logger ?? createSubgraphLogger('scrape-job');
+  const store = new ScrapeJobStore(options.publisher);
+  const scraper = new Scraper({
+    store,
+    logger,
+    fetchTimeoutMs: options.fetchTimeoutMs ?? 10_000,
+    maxPageBytes: options.maxPageBytes ?? 5 * 1024 * 1024,
+  });
+  const schema = buildSubgraphSchema([
+    {
+      typeDefs: loadSubgraphSdl('scrape-job'),
+      resolvers: createScrapeJobResolvers(store, scraper),
+    },
+  ]);
+  const server = await serveSubgraph({
+    name: 'scrape-job',
+    schema,
+    port: options.port,
+    host: options.host,
+    logger,
+  });
+  return {
+    url: server.url,
+    port: server.port,
+    whenSettled: (id) => store.whenSettled(id),
+    async close() {
+      await server.close();
+      await scraper.close();
+    },
+  };
+}

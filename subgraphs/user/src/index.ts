@@ -1,0 +1,2 @@
+export { createUserSubgraph } from './subgraph.js';
+export type { UserSubgraphOptions } from './subgraph.js';
