@@ -1,15 +1,23 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+// Node resolves `graphql` to its CommonJS build, as Apollo's packages require it; Vite would
+// pick the ESM build for our code and so load a second graphql, which graphql refuses.
+const graphql = createRequire(import.meta.url).resolve('graphql');
+
 export default defineConfig({
+  resolve: { alias: [{ find: /^graphql$/, replacement: graphql }] },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['router/src/**/*.test.ts', 'subgraphs/*/src/**/*.test.ts'],
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/**/*.e2e.ts'],

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from 'graphql-ws';
+import { startTestStack, type TestStack } from './support/stack.js';
+import { subscribe, wsClient } from './support/graphql.js';
+
+const SUBSCRIPTION = 'subscription ($roomID: ID!) { messageAdded(roomID: $roomID) { id text } }';
+
+describe('bad input never ends a subscription or reaches a subgraph', () => {
+  let stack: TestStack;
+  let client: Client;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    client = wsClient(stack.router.url);
+  });
+  afterAll(async () => {
+    await client?.dispose();
+    await stack?.close();
+  });
+
+  it.each([
+    ['not JSON', '{"__typename":"Message",', 'not valid JSON'],
+    ['not an object', '["Message", "1"]', 'not a JSON object'],
+    ['a missing key', '{"__typename":"Message"}', 'every field of its key "id"'],
+    ['a wrong __typename', '{"__typename":"User","id":"1"}', 'a type that messageAdded can return (Message)'],
+    ['no __typename', '{"id":"1"}', 'a type that messageAdded can return'],
+  ])('answers an event with %s with INVALID_EVENT, then keeps delivering', async (_, payload, reason) => {
+    const sub = subscribe(client, SUBSCRIPTION, { roomID: 'bad' });
+    await stack.subscribedOn('room.bad.messages');
+    const invalidBefore = stack.router.counters.eventsInvalid;
+
+    stack.publish('room.bad.messages', payload);
+    stack.publish('room.bad.messages', { __typename: 'Message', id: '1' });
+
+    const first = await sub.next();
+    expect(first.data).toBeUndefined();
+    expect(first.errors).toEqual([
+      { message: expect.stringContaining(reason), extensions: { code: 'INVALID_EVENT' } },
+    ]);
+    expect(await sub.next()).toEqual({ data: { messageAdded: { id: '1', text: 'Hello, Bob!' } } });
+    expect(stack.router.counters.eventsInvalid).toBe(invalidBefore + 1);
+    await sub.unsubscribe();
+    await stack.subscribedOn('room.bad.messages', 0);
+  });
+
+  it('answers a key no subgraph knows with the key and null fields, as federation does', async () => {
+    const sub = subscribe(client, SUBSCRIPTION, { roomID: 'ghost' });
+    await stack.subscribedOn('room.ghost.messages');
+
+    stack.publish('room.ghost.messages', { __typename: 'Message', id: 'no-such-message' });
+
+    const result = await sub.next();
+    expect(result).toEqual({ data: { messageAdded: { id: 'no-such-message', text: null } } });
+    await sub.unsubscribe();
+  });
+
+  it.each(['>', '*', 'a.b', '', ' ', 'room 1', '1.>'])('refuses roomID %j and subscribes to nothing', async (roomID) => {
+    const sub = subscribe(client, SUBSCRIPTION, { roomID });
+    await expect(sub.next()).rejects.toEqual([
+      expect.objectContaining({
+        message: expect.stringContaining('must be one non-empty subject token'),
+        extensions: { code: 'BAD_USER_INPUT', argument: 'roomID' },
+      }),
+    ]);
+    expect(stack.router.subjects).toBe(0);
+  });
+
+  it('refuses a wildcard written inline, not only through variables', async () => {
+    const sub = subscribe(client, 'subscription { messageAdded(roomID: "*") { id } }');
+    await expect(sub.next()).rejects.toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', argument: 'roomID' } })]);
+  });
+
+  it('refuses a missing required argument with a validation error', async () => {
+    const sub = subscribe(client, 'subscription ($roomID: ID!) { messageAdded(roomID: $roomID) { id } }', {});
+    await expect(sub.next()).rejects.toEqual([
+      expect.objectContaining({ message: expect.stringContaining('"$roomID" of required type "ID!" was not provided') }),
+    ]);
+  });
+
+  it('refuses a subscription that selects a field the schema lacks', async () => {
+    const sub = subscribe(client, 'subscription { messageAdded(roomID: "1") { nope } }');
+    await expect(sub.next()).rejects.toEqual([
+      expect.objectContaining({ message: 'Cannot query field "nope" on type "Message".' }),
+    ]);
+  });
+
+  it('closes a connection that sends a malformed frame, and serves the next client', async () => {
+    const { default: WebSocket } = await import('ws');
+    const socket = new WebSocket(stack.router.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send('{ this is not json');
+    expect(await closed).toBe(4400);
+
+    const sub = subscribe(client, SUBSCRIPTION, { roomID: 'after' });
+    await stack.subscribedOn('room.after.messages');
+    stack.publish('room.after.messages', { __typename: 'Message', id: '2' });
+    expect(await sub.next()).toEqual({ data: { messageAdded: { id: '2', text: 'Hi Alice!' } } });
+    await sub.unsubscribe();
+  });
+});

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from 'graphql-ws';
+import { startTestStack, type TestStack } from './support/stack.js';
+import { post, subscribe, wsClient } from './support/graphql.js';
+
+const MESSAGE_ADDED = /* GraphQL */ `
+  subscription ($roomID: ID!) {
+    messageAdded(roomID: $roomID) { id text createdAt user { id name email } }
+  }
+`;
+
+describe('chat: event-driven federated subscriptions', () => {
+  let stack: TestStack;
+  let client: Client;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    client = wsClient(stack.router.url);
+  });
+  afterAll(async () => {
+    await client?.dispose();
+    await stack?.close();
+  });
+
+  it('joins a published key with the message and user subgraphs', async () => {
+    const sub = subscribe(client, MESSAGE_ADDED, { roomID: '123' });
+    await stack.subscribedOn('room.123.messages');
+
+    stack.publish('room.123.messages', { __typename: 'Message', id: '1' });
+
+    expect(await sub.next()).toEqual({
+      data: {
+        messageAdded: {
+          id: '1',
+          text: 'Hello, Bob!',
+          createdAt: expect.any(String),
+          user: { id: '1', name: 'Alice', email: 'alice@wonderland.com' },
+        },
+      },
+    });
+    await sub.unsubscribe();
+  });
+
+  it('delivers a message added by mutation, which publishes its own key', async () => {
+    const sub = subscribe(client, MESSAGE_ADDED, { roomID: '777' });
+    await stack.subscribedOn('room.777.messages');
+
+    const added = await post<{ addMessage: { id: string } }>(
+      stack.router.url,
+      'mutation { addMessage(roomID: "777", text: "Down the rabbit hole", userID: "2") { id } }',
+    );
+    expect(added.body.errors).toBeUndefined();
+
+    expect(await sub.next()).toMatchObject({
+      data: {
+        messageAdded: { id: added.body.data!.addMessage.id, text: 'Down the rabbit hole', user: { name: 'Bob' } },
+      },
+    });
+    await sub.unsubscribe();
+  });
+
+  it('keeps the client’s aliases and only the fields it selected', async () => {
+    const sub = subscribe(client, 'subscription { m: messageAdded(roomID: "123") { author: user { name } } }');
+    await stack.subscribedOn('room.123.messages');
+
+    stack.publish('room.123.messages', { __typename: 'Message', id: '2', text: 'ignored extra field' });
+
+    expect(await sub.next()).toEqual({ data: { m: { author: { name: 'Bob' } } } });
+    await sub.unsubscribe();
+  });
+
+  it('subscribes once per subject for many clients and releases it with the last one', async () => {
+    const clients = [wsClient(stack.router.url), wsClient(stack.router.url), wsClient(stack.router.url)];
+    const subs = clients.map((c, i) =>
+      subscribe(c, i === 2 ? 'subscription { messageAdded(roomID: "42") { id } }' : MESSAGE_ADDED, { roomID: '42' }),
+    );
+    await stack.subscribedOn('room.42.messages', 1);
+    expect(stack.router.subjects).toBe(1);
+
+    stack.publish('room.42.messages', { __typename: 'Message', id: '2' });
+    const results = await Promise.all(subs.map((s) => s.next()));
+    expect(results.map((r) => (r.data as { messageAdded: { id: string } }).messageAdded.id)).toEqual(['2', '2', '2']);
+    expect(results[0]).toEqual(results[1]);
+
+    await subs[0]!.unsubscribe();
+    await subs[1]!.unsubscribe();
+    expect(await stack.nats!.subscriptionsOn('room.42.messages')).toBe(1);
+    await subs[2]!.unsubscribe();
+    await stack.subscribedOn('room.42.messages', 0);
+    expect(stack.router.subjects).toBe(0);
+    await Promise.all(clients.map((c) => c.dispose()));
+  });
+
+  it('releases the NATS subscription when the client disconnects without completing', async () => {
+    const leaving = wsClient(stack.router.url);
+    const sub = subscribe(leaving, MESSAGE_ADDED, { roomID: 'gone' });
+    await stack.subscribedOn('room.gone.messages');
+    void sub.next().catch(() => undefined);
+
+    await leaving.dispose();
+
+    await stack.subscribedOn('room.gone.messages', 0);
+  });
+});
+
+describe('queries and mutations through the router', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('answers a federated query as application/graphql-response+json', async () => {
+    const response = await post(stack.router.url, '{ messages(roomID: "123") { text user { name } } }');
+    expect(response.status).toBe(200);
+    expect(response.contentType).toMatch(/^application\/graphql-response\+json/);
+    expect(response.body).toEqual({
+      data: {
+        messages: [
+          { text: 'Hello, Bob!', user: { name: 'Alice' } },
+          { text: 'Hi Alice!', user: { name: 'Bob' } },
+        ],
+      },
+    });
+  });
+
+  it('answers GET with application/json for older clients', async () => {
+    const url = `${stack.router.url}?query=${encodeURIComponent('{ user(id: "1") { email } }')}`;
+    const response = await fetch(url, { headers: { accept: 'application/json' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual({ data: { user: { email: 'alice@wonderland.com' } } });
+  });
+
+  it('refuses an invalid query with 400 and the validation error', async () => {
+    const response = await post(stack.router.url, '{ nope }');
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.[0]?.message).toContain('Cannot query field "nope"');
+  });
+
+  it('refuses variables of the wrong type', async () => {
+    const response = await post(stack.router.url, 'query ($id: ID!) { user(id: $id) { name } }', { id: { no: 1 } });
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.[0]?.message).toContain('$id');
+  });
+
+  it('runs a mutation and a query after it sees its effect', async () => {
+    const added = await post<{ addMessage: { id: string } }>(
+      stack.router.url,
+      'mutation { addMessage(roomID: "9", text: "hi", userID: "1") { id } }',
+    );
+    const read = await post(stack.router.url, `{ message(id: "${added.body.data!.addMessage.id}") { text user { name } } }`);
+    expect(read.body).toEqual({ data: { message: { text: 'hi', user: { name: 'Alice' } } } });
+  });
+
+  it('reports health, including the NATS connection', async () => {
+    const response = await fetch(stack.router.url.replace('/graphql', '/health'));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok', nats: 'connected' });
+  });
+});

@@ -1,0 +1,106 @@
+import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { startTestStack, type TestStack } from './support/stack.js';
+import { post, subscribe, wsClient } from './support/graphql.js';
+import { listeningUrl, runRouter, spawnRouter } from './support/cli.js';
+
+const schemas = join(import.meta.dirname, '..', 'schemas');
+
+describe('the router CLI', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'edfs-cli-'));
+    for (const name of ['events', 'message', 'user']) copyFileSync(join(schemas, `${name}.graphql`), join(dir, `${name}.graphql`));
+  });
+
+  const writeConfig = (config: unknown): string => {
+    const file = join(dir, `router-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, stringify(config));
+    return file;
+  };
+  const subgraphs = {
+    message: { schema: 'message.graphql', url: 'http://127.0.0.1:1/graphql' },
+    user: { schema: 'user.graphql', url: 'http://127.0.0.1:2/graphql' },
+  };
+
+  it('exits non-zero naming the subgraph and the reason when composition fails', async () => {
+    writeFileSync(
+      join(dir, 'clash.graphql'),
+      'extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])\n' +
+        'type Message @key(fields: "id") { id: ID! text: Int }\n',
+    );
+    const config = writeConfig({
+      events: { schema: 'events.graphql' },
+      subgraphs: { ...subgraphs, clash: { schema: 'clash.graphql', url: 'http://127.0.0.1:3/graphql' } },
+    });
+    const { code, stderr } = await runRouter(['--config', config]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('composition failed');
+    expect(stderr).toMatch(/"Message\.text".*subgraph "clash"/s);
+  });
+
+  it('exits non-zero naming the file and the setting when the config is invalid', async () => {
+    const config = writeConfig({ events: { schema: 'events.graphql' }, listen: { port: 'four thousand' }, subgraphs });
+    const { code, stderr } = await runRouter(['--config', config]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(config);
+    expect(stderr).toContain('listen.port');
+  });
+
+  it('exits non-zero naming the subgraph whose SDL is missing', async () => {
+    const config = writeConfig({
+      events: { schema: 'events.graphql' },
+      subgraphs: { ...subgraphs, ghost: { schema: 'ghost.graphql', url: 'http://127.0.0.1:3/graphql' } },
+    });
+    const { code, stderr } = await runRouter(['--config', config]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('[ghost] cannot read');
+  });
+
+  it('exits non-zero with the reason when NATS cannot be reached', async () => {
+    const config = writeConfig({ events: { schema: 'events.graphql' }, subgraphs, nats: { url: 'nats://127.0.0.1:1' } });
+    const { code, stderr } = await runRouter(['--config', config]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('nats: cannot connect to nats://127.0.0.1:1');
+  });
+
+  describe('--supergraph', () => {
+    let stack: TestStack;
+    beforeAll(async () => {
+      stack = await startTestStack();
+    });
+    afterAll(async () => {
+      await stack?.close();
+    });
+
+    it('serves a composed Federation 2 supergraph, subscriptions included', async () => {
+      const supergraph = join(dir, 'supergraph.graphql');
+      const composed = await runRouter(['compose', '--out', supergraph], {
+        SUBGRAPH_MESSAGE_URL: stack.subgraphs.message.url,
+        SUBGRAPH_USER_URL: stack.subgraphs.user.url,
+        SUBGRAPH_SCRAPE_JOB_URL: stack.subgraphs.scrapeJob.url,
+      });
+      expect(composed.code).toBe(0);
+
+      const router = spawnRouter(['--supergraph', supergraph], { PORT: '0', NATS_URL: stack.natsUrl });
+      try {
+        const url = await listeningUrl(router);
+        const query = await post(url, '{ message(id: "1") { text user { name } } }');
+        expect(query.body).toEqual({ data: { message: { text: 'Hello, Bob!', user: { name: 'Alice' } } } });
+
+        const client = wsClient(url);
+        const sub = subscribe(client, 'subscription { messageAdded(roomID: "123") { text user { name } } }');
+        await stack.subscribedOn('room.123.messages');
+        stack.publish('room.123.messages', { __typename: 'Message', id: '2' });
+        expect(await sub.next()).toEqual({ data: { messageAdded: { text: 'Hi Alice!', user: { name: 'Bob' } } } });
+        await client.dispose();
+      } finally {
+        router.kill('SIGTERM');
+      }
+      expect(await new Promise((resolve) => router.once('exit', resolve))).toBe(0);
+    });
+  });
+});
