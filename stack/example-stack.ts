@@ -14,7 +14,9 @@ export interface ExampleStackOptions {
   /** Use this NATS server instead of spawning one. @default spawn nats-server */
   natsUrl?: string | undefined;
   /** Ports; 0 picks a free one. @default all 0, NATS on a free port */
-  ports?: Partial<Record<'router' | 'message' | 'user' | 'scrapeJob' | 'nats' | 'natsMonitor', number>>;
+  ports?: Partial<
+    Record<'router' | 'message' | 'user' | 'scrapeJob' | 'nats' | 'natsMonitor', number>
+  >;
   /** Environment that overrides router.yaml (HOST, PORT, NATS_URL…). @default {} */
   env?: NodeJS.ProcessEnv;
   /** @default a silent logger */
@@ -29,7 +31,11 @@ export interface ExampleStack {
   readonly router: Router;
   /** The router's config with the subgraphs' actual URLs, to start more routers from. */
   readonly routerConfig: RouterConfig;
-  readonly subgraphs: { message: RunningSubgraph; user: RunningSubgraph; scrapeJob: ScrapeJobSubgraph };
+  readonly subgraphs: {
+    message: RunningSubgraph;
+    user: RunningSubgraph;
+    scrapeJob: ScrapeJobSubgraph;
+  };
   close(): Promise<void>;
 }
 
@@ -47,12 +53,21 @@ export async function startExampleStack(options: ExampleStackOptions = {}): Prom
       : await startNatsServer({ port: ports.nats ?? -1, monitorPort: ports.natsMonitor ?? -1 });
     if (nats) closers.push(() => nats.stop());
     const natsUrl = options.natsUrl ?? nats!.url;
-    const publisher = await connectNatsPublisher(natsUrl, { logger: logger.child({ name: 'publisher' }) });
+    const publisher = await connectNatsPublisher(natsUrl, {
+      logger: logger.child({ name: 'publisher' }),
+    });
     closers.push(() => publisher.close());
 
-    const message = await createMessageSubgraph({ publisher, port: ports.message ?? 0, logger: logger.child({ subgraph: 'message' }) });
+    const message = await createMessageSubgraph({
+      publisher,
+      port: ports.message ?? 0,
+      logger: logger.child({ subgraph: 'message' }),
+    });
     closers.push(() => message.close());
-    const user = await createUserSubgraph({ port: ports.user ?? 0, logger: logger.child({ subgraph: 'user' }) });
+    const user = await createUserSubgraph({
+      port: ports.user ?? 0,
+      logger: logger.child({ subgraph: 'user' }),
+    });
     closers.push(() => user.close());
     const scrapeJob = await createScrapeJobSubgraph({
       publisher,
@@ -68,7 +83,10 @@ export async function startExampleStack(options: ExampleStackOptions = {}): Prom
     routerConfig.subgraphs['message']!.url = message.url;
     routerConfig.subgraphs['user']!.url = user.url;
     routerConfig.subgraphs['scrape-job']!.url = scrapeJob.url;
-    const router = await createRouter({ config: routerConfig, logger: logger.child({ name: 'router' }) });
+    const router = await createRouter({
+      config: routerConfig,
+      logger: logger.child({ name: 'router' }),
+    });
     closers.push(() => router.close());
 
     return { nats, natsUrl, router, routerConfig, subgraphs: { message, user, scrapeJob }, close };

@@ -39,7 +39,17 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const storeDir = mkdtempSync(join(tmpdir(), 'edfs-nats-'));
   const child = spawn(
     'nats-server',
-    ['-a', host, '-p', String(options.port ?? -1), '-m', String(options.monitorPort ?? -1), '-js', '-sd', storeDir],
+    [
+      '-a',
+      host,
+      '-p',
+      String(options.port ?? -1),
+      '-m',
+      String(options.monitorPort ?? -1),
+      '-js',
+      '-sd',
+      storeDir,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const cleanUp = (): void => rmSync(storeDir, { recursive: true, force: true });
@@ -50,7 +60,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       url: `nats://${host}:${clientPort}`,
       monitorUrl,
       async subscriptionsOn(subject) {
-        const response = await fetch(`${monitorUrl}/subsz?subs=1&test=${encodeURIComponent(subject)}`);
+        const response = await fetch(
+          `${monitorUrl}/subsz?subs=1&test=${encodeURIComponent(subject)}`,
+        );
         const body = (await response.json()) as { subscriptions_list?: { subject: string }[] };
         return (body.subscriptions_list ?? []).filter((s) => s.subject === subject).length;
       },

@@ -9,7 +9,14 @@ const logger = pino({ level: env['LOG_LEVEL'] ?? 'info' });
 try {
   const stack = await startExampleStack({
     natsUrl: env['NATS_URL'],
-    ports: { router: Number(env['PORT'] ?? 4000), message: 4001, user: 4002, scrapeJob: 4003, nats: 4222, natsMonitor: 8222 },
+    ports: {
+      router: Number(env['PORT'] ?? 4000),
+      message: 4001,
+      user: 4002,
+      scrapeJob: 4003,
+      nats: 4222,
+      natsMonitor: 8222,
+    },
     env,
     logger,
   });

@@ -22,26 +22,35 @@ describe('bad input never ends a subscription or reaches a subgraph', () => {
     ['not JSON', '{"__typename":"Message",', 'not valid JSON'],
     ['not an object', '["Message", "1"]', 'not a JSON object'],
     ['a missing key', '{"__typename":"Message"}', 'every field of its key "id"'],
-    ['a wrong __typename', '{"__typename":"User","id":"1"}', 'a type that messageAdded can return (Message)'],
+    [
+      'a wrong __typename',
+      '{"__typename":"User","id":"1"}',
+      'a type that messageAdded can return (Message)',
+    ],
     ['no __typename', '{"id":"1"}', 'a type that messageAdded can return'],
-  ])('answers an event with %s with INVALID_EVENT, then keeps delivering', async (_, payload, reason) => {
-    const sub = subscribe(client, SUBSCRIPTION, { roomID: 'bad' });
-    await stack.subscribedOn('room.bad.messages');
-    const invalidBefore = stack.router.counters.eventsInvalid;
+  ])(
+    'answers an event with %s with INVALID_EVENT, then keeps delivering',
+    async (_, payload, reason) => {
+      const sub = subscribe(client, SUBSCRIPTION, { roomID: 'bad' });
+      await stack.subscribedOn('room.bad.messages');
+      const invalidBefore = stack.router.counters.eventsInvalid;
 
-    stack.publish('room.bad.messages', payload);
-    stack.publish('room.bad.messages', { __typename: 'Message', id: '1' });
+      stack.publish('room.bad.messages', payload);
+      stack.publish('room.bad.messages', { __typename: 'Message', id: '1' });
 
-    const first = await sub.next();
-    expect(first.data).toBeUndefined();
-    expect(first.errors).toEqual([
-      { message: expect.stringContaining(reason), extensions: { code: 'INVALID_EVENT' } },
-    ]);
-    expect(await sub.next()).toEqual({ data: { messageAdded: { id: '1', text: 'Hello, Bob!' } } });
-    expect(stack.router.counters.eventsInvalid).toBe(invalidBefore + 1);
-    await sub.unsubscribe();
-    await stack.subscribedOn('room.bad.messages', 0);
-  });
+      const first = await sub.next();
+      expect(first.data).toBeUndefined();
+      expect(first.errors).toEqual([
+        { message: expect.stringContaining(reason), extensions: { code: 'INVALID_EVENT' } },
+      ]);
+      expect(await sub.next()).toEqual({
+        data: { messageAdded: { id: '1', text: 'Hello, Bob!' } },
+      });
+      expect(stack.router.counters.eventsInvalid).toBe(invalidBefore + 1);
+      await sub.unsubscribe();
+      await stack.subscribedOn('room.bad.messages', 0);
+    },
+  );
 
   it('answers a key no subgraph knows with the key and null fields, as federation does', async () => {
     const sub = subscribe(client, SUBSCRIPTION, { roomID: 'ghost' });
@@ -54,26 +63,37 @@ describe('bad input never ends a subscription or reaches a subgraph', () => {
     await sub.unsubscribe();
   });
 
-  it.each(['>', '*', 'a.b', '', ' ', 'room 1', '1.>'])('refuses roomID %j and subscribes to nothing', async (roomID) => {
-    const sub = subscribe(client, SUBSCRIPTION, { roomID });
-    await expect(sub.next()).rejects.toEqual([
-      expect.objectContaining({
-        message: expect.stringContaining('must be one non-empty subject token'),
-        extensions: { code: 'BAD_USER_INPUT', argument: 'roomID' },
-      }),
-    ]);
-    expect(stack.router.subjects).toBe(0);
-  });
+  it.each(['>', '*', 'a.b', '', ' ', 'room 1', '1.>'])(
+    'refuses roomID %j and subscribes to nothing',
+    async (roomID) => {
+      const sub = subscribe(client, SUBSCRIPTION, { roomID });
+      await expect(sub.next()).rejects.toEqual([
+        expect.objectContaining({
+          message: expect.stringContaining('must be one non-empty subject token'),
+          extensions: { code: 'BAD_USER_INPUT', argument: 'roomID' },
+        }),
+      ]);
+      expect(stack.router.subjects).toBe(0);
+    },
+  );
 
   it('refuses a wildcard written inline, not only through variables', async () => {
     const sub = subscribe(client, 'subscription { messageAdded(roomID: "*") { id } }');
-    await expect(sub.next()).rejects.toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', argument: 'roomID' } })]);
+    await expect(sub.next()).rejects.toEqual([
+      expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', argument: 'roomID' } }),
+    ]);
   });
 
   it('refuses a missing required argument with a validation error', async () => {
-    const sub = subscribe(client, 'subscription ($roomID: ID!) { messageAdded(roomID: $roomID) { id } }', {});
+    const sub = subscribe(
+      client,
+      'subscription ($roomID: ID!) { messageAdded(roomID: $roomID) { id } }',
+      {},
+    );
     await expect(sub.next()).rejects.toEqual([
-      expect.objectContaining({ message: expect.stringContaining('"$roomID" of required type "ID!" was not provided') }),
+      expect.objectContaining({
+        message: expect.stringContaining('"$roomID" of required type "ID!" was not provided'),
+      }),
     ]);
   });
 

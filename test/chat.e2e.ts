@@ -5,7 +5,16 @@ import { post, subscribe, wsClient } from './support/graphql.js';
 
 const MESSAGE_ADDED = /* GraphQL */ `
   subscription ($roomID: ID!) {
-    messageAdded(roomID: $roomID) { id text createdAt user { id name email } }
+    messageAdded(roomID: $roomID) {
+      id
+      text
+      createdAt
+      user {
+        id
+        name
+        email
+      }
+    }
   }
 `;
 
@@ -53,33 +62,52 @@ describe('chat: event-driven federated subscriptions', () => {
 
     expect(await sub.next()).toMatchObject({
       data: {
-        messageAdded: { id: added.body.data!.addMessage.id, text: 'Down the rabbit hole', user: { name: 'Bob' } },
+        messageAdded: {
+          id: added.body.data!.addMessage.id,
+          text: 'Down the rabbit hole',
+          user: { name: 'Bob' },
+        },
       },
     });
     await sub.unsubscribe();
   });
 
   it('keeps the client’s aliases and only the fields it selected', async () => {
-    const sub = subscribe(client, 'subscription { m: messageAdded(roomID: "123") { author: user { name } } }');
+    const sub = subscribe(
+      client,
+      'subscription { m: messageAdded(roomID: "123") { author: user { name } } }',
+    );
     await stack.subscribedOn('room.123.messages');
 
-    stack.publish('room.123.messages', { __typename: 'Message', id: '2', text: 'ignored extra field' });
+    stack.publish('room.123.messages', {
+      __typename: 'Message',
+      id: '2',
+      text: 'ignored extra field',
+    });
 
     expect(await sub.next()).toEqual({ data: { m: { author: { name: 'Bob' } } } });
     await sub.unsubscribe();
   });
 
   it('subscribes once per subject for many clients and releases it with the last one', async () => {
-    const clients = [wsClient(stack.router.url), wsClient(stack.router.url), wsClient(stack.router.url)];
+    const clients = [
+      wsClient(stack.router.url),
+      wsClient(stack.router.url),
+      wsClient(stack.router.url),
+    ];
     const subs = clients.map((c, i) =>
-      subscribe(c, i === 2 ? 'subscription { messageAdded(roomID: "42") { id } }' : MESSAGE_ADDED, { roomID: '42' }),
+      subscribe(c, i === 2 ? 'subscription { messageAdded(roomID: "42") { id } }' : MESSAGE_ADDED, {
+        roomID: '42',
+      }),
     );
     await stack.subscribedOn('room.42.messages', 1);
     expect(stack.router.subjects).toBe(1);
 
     stack.publish('room.42.messages', { __typename: 'Message', id: '2' });
     const results = await Promise.all(subs.map((s) => s.next()));
-    expect(results.map((r) => (r.data as { messageAdded: { id: string } }).messageAdded.id)).toEqual(['2', '2', '2']);
+    expect(
+      results.map((r) => (r.data as { messageAdded: { id: string } }).messageAdded.id),
+    ).toEqual(['2', '2', '2']);
     expect(results[0]).toEqual(results[1]);
 
     await subs[0]!.unsubscribe();
@@ -113,7 +141,10 @@ describe('queries and mutations through the router', () => {
   });
 
   it('answers a federated query as application/graphql-response+json', async () => {
-    const response = await post(stack.router.url, '{ messages(roomID: "123") { text user { name } } }');
+    const response = await post(
+      stack.router.url,
+      '{ messages(roomID: "123") { text user { name } } }',
+    );
     expect(response.status).toBe(200);
     expect(response.contentType).toMatch(/^application\/graphql-response\+json/);
     expect(response.body).toEqual({
@@ -141,7 +172,9 @@ describe('queries and mutations through the router', () => {
   });
 
   it('refuses variables of the wrong type', async () => {
-    const response = await post(stack.router.url, 'query ($id: ID!) { user(id: $id) { name } }', { id: { no: 1 } });
+    const response = await post(stack.router.url, 'query ($id: ID!) { user(id: $id) { name } }', {
+      id: { no: 1 },
+    });
     expect(response.status).toBe(400);
     expect(response.body.errors?.[0]?.message).toContain('$id');
   });
@@ -151,7 +184,10 @@ describe('queries and mutations through the router', () => {
       stack.router.url,
       'mutation { addMessage(roomID: "9", text: "hi", userID: "1") { id } }',
     );
-    const read = await post(stack.router.url, `{ message(id: "${added.body.data!.addMessage.id}") { text user { name } } }`);
+    const read = await post(
+      stack.router.url,
+      `{ message(id: "${added.body.data!.addMessage.id}") { text user { name } } }`,
+    );
     expect(read.body).toEqual({ data: { message: { text: 'hi', user: { name: 'Alice' } } } });
   });
 

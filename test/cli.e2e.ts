@@ -13,7 +13,8 @@ describe('the router CLI', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'edfs-cli-'));
-    for (const name of ['events', 'message', 'user']) copyFileSync(join(schemas, `${name}.graphql`), join(dir, `${name}.graphql`));
+    for (const name of ['events', 'message', 'user'])
+      copyFileSync(join(schemas, `${name}.graphql`), join(dir, `${name}.graphql`));
   });
 
   const writeConfig = (config: unknown): string => {
@@ -34,7 +35,10 @@ describe('the router CLI', () => {
     );
     const config = writeConfig({
       events: { schema: 'events.graphql' },
-      subgraphs: { ...subgraphs, clash: { schema: 'clash.graphql', url: 'http://127.0.0.1:3/graphql' } },
+      subgraphs: {
+        ...subgraphs,
+        clash: { schema: 'clash.graphql', url: 'http://127.0.0.1:3/graphql' },
+      },
     });
     const { code, stderr } = await runRouter(['--config', config]);
     expect(code).toBe(1);
@@ -43,7 +47,11 @@ describe('the router CLI', () => {
   });
 
   it('exits non-zero naming the file and the setting when the config is invalid', async () => {
-    const config = writeConfig({ events: { schema: 'events.graphql' }, listen: { port: 'four thousand' }, subgraphs });
+    const config = writeConfig({
+      events: { schema: 'events.graphql' },
+      listen: { port: 'four thousand' },
+      subgraphs,
+    });
     const { code, stderr } = await runRouter(['--config', config]);
     expect(code).toBe(1);
     expect(stderr).toContain(config);
@@ -53,7 +61,10 @@ describe('the router CLI', () => {
   it('exits non-zero naming the subgraph whose SDL is missing', async () => {
     const config = writeConfig({
       events: { schema: 'events.graphql' },
-      subgraphs: { ...subgraphs, ghost: { schema: 'ghost.graphql', url: 'http://127.0.0.1:3/graphql' } },
+      subgraphs: {
+        ...subgraphs,
+        ghost: { schema: 'ghost.graphql', url: 'http://127.0.0.1:3/graphql' },
+      },
     });
     const { code, stderr } = await runRouter(['--config', config]);
     expect(code).toBe(1);
@@ -61,7 +72,11 @@ describe('the router CLI', () => {
   });
 
   it('exits non-zero with the reason when NATS cannot be reached', async () => {
-    const config = writeConfig({ events: { schema: 'events.graphql' }, subgraphs, nats: { url: 'nats://127.0.0.1:1' } });
+    const config = writeConfig({
+      events: { schema: 'events.graphql' },
+      subgraphs,
+      nats: { url: 'nats://127.0.0.1:1' },
+    });
     const { code, stderr } = await runRouter(['--config', config]);
     expect(code).toBe(1);
     expect(stderr).toContain('nats: cannot connect to nats://127.0.0.1:1');
@@ -85,17 +100,27 @@ describe('the router CLI', () => {
       });
       expect(composed.code).toBe(0);
 
-      const router = spawnRouter(['--supergraph', supergraph], { PORT: '0', NATS_URL: stack.natsUrl });
+      const router = spawnRouter(['--supergraph', supergraph], {
+        PORT: '0',
+        NATS_URL: stack.natsUrl,
+      });
       try {
         const url = await listeningUrl(router);
         const query = await post(url, '{ message(id: "1") { text user { name } } }');
-        expect(query.body).toEqual({ data: { message: { text: 'Hello, Bob!', user: { name: 'Alice' } } } });
+        expect(query.body).toEqual({
+          data: { message: { text: 'Hello, Bob!', user: { name: 'Alice' } } },
+        });
 
         const client = wsClient(url);
-        const sub = subscribe(client, 'subscription { messageAdded(roomID: "123") { text user { name } } }');
+        const sub = subscribe(
+          client,
+          'subscription { messageAdded(roomID: "123") { text user { name } } }',
+        );
         await stack.subscribedOn('room.123.messages');
         stack.publish('room.123.messages', { __typename: 'Message', id: '2' });
-        expect(await sub.next()).toEqual({ data: { messageAdded: { text: 'Hi Alice!', user: { name: 'Bob' } } } });
+        expect(await sub.next()).toEqual({
+          data: { messageAdded: { text: 'Hi Alice!', user: { name: 'Bob' } } },
+        });
         await client.dispose();
       } finally {
         router.kill('SIGTERM');

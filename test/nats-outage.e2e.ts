@@ -22,14 +22,21 @@ describe('a NATS outage', () => {
   it('turns /health to 503, and open subscriptions resume when NATS is back', async () => {
     const client = wsClient(stack.router.url);
     const sub = subscribe(client, 'subscription { messageAdded(roomID: "123") { id text } }');
-    await waitFor('the subscription', async () => (await nats.subscriptionsOn('room.123.messages')) === 1);
+    await waitFor(
+      'the subscription',
+      async () => (await nats.subscriptionsOn('room.123.messages')) === 1,
+    );
 
     await nats.stop();
     await waitFor('health to report the outage', async () => (await health()) === 503);
 
     const port = Number(new URL(nats.url).port);
     nats = await startNatsServer({ port });
-    await waitFor('the router to resubscribe', async () => (await nats.subscriptionsOn('room.123.messages')) === 1, 15_000);
+    await waitFor(
+      'the router to resubscribe',
+      async () => (await nats.subscriptionsOn('room.123.messages')) === 1,
+      15_000,
+    );
     expect(await health()).toBe(200);
 
     // A publisher that connects after the outage, as `nats pub` would.

@@ -29,10 +29,12 @@ describe("the subgraphs' NATS publisher", () => {
     }
 
     await publisher.close();
-    expect(() => publisher.publish('room.1.messages', { __typename: 'Message', id: '8' })).not.toThrow();
-    expect(lines.map((line) => JSON.parse(line) as { msg: string; subject: string })).toMatchObject([
-      { msg: 'publish failed', subject: 'room.1.messages' },
-    ]);
+    expect(() =>
+      publisher.publish('room.1.messages', { __typename: 'Message', id: '8' }),
+    ).not.toThrow();
+    expect(lines.map((line) => JSON.parse(line) as { msg: string; subject: string })).toMatchObject(
+      [{ msg: 'publish failed', subject: 'room.1.messages' }],
+    );
   });
 
   it('fails with NatsConnectError when nobody listens', async () => {

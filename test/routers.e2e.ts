@@ -18,7 +18,9 @@ describe('several routers on one NATS cluster', () => {
 
   it('delivers each event to the clients of every router', async () => {
     const clients = [wsClient(stack.router.url), wsClient(second.url)];
-    const subs = clients.map((c) => subscribe(c, 'subscription { messageAdded(roomID: "123") { id user { name } } }'));
+    const subs = clients.map((c) =>
+      subscribe(c, 'subscription { messageAdded(roomID: "123") { id user { name } } }'),
+    );
     await stack.subscribedOn('room.123.messages', 2);
 
     stack.publish('room.123.messages', { __typename: 'Message', id: '2' });

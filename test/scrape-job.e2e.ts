@@ -9,7 +9,8 @@ import { startGatedPage, type GatedPage } from './support/gated-page.js';
 interface JobState {
   scrapeJobState: { id: string; status: string; progress: number | null; error: string | null };
 }
-const JOB_STATE = 'subscription ($id: ID!) { scrapeJobState(id: $id) { id status progress error } }';
+const JOB_STATE =
+  'subscription ($id: ID!) { scrapeJobState(id: $id) { id status progress error } }';
 
 const PAGE = [
   '<html><head><title>Tea &amp; Cakes</title><style>.x { color: red }</style></head>',
@@ -19,7 +20,10 @@ const PAGE = [
 ];
 
 /** Reads states until one satisfies `done`, returning everything read. */
-async function readUntil(sub: Subscription<JobState>, done: (s: JobState['scrapeJobState']) => boolean) {
+async function readUntil(
+  sub: Subscription<JobState>,
+  done: (s: JobState['scrapeJobState']) => boolean,
+) {
   const seen: JobState['scrapeJobState'][] = [];
   for (;;) {
     const result = await sub.next();
@@ -45,7 +49,11 @@ describe('CQRS: a mutation starts a scrape, a subscription follows it', () => {
   });
 
   async function startJob(url: string): Promise<string> {
-    const started = await post<{ scrapeWebsite: string }>(stack.router.url, 'mutation ($url: String!) { scrapeWebsite(url: $url) }', { url });
+    const started = await post<{ scrapeWebsite: string }>(
+      stack.router.url,
+      'mutation ($url: String!) { scrapeWebsite(url: $url) }',
+      { url },
+    );
     expect(started.body.errors).toBeUndefined();
     return started.body.data!.scrapeWebsite;
   }
@@ -56,7 +64,10 @@ describe('CQRS: a mutation starts a scrape, a subscription follows it', () => {
     const sub = subscribe<JobState>(client, JOB_STATE, { id });
     await stack.subscribedOn(`scrapeJob.${id}.state`);
     await page.requested();
-    const current = await post<{ scrapeJob: { status: string } }>(stack.router.url, `{ scrapeJob(id: "${id}") { status } }`);
+    const current = await post<{ scrapeJob: { status: string } }>(
+      stack.router.url,
+      `{ scrapeJob(id: "${id}") { status } }`,
+    );
     expect(current.body.data?.scrapeJob.status).toBe('PENDING');
 
     const html = PAGE.join('');
@@ -64,7 +75,8 @@ describe('CQRS: a mutation starts a scrape, a subscription follows it', () => {
     const seen = await readUntil(sub, (s) => s.status === 'IN_PROGRESS');
     for (const [i, chunk] of PAGE.entries()) {
       page.send(chunk);
-      if (i < PAGE.length - 1) seen.push(...(await readUntil(sub, (s) => s.progress! >= (i + 1) / PAGE.length - 0.1)));
+      if (i < PAGE.length - 1)
+        seen.push(...(await readUntil(sub, (s) => s.progress! >= (i + 1) / PAGE.length - 0.1)));
     }
     page.end();
     seen.push(...(await readUntil(sub, (s) => s.status === 'COMPLETE' || s.status === 'FAILED')));
@@ -76,7 +88,10 @@ describe('CQRS: a mutation starts a scrape, a subscription follows it', () => {
     expect(progress.every((p) => p >= 0 && p < 1)).toBe(true);
 
     // 16 words in the body and 2 in the title; the style and script blocks are not text.
-    const result = await post(stack.router.url, `{ scrapeResult(id: "${id}") { url title wordCount linkCount } }`);
+    const result = await post(
+      stack.router.url,
+      `{ scrapeResult(id: "${id}") { url title wordCount linkCount } }`,
+    );
     expect(result.body).toEqual({
       data: { scrapeResult: { url: page.url, title: 'Tea & Cakes', wordCount: 18, linkCount: 2 } },
     });
@@ -114,14 +129,25 @@ describe('CQRS: a mutation starts a scrape, a subscription follows it', () => {
     await stack.subgraphs.scrapeJob.whenSettled(id);
 
     const state = await post(stack.router.url, `{ scrapeJob(id: "${id}") { status error } }`);
-    expect(state.body.data).toEqual({ scrapeJob: { status: 'FAILED', error: expect.stringContaining('ECONNREFUSED') } });
+    expect(state.body.data).toEqual({
+      scrapeJob: { status: 'FAILED', error: expect.stringContaining('ECONNREFUSED') },
+    });
   });
 
-  it.each(['ftp://example.com/file', 'not a url', 'javascript:alert(1)', ''])('refuses to scrape %j', async (url) => {
-    const response = await post(stack.router.url, 'mutation ($url: String!) { scrapeWebsite(url: $url) }', { url });
-    expect(response.body.data).toBeNull();
-    expect(response.body.errors).toEqual([
-      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
-    ]);
-  });
+  it.each(['ftp://example.com/file', 'not a url', 'javascript:alert(1)', ''])(
+    'refuses to scrape %j',
+    async (url) => {
+      const response = await post(
+        stack.router.url,
+        'mutation ($url: String!) { scrapeWebsite(url: $url) }',
+        { url },
+      );
+      expect(response.body.data).toBeNull();
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+        }),
+      ]);
+    },
+  );
 });

@@ -21,7 +21,8 @@ describe('a subgraph that is down or slow', () => {
     const hung: Server = createServer(() => undefined); // accepts requests, never answers
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
     const config = structuredClone(stack.routerConfig);
-    config.subgraphs['user']!.url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}/graphql`;
+    config.subgraphs['user']!.url =
+      `http://127.0.0.1:${(hung.address() as AddressInfo).port}/graphql`;
     config.subgraphTimeoutMs = 300;
     const router: Router = await createRouter({ config, logger: pino({ level: 'silent' }) });
     const client = wsClient(router.url);
@@ -53,7 +54,9 @@ describe('a subgraph that is down or slow', () => {
     const sub = subscribe(client, SUBSCRIPTION);
     await stack.subscribedOn('room.123.messages');
     stack.publish('room.123.messages', { __typename: 'Message', id: '1' });
-    expect(await sub.next()).toEqual({ data: { messageAdded: { id: '1', text: 'Hello, Bob!', user: { name: 'Alice' } } } });
+    expect(await sub.next()).toEqual({
+      data: { messageAdded: { id: '1', text: 'Hello, Bob!', user: { name: 'Alice' } } },
+    });
 
     await stack.subgraphs.user.close();
     stack.publish('room.123.messages', { __typename: 'Message', id: '2' });
@@ -69,7 +72,9 @@ describe('a subgraph that is down or slow', () => {
     expect(JSON.stringify(partial.errors)).not.toContain('127.0.0.1');
 
     stack.publish('room.123.messages', { __typename: 'Message', id: '1' });
-    expect((await sub.next()).data).toEqual({ messageAdded: { id: '1', text: 'Hello, Bob!', user: null } });
+    expect((await sub.next()).data).toEqual({
+      messageAdded: { id: '1', text: 'Hello, Bob!', user: null },
+    });
 
     const query = await post(stack.router.url, '{ message(id: "1") { text user { name } } }');
     expect(query.status).toBe(200);

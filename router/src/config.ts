@@ -26,13 +26,12 @@ const configSchema = z.strictObject({
       url: z.string().min(1).default('nats://127.0.0.1:4222'),
     })
     .prefault({}),
-  events: z
-    .strictObject({
-      /** Name of the events graph in the supergraph. @default "events" */
-      name: z.string().min(1).default('events'),
-      /** Path of the events graph SDL, whose fields carry `@eventsSubscribe`. */
-      schema: z.string().min(1),
-    }),
+  events: z.strictObject({
+    /** Name of the events graph in the supergraph. @default "events" */
+    name: z.string().min(1).default('events'),
+    /** Path of the events graph SDL, whose fields carry `@eventsSubscribe`. */
+    schema: z.string().min(1),
+  }),
   /** Subgraphs by name. Not needed when a supergraph is given. @default {} */
   subgraphs: z.record(z.string().regex(/^[A-Za-z][\w-]*$/), subgraphSchema).default({}),
   /** Path of a Federation 2 supergraph SDL to serve instead of composing `subgraphs`. */

@@ -36,7 +36,10 @@ export interface Router {
 }
 
 /** Composes (or loads) the supergraph, connects to NATS and starts listening. */
-export async function createRouter({ config, logger = createLogger() }: RouterOptions): Promise<Router> {
+export async function createRouter({
+  config,
+  logger = createLogger(),
+}: RouterOptions): Promise<Router> {
   const eventsSdl = readSubgraphSdl({ name: config.events.name, schema: config.events.schema });
   const supergraphSdl = config.supergraph
     ? readSupergraphFile(config.supergraph)
@@ -52,7 +55,11 @@ export async function createRouter({ config, logger = createLogger() }: RouterOp
   const hub = new EventHub(provider, logger);
   const core = createCore({
     schema: schema.apiGraphQLSchema,
-    operations: new OperationCache({ schema, planner: new QueryPlanner(schema.supergraph), eventFields }),
+    operations: new OperationCache({
+      schema,
+      planner: new QueryPlanner(schema.supergraph),
+      eventFields,
+    }),
     executor: createExecutor({
       schema,
       logger,
@@ -70,7 +77,10 @@ export async function createRouter({ config, logger = createLogger() }: RouterOp
     createHttpListener({
       core,
       logger,
-      health: () => ({ healthy: provider.isConnected(), nats: provider.isConnected() ? 'connected' : 'disconnected' }),
+      health: () => ({
+        healthy: provider.isConnected(),
+        nats: provider.isConnected() ? 'connected' : 'disconnected',
+      }),
     }),
   );
   const ws = attachGraphQLWs({ core, server });
@@ -86,7 +96,10 @@ export async function createRouter({ config, logger = createLogger() }: RouterOp
   const { port } = server.address() as AddressInfo;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `http://${host}:${port}/graphql`;
-  logger.info({ url, subgraphs: [...schema.subgraphUrls.keys()], events: [...eventFields.keys()] }, 'router listening');
+  logger.info(
+    { url, subgraphs: [...schema.subgraphUrls.keys()], events: [...eventFields.keys()] },
+    'router listening',
+  );
 
   return {
     url,

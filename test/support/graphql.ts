@@ -24,7 +24,12 @@ export async function post<T = Record<string, unknown>>(
 
 /** A graphql-transport-ws client on the router's `/graphql`; dispose it after the test. */
 export function wsClient(routerUrl: string): Client {
-  return createClient({ url: routerUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  return createClient({
+    url: routerUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+  });
 }
 
 export interface Subscription<T> {

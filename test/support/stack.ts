@@ -1,5 +1,9 @@
 import { connect, type NatsConnection } from 'nats';
-import { startExampleStack, type ExampleStack, type ExampleStackOptions } from '../../stack/example-stack.js';
+import {
+  startExampleStack,
+  type ExampleStack,
+  type ExampleStackOptions,
+} from '../../stack/example-stack.js';
 import { waitFor } from './wait.js';
 
 export interface TestStack extends ExampleStack {
@@ -21,7 +25,10 @@ export async function startTestStack(options: ExampleStackOptions = {}): Promise
       nc.publish(subject, typeof payload === 'string' ? payload : JSON.stringify(payload));
     },
     subscribedOn(subject, count = 1) {
-      return waitFor(`${count} subscription(s) on ${subject}`, async () => (await stack.nats!.subscriptionsOn(subject)) === count);
+      return waitFor(
+        `${count} subscription(s) on ${subject}`,
+        async () => (await stack.nats!.subscriptionsOn(subject)) === count,
+      );
     },
     async close() {
       await nc.close();

@@ -45,7 +45,11 @@ export function bindEventFields(
         eventsGraphName,
       );
     }
-    const topic = compileTopic(`Subscription.${name}`, template, field.args.map((a) => a.name));
+    const topic = compileTopic(
+      `Subscription.${name}`,
+      template,
+      field.args.map((a) => a.name),
+    );
     bound.set(name, { name, topic, validate: createEventValidator(name, keysByType) });
   }
   return bound;

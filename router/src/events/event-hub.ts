@@ -148,7 +148,9 @@ class Group {
 
   dispatch(event: EntityEvent | GraphQLError): void {
     const result: Promise<ExecutionResult> =
-      event instanceof GraphQLError ? Promise.resolve({ errors: [event] }) : this.spec.resolve(event);
+      event instanceof GraphQLError
+        ? Promise.resolve({ errors: [event] })
+        : this.spec.resolve(event);
     this.#delivered = this.#delivered
       .then(() => result)
       .then((value) => {

@@ -44,7 +44,9 @@ describe('event validation', () => {
   });
 
   it('says which types and keys were expected', () => {
-    expect(String((validate({ __typename: 'User' }) as GraphQLError).message)).toContain('Message, Post');
+    expect(String((validate({ __typename: 'User' }) as GraphQLError).message)).toContain(
+      'Message, Post',
+    );
     expect(String((validate({ __typename: 'Message' }) as GraphQLError).message)).toContain('"id"');
   });
 

@@ -39,7 +39,10 @@ export function createEventValidator(
       const picked = pick(event, shape);
       if (picked) return { ...picked, __typename: typename as string };
     }
-    const wanted = keysByType.get(typename as string)!.map((k) => `"${k}"`).join(' or ');
+    const wanted = keysByType
+      .get(typename as string)!
+      .map((k) => `"${k}"`)
+      .join(' or ');
     return invalidEvent(`a ${String(typename)} event must carry every field of its key ${wanted}`);
   };
 }
@@ -72,7 +75,10 @@ function keyShape(fields: string): KeyShape {
   return toShape(operation.selectionSet);
 }
 
-function pick(value: Record<string, unknown>, shape: KeyShape): Record<string, unknown> | undefined {
+function pick(
+  value: Record<string, unknown>,
+  shape: KeyShape,
+): Record<string, unknown> | undefined {
   const picked: Record<string, unknown> = {};
   for (const [name, inner] of Object.entries(shape)) {
     const field = value[name];

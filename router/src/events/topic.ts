@@ -39,7 +39,11 @@ export function compileTopic(
     if (statement.type === 'ContentStatement') continue;
     const mustache = statement as hbs.AST.MustacheStatement;
     const path = mustache.path as hbs.AST.PathExpression;
-    if (statement.type !== 'MustacheStatement' || path.type !== 'PathExpression' || mustache.params.length > 0) {
+    if (
+      statement.type !== 'MustacheStatement' ||
+      path.type !== 'PathExpression' ||
+      mustache.params.length > 0
+    ) {
       fail('only {{ args.<name> }} expressions are supported');
     }
     const [root, name, ...rest] = path.parts;

@@ -64,7 +64,9 @@ function guarded(name: string, source: GraphQLDataSource, logger: Logger): Graph
         const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
         logger.warn({ subgraph: name, err: cause }, 'subgraph request failed');
         const error: GraphQLFormattedError = {
-          message: timedOut ? `Subgraph "${name}" timed out.` : `Subgraph "${name}" is unavailable.`,
+          message: timedOut
+            ? `Subgraph "${name}" timed out.`
+            : `Subgraph "${name}" is unavailable.`,
           extensions: { code: timedOut ? 'SUBGRAPH_TIMEOUT' : 'SUBGRAPH_UNAVAILABLE' },
         };
         return { errors: [error] };

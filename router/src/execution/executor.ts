@@ -1,9 +1,4 @@
-import {
-  GraphQLError,
-  getArgumentValues,
-  getVariableValues,
-  type ExecutionResult,
-} from 'graphql';
+import { GraphQLError, getArgumentValues, getVariableValues, type ExecutionResult } from 'graphql';
 import { executeQueryPlan, type ServiceMap } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { QueryPlan } from '@apollo/query-planner';
@@ -23,13 +18,23 @@ export interface ExecutorOptions {
 
 export interface Executor {
   /** Coerces the request's variables, or answers the errors that make them invalid. */
-  coerceVariables(operation: PreparedOperation, inputs: Variables | null | undefined): Variables | readonly GraphQLError[];
+  coerceVariables(
+    operation: PreparedOperation,
+    inputs: Variables | null | undefined,
+  ): Variables | readonly GraphQLError[];
   /** The root field's arguments of a subscription, for rendering its topic. */
-  subscriptionArguments(operation: PreparedOperation, variables: Variables): Record<string, unknown>;
+  subscriptionArguments(
+    operation: PreparedOperation,
+    variables: Variables,
+  ): Record<string, unknown>;
   /** Runs a query or mutation against the subgraphs. */
   execute(operation: PreparedOperation, variables: Variables): Promise<ExecutionResult>;
   /** Resolves one valid event for a subscription: the entity fetches its selection needs. */
-  resolveEvent(operation: PreparedOperation, variables: Variables, event: EntityEvent): Promise<ExecutionResult>;
+  resolveEvent(
+    operation: PreparedOperation,
+    variables: Variables,
+    event: EntityEvent,
+  ): Promise<ExecutionResult>;
 }
 
 export function createExecutor({ schema, serviceMap, logger }: ExecutorOptions): Executor {

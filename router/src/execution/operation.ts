@@ -59,7 +59,10 @@ export class OperationCache {
   }
 
   /** The prepared operation, or the GraphQL errors that make the request invalid. */
-  prepare(query: string, operationName?: string | null): PreparedOperation | readonly GraphQLError[] {
+  prepare(
+    query: string,
+    operationName?: string | null,
+  ): PreparedOperation | readonly GraphQLError[] {
     const key = operationName ? `${operationName}\u0000${query}` : query;
     const cached = this.#entries.get(key);
     if (cached) {

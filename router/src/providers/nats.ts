@@ -33,7 +33,10 @@ export async function connectNats(options: NatsProviderOptions): Promise<EventPr
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnect') {
         connected = status.type === 'reconnect';
-        logger.warn({ status: status.type, server: String(status.data) }, 'NATS connection changed');
+        logger.warn(
+          { status: status.type, server: String(status.data) },
+          'NATS connection changed',
+        );
       } else if (status.type === 'error') {
         logger.error({ err: status.data }, 'NATS error');
       }

@@ -33,7 +33,10 @@ export function readEventsGraph(sdl: DocumentNode, name: string): EventsGraph {
       if (!directive) continue;
       const topic = stringArgument(directive, 'topic');
       if (!topic) {
-        throw new SchemaError(`Subscription.${field.name.value}: @eventsSubscribe needs "topic"`, name);
+        throw new SchemaError(
+          `Subscription.${field.name.value}: @eventsSubscribe needs "topic"`,
+          name,
+        );
       }
       topics.set(field.name.value, topic);
     }

@@ -16,7 +16,11 @@ export interface Transport {
 }
 
 /** The `graphql-transport-ws` protocol on the router's HTTP server, through graphql-ws. */
-export function attachGraphQLWs({ core, server, path = '/graphql' }: GraphQLWsTransportOptions): Transport {
+export function attachGraphQLWs({
+  core,
+  server,
+  path = '/graphql',
+}: GraphQLWsTransportOptions): Transport {
   const wss = new WebSocketServer({ server, path });
   const disposable = useServer(
     {

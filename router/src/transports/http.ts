@@ -15,7 +15,11 @@ export interface HttpTransportOptions {
  * GraphQL over HTTP (`POST` and `GET /graphql`, `application/graphql-response+json` and
  * `application/json`) through graphql-http, and `GET /health` for load balancers.
  */
-export function createHttpListener({ core, logger, health }: HttpTransportOptions): RequestListener {
+export function createHttpListener({
+  core,
+  logger,
+  health,
+}: HttpTransportOptions): RequestListener {
   const graphql = createHandler<PreparedContext>({
     schema: core.schema,
     onSubscribe: (_req, params) => {
