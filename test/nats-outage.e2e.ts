@@ -4,6 +4,7 @@ import { startNatsServer, type NatsServer } from '../stack/nats-server.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { subscribe, wsClient } from './support/graphql.js';
 import { waitFor } from './support/wait.js';
+import { listeningUrl, spawnRouter } from './support/cli.js';
 
 describe('a NATS outage', () => {
   let nats: NatsServer;
@@ -46,5 +47,24 @@ describe('a NATS outage', () => {
     expect(await sub.next()).toEqual({ data: { messageAdded: { id: '1', text: 'Hello, Bob!' } } });
     await publisher.close();
     await client.dispose();
+  });
+
+  it('lets a router stop cleanly while NATS is down', async () => {
+    const own = await startNatsServer();
+    const router = spawnRouter([], { PORT: '0', NATS_URL: own.url });
+    try {
+      const url = await listeningUrl(router);
+      await own.stop();
+      await waitFor('the router to see the outage', async () => {
+        return (await fetch(url.replace('/graphql', '/health'))).status === 503;
+      });
+
+      // The CLI exits only once nothing is left open, so a leaked connection hangs here.
+      const exited = new Promise((resolve) => router.once('exit', resolve));
+      router.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (router.exitCode === null) router.kill('SIGKILL');
+    }
   });
 });

@@ -39,14 +39,15 @@ async function main(): Promise<void> {
 
   const logger = createLogger();
   const router = await createRouter({ config, logger });
+  // The process ends by itself once everything is closed: anything left open is a leak.
+  // A second signal forces the exit.
   const stop = (): void => {
-    router.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'could not stop cleanly');
-        process.exit(1);
-      },
-    );
+    process.once('SIGINT', () => process.exit(1));
+    process.once('SIGTERM', () => process.exit(1));
+    router.close().catch((error: unknown) => {
+      logger.error({ err: error }, 'could not stop cleanly');
+      process.exitCode = 1;
+    });
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -56,7 +56,14 @@ export async function connectNats(options: NatsProviderOptions): Promise<EventPr
       return { unsubscribe: () => subscription.unsubscribe() };
     },
     async close() {
-      if (!nc.isClosed()) await nc.drain();
+      // Drain only a live connection; nats.js resolves a drain while disconnected and then
+      // keeps reconnecting, so the connection is closed in any case.
+      if (connected && !nc.isClosed()) {
+        await nc
+          .drain()
+          .catch((error: unknown) => logger.warn({ err: error }, 'NATS drain failed'));
+      }
+      if (!nc.isClosed()) await nc.close();
     },
   };
 }

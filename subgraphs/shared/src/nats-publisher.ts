@@ -47,7 +47,10 @@ export async function connectNatsPublisher(
       }
     },
     close() {
-      closing ??= connection.isClosed() ? Promise.resolve() : connection.drain();
+      // A drain while disconnected resolves but leaves nats.js reconnecting: close after it.
+      closing ??= (connection.isClosed() ? Promise.resolve() : connection.drain())
+        .catch((error: unknown) => logger.warn({ err: error }, 'NATS drain failed'))
+        .then(() => (connection.isClosed() ? undefined : connection.close()));
       return closing;
     },
   };
