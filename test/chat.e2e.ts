@@ -100,6 +100,7 @@ describe('chat: event-driven federated subscriptions', () => {
         roomID: '42',
       }),
     );
+    await stack.subscriptionsOpen(3);
     await stack.subscribedOn('room.42.messages', 1);
     expect(stack.router.subjects).toBe(1);
 

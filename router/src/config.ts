@@ -38,6 +38,11 @@ const configSchema = z.strictObject({
   supergraph: z.string().min(1).optional(),
   /** How long one subgraph fetch may take before it fails. @default 10000 */
   subgraphTimeoutMs: z.number().int().positive().default(10_000),
+  /**
+   * How long an entity fetch waits for others (e.g. events arriving together) to share
+   * one subgraph request; 0 batches only what is concurrent already. @default 0
+   */
+  batchWindowMs: z.number().int().min(0).max(1000).default(0),
 });
 
 export type RouterConfig = z.output<typeof configSchema>;

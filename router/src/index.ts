@@ -5,5 +5,5 @@ export { createLogger } from './logger.js';
 export { ConfigError, ProviderError, SchemaError, TopicTemplateError } from './errors.js';
 export type { Router, RouterOptions } from './router.js';
 export type { RouterConfig, SubgraphConfig } from './config.js';
-export type { EventCounters } from './events/event-hub.js';
+export type { Counters } from './counters.js';
 export type { SubgraphSource } from './schema/compose.js';

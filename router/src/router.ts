@@ -5,7 +5,8 @@ import { QueryPlanner } from '@apollo/query-planner';
 import type { RouterConfig } from './config.js';
 import { createCore } from './core.js';
 import { SchemaError } from './errors.js';
-import { EventHub, type EventCounters } from './events/event-hub.js';
+import { createCounters, type Counters } from './counters.js';
+import { EventHub } from './events/event-hub.js';
 import { bindEventFields } from './events/event-field.js';
 import { createServiceMap } from './execution/data-sources.js';
 import { createExecutor } from './execution/executor.js';
@@ -28,9 +29,11 @@ export interface Router {
   /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
   readonly url: string;
   readonly port: number;
-  readonly counters: Readonly<EventCounters>;
+  readonly counters: Readonly<Counters>;
   /** Subjects the router is subscribed to on the broker now. */
   readonly subjects: number;
+  /** Client subscriptions open now. */
+  readonly subscriptions: number;
   /** Ends client connections, unsubscribes from the broker, stops listening. */
   close(): Promise<void>;
 }
@@ -52,7 +55,8 @@ export async function createRouter({
   );
 
   const provider = await connectNats({ url: config.nats.url, logger });
-  const hub = new EventHub(provider, logger);
+  const counters = createCounters();
+  const hub = new EventHub(provider, logger, counters);
   const core = createCore({
     schema: schema.apiGraphQLSchema,
     operations: new OperationCache({
@@ -67,7 +71,9 @@ export async function createRouter({
         urls: schema.subgraphUrls,
         eventsGraph: config.events.name,
         timeoutMs: config.subgraphTimeoutMs,
+        batchWindowMs: config.batchWindowMs,
         logger,
+        counters,
       }),
     }),
     hub,
@@ -104,9 +110,12 @@ export async function createRouter({
   return {
     url,
     port,
-    counters: hub.counters,
+    counters,
     get subjects() {
       return hub.subjects;
+    },
+    get subscriptions() {
+      return hub.subscribers;
     },
     async close() {
       await ws.close();

@@ -12,6 +12,8 @@ export interface TestStack extends ExampleStack {
   publish(subject: string, payload: string | Record<string, unknown>): void;
   /** Resolves when the NATS server holds `count` subscriptions on `subject`. */
   subscribedOn(subject: string, count?: number): Promise<void>;
+  /** Resolves when the router holds `count` client subscriptions. */
+  subscriptionsOpen(count: number): Promise<void>;
 }
 
 /** The example stack on free ports, and a NATS client to publish events with. */
@@ -29,6 +31,9 @@ export async function startTestStack(options: ExampleStackOptions = {}): Promise
         `${count} subscription(s) on ${subject}`,
         async () => (await stack.nats!.subscriptionsOn(subject)) === count,
       );
+    },
+    subscriptionsOpen(count) {
+      return waitFor(`${count} open subscription(s)`, () => stack.router.subscriptions === count);
     },
     async close() {
       await nc.close();

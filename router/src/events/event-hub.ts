@@ -1,4 +1,5 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { Counters } from '../counters.js';
 import type { Logger } from '../logger.js';
 import type { EventProvider, ProviderSubscription } from '../providers/provider.js';
 import { parseEventPayload, type EntityEvent, type EventValidator } from './event.js';
@@ -17,31 +18,32 @@ export interface GroupSpec {
   resolve(event: EntityEvent): Promise<ExecutionResult>;
 }
 
-/** Counters for the metrics to come; read-only to everyone but the hub. */
-export interface EventCounters {
-  eventsReceived: number;
-  eventsInvalid: number;
-  deliveries: number;
-}
-
 /**
  * Subscribes to each subject once, however many clients share it, fans every event out to
  * the groups on that subject, and releases the subject when its last client leaves.
  */
 export class EventHub {
-  readonly counters: EventCounters = { eventsReceived: 0, eventsInvalid: 0, deliveries: 0 };
+  readonly counters: Counters;
   readonly #triggers = new Map<string, Trigger>();
   readonly #provider: EventProvider;
   readonly #logger: Logger;
 
-  constructor(provider: EventProvider, logger: Logger) {
+  constructor(provider: EventProvider, logger: Logger, counters: Counters) {
     this.#provider = provider;
     this.#logger = logger;
+    this.counters = counters;
   }
 
   /** Subjects with a broker subscription now. */
   get subjects(): number {
     return this.#triggers.size;
+  }
+
+  /** Subscribers joined now, across all subjects (counted on each read). */
+  get subscribers(): number {
+    let count = 0;
+    for (const trigger of this.#triggers.values()) count += trigger.subscribers;
+    return count;
   }
 
   /** Adds a subscriber; the returned function removes it. */
@@ -99,6 +101,12 @@ class Trigger {
     readonly subject: string,
     private readonly hub: EventHub,
   ) {}
+
+  get subscribers(): number {
+    let count = 0;
+    for (const group of this.#groups.values()) count += group.subscribers.size;
+    return count;
+  }
 
   add(spec: GroupSpec, subscriber: Subscriber): () => void {
     let group = this.#groups.get(spec.key);

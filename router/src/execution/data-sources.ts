@@ -6,7 +6,9 @@ import {
 } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import type { GraphQLFormattedError } from 'graphql';
+import type { Counters } from '../counters.js';
 import type { Logger } from '../logger.js';
+import { batchEntityFetches } from './entity-batcher.js';
 
 export interface DataSourcesOptions {
   /** Subgraph URLs by name. */
@@ -15,7 +17,11 @@ export interface DataSourcesOptions {
   eventsGraph: string;
   /** How long one subgraph fetch may take. */
   timeoutMs: number;
+  /** How long an entity fetch waits for others to share its request. @default 0 */
+  batchWindowMs?: number;
   logger: Logger;
+  /** `subgraphRequests` is counted here. */
+  counters: Counters;
 }
 
 /**
@@ -31,7 +37,9 @@ export interface EventContext {
 export function createServiceMap(options: DataSourcesOptions): ServiceMap {
   const map: ServiceMap = Object.create(null);
   for (const [name, url] of options.urls) {
-    map[name] = guarded(name, remoteSource(url, options.timeoutMs), options.logger);
+    const remote = remoteSource(url, options.timeoutMs, options.counters);
+    const batched = batchEntityFetches(remote, { windowMs: options.batchWindowMs ?? 0 });
+    map[name] = guarded(name, batched, options.logger);
   }
   map[options.eventsGraph] = eventsSource;
   return map;
@@ -44,10 +52,12 @@ const eventsSource: GraphQLDataSource = {
   },
 };
 
-function remoteSource(url: string, timeoutMs: number): GraphQLDataSource {
+function remoteSource(url: string, timeoutMs: number, counters: Counters): GraphQLDataSource {
   // Node's fetch with a deadline per request, in place of the default make-fetch-happen.
-  const fetcher = ((input: string, init?: RequestInit) =>
-    fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
+  const fetcher = ((input: string, init?: RequestInit) => {
+    counters.subgraphRequests++;
+    return fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  }) as unknown as Fetcher;
   return new RemoteGraphQLDataSource({ url, fetcher });
 }
 

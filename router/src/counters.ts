@@ -1,0 +1,23 @@
+/** What the router counts, for logs, tests, benchmarks and the metrics endpoint to come. */
+export interface Counters {
+  /** Broker messages received on subscribed subjects. */
+  eventsReceived: number;
+  /** Of those, the ones refused as INVALID_EVENT. */
+  eventsInvalid: number;
+  /** Results handed to subscribers (one per subscriber per event). */
+  deliveries: number;
+  /** HTTP requests sent to subgraphs, after batching. */
+  subgraphRequests: number;
+  /** Subscribers dropped because they did not keep up. */
+  slowSubscriberCloses: number;
+}
+
+export function createCounters(): Counters {
+  return {
+    eventsReceived: 0,
+    eventsInvalid: 0,
+    deliveries: 0,
+    subgraphRequests: 0,
+    slowSubscriberCloses: 0,
+  };
+}

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { batchEntityFetches } from './entity-batcher.js';
+
+const ENTITIES =
+  'query($representations:[_Any!]!){_entities(representations:$representations){...on Message{text}}}';
+
+/** A subgraph that answers `_entities` with one entity per representation, and records calls. */
+function fakeSubgraph(answer?: (reps: { id: string }[]) => GatewayGraphQLResponse) {
+  const calls: { query: string | undefined; representations: { id: string }[] }[] = [];
+  let release: () => void = () => undefined;
+  let gate = Promise.resolve();
+  const source: GraphQLDataSource = {
+    async process({ request }) {
+      const representations = (request.variables?.['representations'] ?? []) as { id: string }[];
+      calls.push({ query: request.query, representations });
+      await gate;
+      return (
+        answer?.(representations) ?? {
+          data: { _entities: representations.map((r) => ({ text: `text ${r.id}` })) },
+        }
+      );
+    },
+  };
+  return {
+    source,
+    calls,
+    hold: () => (gate = new Promise((resolve) => (release = resolve))),
+    release: () => release(),
+  };
+}
+
+const fetchOf = (ids: string[], query = ENTITIES, extra: Record<string, unknown> = {}) =>
+  ({
+    kind: 'incoming operation',
+    request: {
+      query,
+      variables: { ...extra, representations: ids.map((id) => ({ __typename: 'Message', id })) },
+    },
+    context: {},
+  }) as unknown as GraphQLDataSourceProcessOptions;
+
+describe('batchEntityFetches', () => {
+  it('sends concurrent fetches of the same query as one request and splits the answer', async () => {
+    const subgraph = fakeSubgraph();
+    const batched = batchEntityFetches(subgraph.source);
+
+    const results = await Promise.all([
+      batched.process(fetchOf(['1'])),
+      batched.process(fetchOf(['2', '3'])),
+      batched.process(fetchOf(['4'])),
+    ]);
+
+    expect(subgraph.calls.map((c) => c.representations.map((r) => r.id))).toEqual([
+      ['1', '2', '3', '4'],
+    ]);
+    expect(results.map((r) => r.data)).toEqual([
+      { _entities: [{ text: 'text 1' }] },
+      { _entities: [{ text: 'text 2' }, { text: 'text 3' }] },
+      { _entities: [{ text: 'text 4' }] },
+    ]);
+  });
+
+  it('gathers the fetches made while a batch is in flight into the next one', async () => {
+    const subgraph = fakeSubgraph();
+    const batched = batchEntityFetches(subgraph.source);
+    subgraph.hold();
+    const first = batched.process(fetchOf(['1']));
+    await new Promise((resolve) => setImmediate(resolve)); // the first batch leaves
+    const later = [batched.process(fetchOf(['2'])), batched.process(fetchOf(['3']))];
+    subgraph.release();
+
+    await Promise.all([first, ...later]);
+    expect(subgraph.calls.map((c) => c.representations.map((r) => r.id))).toEqual([
+      ['1'],
+      ['2', '3'],
+    ]);
+  });
+
+  it('keeps fetches with another query or other variables apart', async () => {
+    const subgraph = fakeSubgraph();
+    const batched = batchEntityFetches(subgraph.source);
+    await Promise.all([
+      batched.process(fetchOf(['1'])),
+      batched.process(fetchOf(['2'], ENTITIES.replace('text', 'createdAt'))),
+      batched.process(fetchOf(['3'], ENTITIES, { locale: 'fr' })),
+    ]);
+    expect(subgraph.calls).toHaveLength(3);
+  });
+
+  it('gives each error about an entity to its fetch, renumbered, and shared errors to all', async () => {
+    const subgraph = fakeSubgraph((reps) => ({
+      data: { _entities: reps.map((r) => (r.id === '3' ? null : { text: r.id })) },
+      errors: [
+        { message: 'no 3', path: ['_entities', 2, 'text'] },
+        { message: 'everyone', extensions: { code: 'X' } },
+      ],
+    }));
+    const batched = batchEntityFetches(subgraph.source);
+
+    const [a, b] = await Promise.all([
+      batched.process(fetchOf(['1'])),
+      batched.process(fetchOf(['2', '3'])),
+    ]);
+
+    expect(a.errors).toEqual([{ message: 'everyone', extensions: { code: 'X' } }]);
+    expect(b.errors).toEqual([
+      { message: 'no 3', path: ['_entities', 1, 'text'] },
+      { message: 'everyone', extensions: { code: 'X' } },
+    ]);
+    expect(b.data).toEqual({ _entities: [{ text: '2' }, null] });
+  });
+
+  it('fails every fetch of a batch whose request failed', async () => {
+    const failing: GraphQLDataSource = { process: () => Promise.reject(new Error('down')) };
+    const batched = batchEntityFetches(failing);
+    const results = await Promise.allSettled([
+      batched.process(fetchOf(['1'])),
+      batched.process(fetchOf(['2'])),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('passes other operations through untouched', async () => {
+    const subgraph = fakeSubgraph(() => ({ data: { message: { text: 'hi' } } }));
+    const batched = batchEntityFetches(subgraph.source);
+    const query = {
+      kind: 'incoming operation',
+      request: { query: '{ message(id: "1") { text } }' },
+      context: {},
+    };
+    expect(await batched.process(query as unknown as GraphQLDataSourceProcessOptions)).toEqual({
+      data: { message: { text: 'hi' } },
+    });
+  });
+});

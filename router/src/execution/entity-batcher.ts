@@ -1,0 +1,126 @@
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import type { GraphQLFormattedError } from 'graphql';
+
+export interface EntityBatcherOptions {
+  /**
+   * How long the first entity fetch of a batch waits for others to join. 0 still joins
+   * every fetch made in the same turn of the event loop, and every fetch made while the
+   * previous batch for the same query is in flight. @default 0
+   */
+  windowMs?: number;
+}
+
+interface Member {
+  options: GraphQLDataSourceProcessOptions;
+  representations: readonly unknown[];
+  resolve(response: GatewayGraphQLResponse): void;
+  reject(error: unknown): void;
+}
+
+interface Lane {
+  waiting: Member[];
+  scheduled: boolean;
+  inFlight: boolean;
+}
+
+/**
+ * Merges concurrent `_entities` fetches with the same query (and the same variables but
+ * `representations`) into one subgraph request, and splits the answer back. This is how
+ * events that arrive while a resolution is in flight share one request per subgraph,
+ * without touching Apollo's executor or its result shaping.
+ */
+export function batchEntityFetches(
+  source: GraphQLDataSource,
+  { windowMs = 0 }: EntityBatcherOptions = {},
+): GraphQLDataSource {
+  const lanes = new Map<string, Lane>();
+
+  const flush = (key: string, lane: Lane): void => {
+    lane.scheduled = false;
+    const batch = lane.waiting.splice(0);
+    if (batch.length === 0) {
+      lanes.delete(key);
+      return;
+    }
+    lane.inFlight = true;
+    send(source, batch).finally(() => {
+      lane.inFlight = false;
+      if (lane.waiting.length > 0) schedule(key, lane);
+      else lanes.delete(key);
+    });
+  };
+  const schedule = (key: string, lane: Lane): void => {
+    if (lane.scheduled || lane.inFlight) return;
+    lane.scheduled = true;
+    if (windowMs > 0) setTimeout(() => flush(key, lane), windowMs);
+    else setImmediate(() => flush(key, lane));
+  };
+
+  return {
+    process(options) {
+      const { representations, ...rest } = options.request.variables ?? {};
+      if (!Array.isArray(representations)) return source.process(options);
+      const key = `${JSON.stringify(rest)}\u0000${options.request.query ?? ''}`;
+      let lane = lanes.get(key);
+      if (!lane) {
+        lane = { waiting: [], scheduled: false, inFlight: false };
+        lanes.set(key, lane);
+      }
+      const joined = lane;
+      return new Promise((resolve, reject) => {
+        joined.waiting.push({ options, representations, resolve, reject });
+        schedule(key, joined);
+      });
+    },
+  };
+}
+
+async function send(source: GraphQLDataSource, batch: Member[]): Promise<void> {
+  const first = batch[0]!;
+  if (batch.length === 1) {
+    await source.process(first.options).then(first.resolve, first.reject);
+    return;
+  }
+  const representations = batch.flatMap((m) => m.representations);
+  const options = {
+    ...first.options,
+    request: {
+      ...first.options.request,
+      variables: { ...first.options.request.variables, representations },
+    },
+  } as GraphQLDataSourceProcessOptions;
+  let response: GatewayGraphQLResponse;
+  try {
+    response = await source.process(options);
+  } catch (error) {
+    for (const member of batch) member.reject(error);
+    return;
+  }
+  const entities: unknown = response.data?.['_entities'];
+  let offset = 0;
+  for (const member of batch) {
+    const start = offset;
+    offset += member.representations.length;
+    const data = Array.isArray(entities)
+      ? { ...response.data, _entities: entities.slice(start, offset) }
+      : (response.data ?? null);
+    const errors = response.errors?.flatMap((error: GraphQLFormattedError) =>
+      errorFor(error, start, offset),
+    );
+    const { errors: _all, ...shared } = response;
+    member.resolve(errors?.length ? { ...shared, data, errors } : { ...shared, data });
+  }
+}
+
+/** An error about `_entities[i]` belongs to the member whose slice holds `i`, renumbered. */
+function errorFor(
+  error: GraphQLFormattedError,
+  start: number,
+  end: number,
+): GraphQLFormattedError[] {
+  const [root, index, ...rest] = error.path ?? [];
+  if (root !== '_entities' || typeof index !== 'number') return [error];
+  if (index < start || index >= end) return [];
+  return [{ ...error, path: ['_entities', index - start, ...rest] }];
+}
