@@ -43,6 +43,11 @@ const configSchema = z.strictObject({
    * one subgraph request; 0 batches only what is concurrent already. @default 0
    */
   batchWindowMs: z.number().int().min(0).max(1000).default(0),
+  /**
+   * Results one subscriber may have waiting (its connection not taking them) before it is
+   * dropped, so a slow client never holds up others or grows memory. @default 1000
+   */
+  slowSubscriberLimit: z.number().int().positive().default(1000),
 });
 
 export type RouterConfig = z.output<typeof configSchema>;

@@ -26,7 +26,18 @@ export interface RouterCore {
   prepare(request: GraphQLRequest): PreparedRequest | readonly GraphQLError[];
   execute(request: PreparedRequest): Promise<ExecutionResult>;
   /** Results until the client returns the iterator or the stream fails. */
-  subscribe(request: PreparedRequest): AsyncIterableIterator<ExecutionResult>;
+  subscribe(
+    request: PreparedRequest,
+    hooks?: SubscribeHooks,
+  ): AsyncIterableIterator<ExecutionResult>;
+}
+
+export interface SubscribeHooks {
+  /**
+   * The subscriber fell `slowSubscriberLimit` results behind and was dropped. A transport
+   * closes its connection here; without the hook the iterator ends with the error.
+   */
+  onTooSlow?(): void;
 }
 
 export interface CoreOptions {
@@ -34,9 +45,17 @@ export interface CoreOptions {
   operations: OperationCache;
   executor: Executor;
   hub: EventHub;
+  /** Results one subscriber may have waiting before it is dropped. @default 1000 */
+  slowSubscriberLimit?: number;
 }
 
-export function createCore({ schema, operations, executor, hub }: CoreOptions): RouterCore {
+export function createCore({
+  schema,
+  operations,
+  executor,
+  hub,
+  slowSubscriberLimit = 1000,
+}: CoreOptions): RouterCore {
   return {
     schema,
     prepare(request) {
@@ -56,7 +75,7 @@ export function createCore({ schema, operations, executor, hub }: CoreOptions): 
     execute({ operation, variables }) {
       return executor.execute(operation, variables);
     },
-    subscribe({ operation, variables, subject }) {
+    subscribe({ operation, variables, subject }, hooks = {}) {
       const binding = operation.subscription!.binding;
       const queue = new PushQueue<ExecutionResult>(() => leave());
       const leave = hub.join(
@@ -67,10 +86,23 @@ export function createCore({ schema, operations, executor, hub }: CoreOptions): 
           resolve: (event) => executor.resolveEvent(operation, variables, event),
         },
         {
-          push: (result) => queue.push(result),
+          push: (result) => {
+            if (queue.size >= slowSubscriberLimit) return false;
+            queue.push(result);
+            return true;
+          },
           end: (error) => {
             queue.push({ errors: [error] });
             queue.end();
+          },
+          tooSlow: () => {
+            if (hooks.onTooSlow) {
+              queue.end();
+              hooks.onTooSlow();
+            } else {
+              queue.push({ errors: [tooSlowError()] });
+              queue.end();
+            }
           },
         },
       );
@@ -81,4 +113,10 @@ export function createCore({ schema, operations, executor, hub }: CoreOptions): 
 
 export function isErrors<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
   return Array.isArray(value);
+}
+
+function tooSlowError(): GraphQLError {
+  return new GraphQLError('This subscription fell too far behind its events and was closed.', {
+    extensions: { code: 'SUBSCRIBER_TOO_SLOW' },
+  });
 }

@@ -77,6 +77,7 @@ export async function createRouter({
       }),
     }),
     hub,
+    slowSubscriberLimit: config.slowSubscriberLimit,
   });
 
   const server = createServer(

@@ -6,9 +6,12 @@ import { parseEventPayload, type EntityEvent, type EventValidator } from './even
 
 /** One client's end of a subscription. */
 export interface Subscriber {
-  push(result: ExecutionResult): void;
+  /** Queues a result; `false` means the subscriber is over its bound and must be dropped. */
+  push(result: ExecutionResult): boolean;
   /** The subscription cannot go on; the subscriber has been removed. */
   end(error: GraphQLError): void;
+  /** The subscriber fell too far behind and has been removed. */
+  tooSlow(): void;
 }
 
 /** Subscribers with the same operation and variables: one resolution per event serves all. */
@@ -83,6 +86,13 @@ export class EventHub {
     this.#logger.warn({ subject, reason: error.message }, 'invalid event');
   }
 
+  /** @internal A subscriber that did not keep up, already removed from its group. */
+  slowSubscriber(subject: string, subscriber: Subscriber): void {
+    this.counters.slowSubscriberCloses++;
+    this.#logger.warn({ subject }, 'dropped a subscriber that did not keep up');
+    subscriber.tooSlow();
+  }
+
   /** @internal */
   failedDelivery(subject: string, error: unknown): void {
     this.#logger.error({ subject, err: error }, 'could not deliver an event');
@@ -115,12 +125,13 @@ class Trigger {
       this.#groups.set(spec.key, group);
     }
     const joined = group;
-    joined.subscribers.add(subscriber);
-    return () => {
+    const leave = (): void => {
       if (!joined.subscribers.delete(subscriber) || joined.subscribers.size > 0) return;
       this.#groups.delete(spec.key);
       if (this.#groups.size === 0) this.hub.release(this);
     };
+    joined.subscribers.set(subscriber, leave);
+    return leave;
   }
 
   dispatch(data: Uint8Array): void {
@@ -137,14 +148,15 @@ class Trigger {
 
   endAll(error: GraphQLError): void {
     for (const group of this.#groups.values()) {
-      for (const subscriber of group.subscribers) subscriber.end(error);
+      for (const subscriber of group.subscribers.keys()) subscriber.end(error);
     }
     this.#groups.clear();
   }
 }
 
 class Group {
-  readonly subscribers = new Set<Subscriber>();
+  /** Each subscriber with the function that removes it. */
+  readonly subscribers = new Map<Subscriber, () => void>();
   /** Resolutions run concurrently but are delivered in the order the events came. */
   #delivered: Promise<void> = Promise.resolve();
 
@@ -162,8 +174,14 @@ class Group {
     this.#delivered = this.#delivered
       .then(() => result)
       .then((value) => {
-        for (const subscriber of this.subscribers) subscriber.push(value);
-        this.hub.counters.deliveries += this.subscribers.size;
+        for (const [subscriber, leave] of this.subscribers) {
+          if (subscriber.push(value)) {
+            this.hub.counters.deliveries++;
+          } else {
+            leave();
+            this.hub.slowSubscriber(this.subject, subscriber);
+          }
+        }
       })
       .catch((error: unknown) => this.hub.failedDelivery(this.subject, error));
   }

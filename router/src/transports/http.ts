@@ -26,7 +26,7 @@ export function createHttpListener({
       const prepared = core.prepare(params);
       return isErrors(prepared) ? prepared : toExecutionArgs(core, prepared);
     },
-    execute: (args) => core.execute(fromExecutionArgs(args)),
+    execute: (args) => core.execute(fromExecutionArgs(args).prepared),
   });
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?', 1)[0];

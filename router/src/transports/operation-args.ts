@@ -1,9 +1,12 @@
 import type { ExecutionArgs } from 'graphql';
-import type { PreparedRequest, RouterCore } from '../core.js';
+import type { PreparedRequest, RouterCore, SubscribeHooks } from '../core.js';
 
 /** The `contextValue` that carries a prepared request through a protocol library. */
 // A type literal, not an interface, so it satisfies the libraries' record constraints.
-export type PreparedContext = { readonly prepared: PreparedRequest };
+export type PreparedContext = {
+  readonly prepared: PreparedRequest;
+  readonly hooks: SubscribeHooks;
+};
 
 /**
  * graphql-http and graphql-ws hand the `ExecutionArgs` from their `onSubscribe` hook back
@@ -12,16 +15,17 @@ export type PreparedContext = { readonly prepared: PreparedRequest };
 export function toExecutionArgs(
   core: RouterCore,
   prepared: PreparedRequest,
+  hooks: SubscribeHooks = {},
 ): ExecutionArgs & { contextValue: PreparedContext } {
   return {
     schema: core.schema,
     document: prepared.operation.document,
     operationName: prepared.operation.context.operation.name?.value ?? null,
     variableValues: prepared.variables,
-    contextValue: { prepared },
+    contextValue: { prepared, hooks },
   };
 }
 
-export function fromExecutionArgs(args: ExecutionArgs): PreparedRequest {
-  return (args.contextValue as PreparedContext).prepared;
+export function fromExecutionArgs(args: ExecutionArgs): PreparedContext {
+  return args.contextValue as PreparedContext;
 }
