@@ -16,7 +16,7 @@ import { connectNats } from './providers/nats.js';
 import { composeSupergraph, configSources, readSubgraphSdl } from './schema/compose.js';
 import { readEventsGraph } from './schema/events-graph.js';
 import { loadSupergraph } from './schema/supergraph.js';
-import { attachGraphQLWs } from './transports/graphql-ws.js';
+import { attachWebSockets } from './transports/websocket.js';
 import { createHttpListener } from './transports/http.js';
 
 export interface RouterOptions {
@@ -90,7 +90,7 @@ export async function createRouter({
       }),
     }),
   );
-  const ws = attachGraphQLWs({ core, server });
+  const ws = attachWebSockets({ core, server, logger });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

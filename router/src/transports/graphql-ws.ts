@@ -1,32 +1,18 @@
-import type { Server } from 'node:http';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { isErrors, type RouterCore } from '../core.js';
 import { CloseCode } from './close-codes.js';
 import { fromExecutionArgs, toExecutionArgs } from './operation-args.js';
 
-export interface GraphQLWsTransportOptions {
+export interface GraphQLWsOptions {
   core: RouterCore;
-  server: Server;
-  /** @default "/graphql" */
-  path?: string;
+  /** Receives the connections that offered `graphql-transport-ws`. */
+  wss: WebSocketServer;
 }
 
-/** How long clients get to complete the closing handshake when the router stops. */
-const CLOSE_GRACE_MS = 1000;
-
-export interface Transport {
-  close(): Promise<void>;
-}
-
-/** The `graphql-transport-ws` protocol on the router's HTTP server, through graphql-ws. */
-export function attachGraphQLWs({
-  core,
-  server,
-  path = '/graphql',
-}: GraphQLWsTransportOptions): Transport {
-  const wss = new WebSocketServer({ server, path });
-  const disposable = useServer(
+/** The `graphql-transport-ws` protocol, through graphql-ws; returns its disposer. */
+export function serveGraphQLWs({ core, wss }: GraphQLWsOptions): () => Promise<void> {
+  const server = useServer(
     {
       schema: core.schema,
       onSubscribe: (ctx, _id, payload) => {
@@ -45,15 +31,5 @@ export function attachGraphQLWs({
     },
     wss,
   );
-  return {
-    async close() {
-      // Clients get a 1001 close; one that does not finish the handshake (it stopped
-      // reading) would hold the shutdown for ws's 30 s, so it is cut after a grace.
-      const cut = setTimeout(() => {
-        for (const client of wss.clients) client.terminate();
-      }, CLOSE_GRACE_MS);
-      await disposable.dispose();
-      clearTimeout(cut);
-    },
-  };
+  return async () => void (await server.dispose());
 }
