@@ -23,6 +23,7 @@ describe('fan-out: cost per distinct subscription, not per client', () => {
     const subs = clients.map((c) => subscribe(c, SUBSCRIPTION, { roomID: 'crowd' }));
     await stack.subscriptionsOpen(20);
     await stack.subscribedOn('room.crowd.messages');
+    expect(stack.router.groups).toBe(1);
     const before = stack.router.counters.subgraphRequests;
 
     stack.publish('room.crowd.messages', { __typename: 'Message', id: '1' });

@@ -34,6 +34,8 @@ export interface Router {
   readonly subjects: number;
   /** Client subscriptions open now. */
   readonly subscriptions: number;
+  /** Distinct (operation, variables, subject) groups now: one resolution per event each. */
+  readonly groups: number;
   /** Ends client connections, unsubscribes from the broker, stops listening. */
   close(): Promise<void>;
 }
@@ -117,6 +119,9 @@ export async function createRouter({
     },
     get subscriptions() {
       return hub.subscribers;
+    },
+    get groups() {
+      return hub.groups;
     },
     async close() {
       await ws.close();

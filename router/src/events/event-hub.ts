@@ -42,6 +42,13 @@ export class EventHub {
     return this.#triggers.size;
   }
 
+  /** Fan-out groups now: distinct operation and variables per subject (counted on each read). */
+  get groups(): number {
+    let count = 0;
+    for (const trigger of this.#triggers.values()) count += trigger.groups;
+    return count;
+  }
+
   /** Subscribers joined now, across all subjects (counted on each read). */
   get subscribers(): number {
     let count = 0;
@@ -116,6 +123,10 @@ class Trigger {
     let count = 0;
     for (const group of this.#groups.values()) count += group.subscribers.size;
     return count;
+  }
+
+  get groups(): number {
+    return this.#groups.size;
   }
 
   add(spec: GroupSpec, subscriber: Subscriber): () => void {
