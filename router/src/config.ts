@@ -48,6 +48,10 @@ const configSchema = z.strictObject({
    * dropped, so a slow client never holds up others or grows memory. @default 1000
    */
   slowSubscriberLimit: z.number().int().positive().default(1000),
+  /** The largest request body accepted; a larger one is refused with 413. @default 1048576 */
+  maxPayloadBytes: z.number().int().positive().default(1_048_576),
+  /** Interval of the comment heartbeats on an SSE stream. @default 12000 */
+  sseHeartbeatMs: z.number().int().positive().default(12_000),
 });
 
 export type RouterConfig = z.output<typeof configSchema>;

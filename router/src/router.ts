@@ -90,6 +90,8 @@ export async function createRouter({
         healthy: provider.isConnected(),
         nats: provider.isConnected() ? 'connected' : 'disconnected',
       }),
+      maxPayloadBytes: config.maxPayloadBytes,
+      sseHeartbeatMs: config.sseHeartbeatMs,
     }),
   );
   const ws = attachWebSockets({ core, server, logger });

@@ -1,26 +1,36 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { createHandler } from 'graphql-http/lib/use/http';
+import { createHandler } from 'graphql-http';
 import { isErrors, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
+import { negotiate } from './accept.js';
 import { fromExecutionArgs, toExecutionArgs, type PreparedContext } from './operation-args.js';
+import { HttpError, readBody, readGraphQLRequest, sendHttpError } from './request.js';
+import { createSseHandler } from './sse.js';
 
 export interface HttpTransportOptions {
   core: RouterCore;
   logger: Logger;
   /** What `GET /health` reports; unhealthy answers 503. */
   health(): { healthy: boolean; [detail: string]: unknown };
+  /** The largest request body accepted; a larger one is refused with 413. @default 1048576 */
+  maxPayloadBytes?: number;
+  /** Interval of SSE comment heartbeats. @default 12000 */
+  sseHeartbeatMs?: number;
 }
 
 /**
- * GraphQL over HTTP (`POST` and `GET /graphql`, `application/graphql-response+json` and
- * `application/json`) through graphql-http, and `GET /health` for load balancers.
+ * Everything on the router's HTTP port but WebSockets. On `/graphql` the `Accept` header
+ * picks the protocol: GraphQL over HTTP (graphql-http) or GraphQL over SSE; `GET /health`
+ * is for load balancers.
  */
 export function createHttpListener({
   core,
   logger,
   health,
+  maxPayloadBytes = 1024 * 1024,
+  sseHeartbeatMs,
 }: HttpTransportOptions): RequestListener {
-  const graphql = createHandler<PreparedContext>({
+  const graphqlHttp = createHandler<IncomingMessage, undefined, PreparedContext>({
     schema: core.schema,
     onSubscribe: (_req, params) => {
       const prepared = core.prepare(params);
@@ -28,20 +38,58 @@ export function createHttpListener({
     },
     execute: (args) => core.execute(fromExecutionArgs(args).prepared),
   });
+  const streams = {
+    sse: createSseHandler({ core, logger, heartbeatMs: sseHeartbeatMs }),
+  };
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const protocol = negotiate(req.headers.accept, { graphiql: false });
+    if (protocol === 'sse') {
+      return streams[protocol](req, res, await readGraphQLRequest(req, maxPayloadBytes));
+    }
+    const body = req.method === 'POST' ? await readBody(req, maxPayloadBytes) : null;
+    const [text, init] = await graphqlHttp({
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body,
+      raw: req,
+      context: undefined,
+    });
+    if (text === null && init.status >= 400) {
+      // graphql-http leaves these bodies empty; say what went wrong.
+      const message = init.status === 406 ? NOT_ACCEPTABLE : `${init.statusText}.`;
+      return sendHttpError(res, new HttpError(init.status, message, init.headers));
+    }
+    res.writeHead(init.status, init.statusText, init.headers).end(text);
+  }
+
   return (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const path = (req.url ?? '/').split('?', 1)[0]!;
     if (path === '/graphql') {
-      graphql(req, res).catch((error: unknown) => {
-        logger.error({ err: error }, 'HTTP request failed');
-        if (!res.headersSent) res.writeHead(500).end();
-      });
+      handleGraphQL(req, res).catch((error: unknown) => fail(res, error, logger));
     } else if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       const { healthy, ...details } = health();
       res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: healthy ? 'ok' : 'unavailable', ...details }));
     } else {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ message: 'Not found: use /graphql or /health.' }] }));
+      notFound(res);
     }
   };
+}
+
+const NOT_ACCEPTABLE =
+  'None of the accepted media types can be served: accept application/graphql-response+json, ' +
+  'application/json or text/event-stream.';
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ errors: [{ message: 'Not found: use /graphql or /health.' }] }));
+}
+
+function fail(res: ServerResponse, error: unknown, logger: Logger): void {
+  if (error instanceof HttpError && !res.headersSent) return sendHttpError(res, error);
+  logger.error({ err: error }, 'HTTP request failed');
+  if (!res.headersSent) res.writeHead(500).end();
+  else res.destroy();
 }

@@ -1,0 +1,66 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpError, readGraphQLRequest, sendHttpError } from './request.js';
+
+describe('readGraphQLRequest', () => {
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      readGraphQLRequest(req, 100).then(
+        (params) => res.end(JSON.stringify(params)),
+        (error: unknown) => sendHttpError(res, error as HttpError),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('reads a POST body and a GET query string', async () => {
+    const post = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ query: '{ a }', variables: { x: 1 } }),
+    });
+    expect(await post.json()).toEqual({ query: '{ a }', variables: { x: 1 } });
+    const get = await fetch(`${url}?query=${encodeURIComponent('{ b }')}&operationName=B`);
+    expect(await get.json()).toEqual({ query: '{ b }', operationName: 'B' });
+  });
+
+  it('refuses a chunked body once it passes the limit, and the client reads the 413', async () => {
+    const { status, body } = await new Promise<{ status: number; body: string }>(
+      (resolve, reject) => {
+        const req = request(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+        });
+        req.on('response', (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        });
+        req.on('error', reject);
+        req.write(`{"query":"${'x'.repeat(150)}`); // no Content-Length: chunked
+      },
+    );
+    expect(status).toBe(413);
+    expect(JSON.parse(body)).toEqual({
+      errors: [{ message: 'The request body is larger than the limit of 100 bytes.' }],
+    });
+  });
+
+  it('refuses a declared Content-Length over the limit without reading the body', async () => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(101),
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('connection')).toBe('close');
+  });
+});

@@ -1,0 +1,71 @@
+import type { ExecutionResult } from 'graphql';
+import { isErrors, type RouterCore } from '../core.js';
+import type { Logger } from '../logger.js';
+import { HttpError } from './request.js';
+import { streamResults, type Framing, type StreamHandler } from './result-stream.js';
+
+export interface SseTransportOptions {
+  core: RouterCore;
+  logger: Logger;
+  /** Interval of the comment lines that keep an idle stream open through proxies. @default 12000 */
+  heartbeatMs?: number | undefined;
+}
+
+/**
+ * GraphQL over Server-Sent Events, the graphql-sse protocol's "distinct connections mode":
+ * one `GET` or `POST` with `Accept: text/event-stream` per operation, answered by `next`
+ * events and one `complete`; the client ends a subscription by closing the connection.
+ *
+ * Our own, not graphql-sse's handler: that one has a fixed 12 s heartbeat, writes no
+ * `id:` lines, reads bodies without a size limit, and needs the Accept header to be
+ * exactly `text/event-stream`.
+ */
+export function createSseHandler({
+  core,
+  logger,
+  heartbeatMs = 12_000,
+}: SseTransportOptions): StreamHandler {
+  return async (req, res, request) => {
+    const prepared = core.prepare(request);
+    const framing = sseFraming();
+    if (isErrors(prepared)) {
+      // The protocol reports errors found before execution as a `next` event in an
+      // accepted stream: an HTTP error would only make clients (EventSource, graphql-sse)
+      // retry without showing why.
+      res.writeHead(200, framing.headers);
+      res.end(framing.open + framing.result({ errors: prepared }) + framing.close);
+      return;
+    }
+    if (prepared.operation.kind === 'mutation' && req.method === 'GET') {
+      throw new HttpError(405, 'Mutations are sent with POST.', { allow: 'POST' });
+    }
+    await streamResults(req, res, { core, prepared, framing, heartbeatMs, logger });
+  };
+}
+
+/**
+ * `event:` and `data:` as graphql-sse writes them, plus an `id:` per event (the stream's
+ * sequence number, which a later `Last-Event-ID` can resume from) and comment heartbeats.
+ */
+export function sseFraming(): Framing {
+  let id = 0;
+  const event = (name: string, data: string): string =>
+    `id: ${++id}\nevent: ${name}\ndata:${data ? ` ${data}` : ''}\n\n`;
+  return {
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      // nginx and some other proxies buffer responses unless told not to.
+      'x-accel-buffering': 'no',
+    },
+    open: ':\n\n',
+    heartbeat: ':\n\n',
+    result: (result: ExecutionResult) => event('next', JSON.stringify(result)),
+    fatal: (errors) => event('next', JSON.stringify({ errors })),
+    get close() {
+      // An empty `data:` field, or EventSource does not dispatch the event.
+      return event('complete', '');
+    },
+  };
+}
