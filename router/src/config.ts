@@ -52,6 +52,8 @@ const configSchema = z.strictObject({
   maxPayloadBytes: z.number().int().positive().default(1_048_576),
   /** Interval of the comment heartbeats on an SSE stream. @default 12000 */
   sseHeartbeatMs: z.number().int().positive().default(12_000),
+  /** Interval of the `{}` heartbeat parts on a multipart stream. @default 5000 */
+  multipartHeartbeatMs: z.number().int().positive().default(5_000),
 });
 
 export type RouterConfig = z.output<typeof configSchema>;

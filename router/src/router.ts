@@ -92,6 +92,7 @@ export async function createRouter({
       }),
       maxPayloadBytes: config.maxPayloadBytes,
       sseHeartbeatMs: config.sseHeartbeatMs,
+      multipartHeartbeatMs: config.multipartHeartbeatMs,
     }),
   );
   const ws = attachWebSockets({ core, server, logger });

@@ -3,6 +3,7 @@ import { createHandler } from 'graphql-http';
 import { isErrors, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
 import { negotiate } from './accept.js';
+import { createMultipartHandler } from './multipart.js';
 import { fromExecutionArgs, toExecutionArgs, type PreparedContext } from './operation-args.js';
 import { HttpError, readBody, readGraphQLRequest, sendHttpError } from './request.js';
 import { createSseHandler } from './sse.js';
@@ -16,12 +17,14 @@ export interface HttpTransportOptions {
   maxPayloadBytes?: number;
   /** Interval of SSE comment heartbeats. @default 12000 */
   sseHeartbeatMs?: number;
+  /** Interval of multipart `{}` heartbeat parts. @default 5000 */
+  multipartHeartbeatMs?: number;
 }
 
 /**
  * Everything on the router's HTTP port but WebSockets. On `/graphql` the `Accept` header
- * picks the protocol: GraphQL over HTTP (graphql-http) or GraphQL over SSE; `GET /health`
- * is for load balancers.
+ * picks the protocol: GraphQL over HTTP (graphql-http), GraphQL over SSE or multipart
+ * subscriptions; `GET /health` is for load balancers.
  */
 export function createHttpListener({
   core,
@@ -29,6 +32,7 @@ export function createHttpListener({
   health,
   maxPayloadBytes = 1024 * 1024,
   sseHeartbeatMs,
+  multipartHeartbeatMs,
 }: HttpTransportOptions): RequestListener {
   const graphqlHttp = createHandler<IncomingMessage, undefined, PreparedContext>({
     schema: core.schema,
@@ -40,11 +44,12 @@ export function createHttpListener({
   });
   const streams = {
     sse: createSseHandler({ core, logger, heartbeatMs: sseHeartbeatMs }),
+    multipart: createMultipartHandler({ core, logger, heartbeatMs: multipartHeartbeatMs }),
   };
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const protocol = negotiate(req.headers.accept, { graphiql: false });
-    if (protocol === 'sse') {
+    if (protocol === 'sse' || protocol === 'multipart') {
       return streams[protocol](req, res, await readGraphQLRequest(req, maxPayloadBytes));
     }
     const body = req.method === 'POST' ? await readBody(req, maxPayloadBytes) : null;
@@ -80,7 +85,7 @@ export function createHttpListener({
 
 const NOT_ACCEPTABLE =
   'None of the accepted media types can be served: accept application/graphql-response+json, ' +
-  'application/json or text/event-stream.';
+  'application/json, text/event-stream or multipart/mixed;subscriptionSpec=1.0.';
 
 function notFound(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'application/json' });
