@@ -54,6 +54,8 @@ const configSchema = z.strictObject({
   sseHeartbeatMs: z.number().int().positive().default(12_000),
   /** Interval of the `{}` heartbeat parts on a multipart stream. @default 5000 */
   multipartHeartbeatMs: z.number().int().positive().default(5_000),
+  /** Serve GraphiQL to browsers at `GET /graphql`. @default true */
+  graphiql: z.boolean().default(true),
 });
 
 export type RouterConfig = z.output<typeof configSchema>;

@@ -93,6 +93,7 @@ export async function createRouter({
       maxPayloadBytes: config.maxPayloadBytes,
       sseHeartbeatMs: config.sseHeartbeatMs,
       multipartHeartbeatMs: config.multipartHeartbeatMs,
+      graphiql: config.graphiql,
     }),
   );
   const ws = attachWebSockets({ core, server, logger });

@@ -3,6 +3,7 @@ import { createHandler } from 'graphql-http';
 import { isErrors, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
 import { negotiate } from './accept.js';
+import { createGraphiQL, GRAPHIQL_ASSETS_PATH } from './graphiql.js';
 import { createMultipartHandler } from './multipart.js';
 import { fromExecutionArgs, toExecutionArgs, type PreparedContext } from './operation-args.js';
 import { HttpError, readBody, readGraphQLRequest, sendHttpError } from './request.js';
@@ -19,12 +20,15 @@ export interface HttpTransportOptions {
   sseHeartbeatMs?: number;
   /** Interval of multipart `{}` heartbeat parts. @default 5000 */
   multipartHeartbeatMs?: number;
+  /** Serve GraphiQL to browsers at `GET /graphql`. @default true */
+  graphiql?: boolean;
 }
 
 /**
  * Everything on the router's HTTP port but WebSockets. On `/graphql` the `Accept` header
- * picks the protocol: GraphQL over HTTP (graphql-http), GraphQL over SSE or multipart
- * subscriptions; `GET /health` is for load balancers.
+ * picks the protocol: GraphQL over HTTP (graphql-http), GraphQL over SSE, multipart
+ * subscriptions, or the GraphiQL page; `/graphiql/…` serves the page's assets, and
+ * `GET /health` is for load balancers.
  */
 export function createHttpListener({
   core,
@@ -33,6 +37,7 @@ export function createHttpListener({
   maxPayloadBytes = 1024 * 1024,
   sseHeartbeatMs,
   multipartHeartbeatMs,
+  graphiql = true,
 }: HttpTransportOptions): RequestListener {
   const graphqlHttp = createHandler<IncomingMessage, undefined, PreparedContext>({
     schema: core.schema,
@@ -46,9 +51,13 @@ export function createHttpListener({
     sse: createSseHandler({ core, logger, heartbeatMs: sseHeartbeatMs }),
     multipart: createMultipartHandler({ core, logger, heartbeatMs: multipartHeartbeatMs }),
   };
+  const page = graphiql ? createGraphiQL() : undefined;
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const protocol = negotiate(req.headers.accept, { graphiql: false });
+    const protocol = negotiate(req.headers.accept, {
+      graphiql: !!page && (req.method === 'GET' || req.method === 'HEAD'),
+    });
+    if (protocol === 'graphiql') return page!.page(req, res);
     if (protocol === 'sse' || protocol === 'multipart') {
       return streams[protocol](req, res, await readGraphQLRequest(req, maxPayloadBytes));
     }
@@ -73,6 +82,11 @@ export function createHttpListener({
     const path = (req.url ?? '/').split('?', 1)[0]!;
     if (path === '/graphql') {
       handleGraphQL(req, res).catch((error: unknown) => fail(res, error, logger));
+    } else if (page && path.startsWith(GRAPHIQL_ASSETS_PATH)) {
+      page
+        .asset(req, res, path)
+        .then((served) => served || notFound(res))
+        .catch((error: unknown) => fail(res, error, logger));
     } else if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       const { healthy, ...details } = health();
       res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
