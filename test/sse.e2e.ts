@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { Client } from 'graphql-sse';
@@ -8,6 +8,8 @@ import { startTestStack, type TestStack } from './support/stack.js';
 import { startRestrictedNats, type RestrictedNats } from './support/restricted-nats.js';
 import { heartbeats, parseEvents, sseClient, subscribeSse } from './support/sse.js';
 import { spawnCurl } from './support/streams.js';
+import { post } from './support/graphql.js';
+import { waitFor } from './support/wait.js';
 
 const MESSAGE_ADDED = /* GraphQL */ `
   subscription ($roomID: ID!) {
@@ -253,6 +255,18 @@ describe('GraphQL over SSE, with curl', () => {
     expect(json.errors[0]!.message).toContain(message);
   });
 
+  it('refuses a body over maxPayloadBytes on GraphQL over HTTP as well', async () => {
+    const response = await fetch(router.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ __typename }${' '.repeat(2048)}` }),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'The request body is larger than the limit of 1024 bytes.' }],
+    });
+  });
+
   it('refuses a mutation sent with GET: 405, allow POST', async () => {
     const query = encodeURIComponent(
       'mutation { addMessage(roomID: "1", text: "x", userID: "1") { id } }',
@@ -335,6 +349,68 @@ describe('GraphQL over SSE when NATS ends the subscription', () => {
     });
     await sub.completed;
     expect(stack.router.subscriptions).toBe(0);
+  });
+});
+
+describe('an SSE client that stops reading', () => {
+  const QUERY = 'subscription { messageAdded(roomID: "sse-flood") { id text } }';
+  let stack: TestStack;
+  let router: Router;
+  let client: Client;
+  let messageId: string;
+  beforeAll(async () => {
+    stack = await startTestStack();
+    router = await createRouter({
+      config: { ...stack.routerConfig, slowSubscriberLimit: 50 },
+      logger: pino({ level: 'silent' }),
+    });
+    client = sseClient(router.url);
+    const added = await post<{ addMessage: { id: string } }>(
+      router.url,
+      'mutation ($text: String!) { addMessage(roomID: "setup", text: $text, userID: "1") { id } }',
+      { text: 'x'.repeat(100_000) },
+    );
+    messageId = added.body.data!.addMessage.id;
+  });
+  afterAll(async () => {
+    client?.dispose();
+    await router?.close();
+    await stack?.close();
+  });
+
+  it('is dropped and its connection cut, while the others get every event', async () => {
+    const good = subscribeSse<{ messageAdded: { id: string } }>(client, QUERY);
+    // A raw socket that sends the request, then stops reading what comes back.
+    const { port } = new URL(router.url);
+    const stalled = connect(Number(port), '127.0.0.1');
+    const body = JSON.stringify({ query: QUERY });
+    stalled.write(
+      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    const closed = new Promise((resolve) => stalled.once('close', resolve));
+    await waitFor('both subscriptions', () => router.subscriptions === 2);
+    stalled.pause();
+
+    let published = 0;
+    let received = 0;
+    while (router.counters.slowSubscriberCloses === 0 && published < 2_000) {
+      for (let i = 0; i < 20; i++) {
+        stack.publish('room.sse-flood.messages', { __typename: 'Message', id: messageId });
+      }
+      published += 20;
+      for (; received < published; received++) {
+        expect((await good.next()).data?.messageAdded.id).toBe(messageId);
+      }
+    }
+
+    expect(router.counters.slowSubscriberCloses).toBe(1);
+    expect(router.subscriptions).toBe(1);
+    stalled.resume();
+    await closed;
+    stack.publish('room.sse-flood.messages', { __typename: 'Message', id: messageId });
+    expect((await good.next()).data?.messageAdded.id).toBe(messageId);
+    good.unsubscribe();
   });
 });
 
