@@ -38,6 +38,12 @@ export interface SubscribeHooks {
    * closes its connection here; without the hook the iterator ends with the error.
    */
   onTooSlow?(): void;
+  /**
+   * The event stream failed (e.g. the broker ended the subscription). Called after the
+   * results already queued, as the iterator ends; without the hook the iterator's last
+   * result carries the error.
+   */
+  onFailure?(error: GraphQLError): void;
 }
 
 export interface CoreOptions {
@@ -92,8 +98,11 @@ export function createCore({
             return true;
           },
           end: (error) => {
-            queue.push({ errors: [error] });
-            queue.end();
+            if (hooks.onFailure) queue.end(() => hooks.onFailure!(error));
+            else {
+              queue.push({ errors: [error] });
+              queue.end();
+            }
           },
           tooSlow: () => {
             if (hooks.onTooSlow) {

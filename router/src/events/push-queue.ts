@@ -6,6 +6,7 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
   readonly #values: T[] = [];
   readonly #waiting: ((result: IteratorResult<T>) => void)[] = [];
   #done = false;
+  #onEnd: (() => void) | undefined;
   readonly #onReturn: () => void;
 
   constructor(onReturn: () => void) {
@@ -24,18 +25,29 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
     else this.#values.push(value);
   }
 
-  /** Ends the iteration after the buffered values. */
-  end(): void {
+  /** Ends the iteration after the buffered values; `onEnd` runs when the consumer gets there. */
+  end(onEnd?: () => void): void {
     if (this.#done) return;
     this.#done = true;
+    this.#onEnd = onEnd;
+    if (this.#waiting.length > 0) this.#finish();
     for (const waiter of this.#waiting.splice(0)) waiter({ value: undefined, done: true });
   }
 
   next(): Promise<IteratorResult<T>> {
     const value = this.#values.shift();
     if (value !== undefined) return Promise.resolve({ value, done: false });
-    if (this.#done) return Promise.resolve({ value: undefined, done: true });
+    if (this.#done) {
+      this.#finish();
+      return Promise.resolve({ value: undefined, done: true });
+    }
     return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #finish(): void {
+    const onEnd = this.#onEnd;
+    this.#onEnd = undefined;
+    onEnd?.();
   }
 
   return(): Promise<IteratorResult<T>> {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionResult } from 'graphql';
-import type { GraphQLRequest, PreparedRequest, RouterCore } from '../core.js';
+import type { GraphQLRequest, PreparedRequest, RouterCore, SubscribeHooks } from '../core.js';
 import type { Logger } from '../logger.js';
 
 /** Answers one request to `/graphql` whose GraphQL request has been read already. */
@@ -45,10 +45,14 @@ export async function streamResults(
   { core, prepared, framing, heartbeatMs, logger }: StreamOptions,
 ): Promise<void> {
   let gone = false;
-  const results = resultsOf(core, prepared, () => {
-    // The client stopped reading: its queue is full and nothing more would reach it.
-    gone = true;
-    res.destroy();
+  let failure: GraphQLError | undefined;
+  const results = resultsOf(core, prepared, {
+    onTooSlow: () => {
+      // The client stopped reading: its queue is full and nothing more would reach it.
+      gone = true;
+      res.destroy();
+    },
+    onFailure: (error) => (failure = error),
   });
   const leave = (): void => {
     gone = true;
@@ -65,11 +69,9 @@ export async function streamResults(
     for (;;) {
       const next = await results.next();
       if (next.done || gone) break;
-      const text = isFatal(next.value)
-        ? framing.fatal(next.value.errors as readonly GraphQLError[])
-        : framing.result(next.value);
-      if (!res.write(text)) await drained(res);
+      if (!res.write(framing.result(next.value))) await drained(res);
     }
+    if (failure && !gone) res.write(framing.fatal([failure]));
   } catch (error) {
     logger.error({ err: error }, 'streaming an operation failed');
     if (!gone) res.write(framing.fatal([internalError()]));
@@ -84,26 +86,12 @@ export async function streamResults(
 function resultsOf(
   core: RouterCore,
   prepared: PreparedRequest,
-  onTooSlow: () => void,
+  hooks: SubscribeHooks,
 ): AsyncIterator<ExecutionResult> {
-  if (prepared.operation.kind === 'subscription') return core.subscribe(prepared, { onTooSlow });
+  if (prepared.operation.kind === 'subscription') return core.subscribe(prepared, hooks);
   return (async function* () {
     yield await core.execute(prepared);
   })();
-}
-
-/**
- * The core ends a subscription it cannot go on with by pushing one result with that error
- * and no data; results with data, or with an error for one event, keep the stream open.
- */
-const FATAL_CODES: ReadonlySet<unknown> = new Set(['SUBSCRIPTION_FAILED']);
-
-function isFatal(result: ExecutionResult): boolean {
-  return (
-    result.data === undefined &&
-    !!result.errors?.length &&
-    result.errors.every((error) => FATAL_CODES.has(error.extensions['code']))
-  );
 }
 
 function drained(res: ServerResponse): Promise<void> {
