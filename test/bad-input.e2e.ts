@@ -104,6 +104,17 @@ describe('bad input never ends a subscription or reaches a subgraph', () => {
     ]);
   });
 
+  it('closes a connection whose message is over maxPayloadBytes with 1009', async () => {
+    const { default: WebSocket } = await import('ws');
+    const socket = new WebSocket(stack.router.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(
+      JSON.stringify({ type: 'connection_init', payload: { pad: 'x'.repeat(1_100_000) } }),
+    );
+    expect(await closed).toBe(1009);
+  });
+
   it('closes a connection that sends a malformed frame, and serves the next client', async () => {
     const { default: WebSocket } = await import('ws');
     const socket = new WebSocket(stack.router.url.replace(/^http/, 'ws'), 'graphql-transport-ws');

@@ -48,7 +48,7 @@ const configSchema = z.strictObject({
    * dropped, so a slow client never holds up others or grows memory. @default 1000
    */
   slowSubscriberLimit: z.number().int().positive().default(1000),
-  /** The largest request body accepted; a larger one is refused with 413. @default 1048576 */
+  /** The largest request body or WebSocket message accepted; a larger one is refused with 413. @default 1048576 */
   maxPayloadBytes: z.number().int().positive().default(1_048_576),
   /** Interval of the comment heartbeats on an SSE stream. @default 12000 */
   sseHeartbeatMs: z.number().int().positive().default(12_000),
@@ -56,6 +56,11 @@ const configSchema = z.strictObject({
   multipartHeartbeatMs: z.number().int().positive().default(5_000),
   /** Serve GraphiQL to browsers at `GET /graphql`. @default true */
   graphiql: z.boolean().default(true),
+  /**
+   * How long a WebSocket client has to send its connection_init message (both protocols).
+   * @default 3000
+   */
+  connectionInitTimeoutMs: z.number().int().positive().default(3_000),
 });
 
 export type RouterConfig = z.output<typeof configSchema>;

@@ -96,7 +96,13 @@ export async function createRouter({
       graphiql: config.graphiql,
     }),
   );
-  const ws = attachWebSockets({ core, server, logger });
+  const ws = attachWebSockets({
+    core,
+    server,
+    logger,
+    maxPayloadBytes: config.maxPayloadBytes,
+    connectionInitTimeoutMs: config.connectionInitTimeoutMs,
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

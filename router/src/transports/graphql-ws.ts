@@ -8,13 +8,20 @@ export interface GraphQLWsOptions {
   core: RouterCore;
   /** Receives the connections that offered `graphql-transport-ws`. */
   wss: WebSocketServer;
+  /** How long a client has to send connection_init (then 4408). */
+  connectionInitTimeoutMs: number;
 }
 
 /** The `graphql-transport-ws` protocol, through graphql-ws; returns its disposer. */
-export function serveGraphQLWs({ core, wss }: GraphQLWsOptions): () => Promise<void> {
+export function serveGraphQLWs({
+  core,
+  wss,
+  connectionInitTimeoutMs,
+}: GraphQLWsOptions): () => Promise<void> {
   const server = useServer(
     {
       schema: core.schema,
+      connectionInitWaitTimeout: connectionInitTimeoutMs,
       onSubscribe: (ctx, _id, payload) => {
         const prepared = core.prepare(payload);
         if (isErrors(prepared)) return prepared;

@@ -13,6 +13,10 @@ export interface WebSocketOptions {
   logger: Logger;
   /** @default "/graphql" */
   path?: string;
+  /** Largest message a client may send; larger closes the connection with 1009. */
+  maxPayloadBytes: number;
+  /** How long a client has to send connection_init. */
+  connectionInitTimeoutMs: number;
 }
 
 export interface Transport {
@@ -33,11 +37,22 @@ export function attachWebSockets({
   server,
   logger,
   path = '/graphql',
+  maxPayloadBytes,
+  connectionInitTimeoutMs,
 }: WebSocketOptions): Transport {
-  const modern = new WebSocketServer({ noServer: true });
-  const legacy = new WebSocketServer({ noServer: true, handleProtocols: () => LEGACY_PROTOCOL });
-  const disposeModern = serveGraphQLWs({ core, wss: modern });
-  serveLegacyWs({ core, wss: legacy, logger });
+  const modern = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes });
+  const legacy = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxPayloadBytes,
+    handleProtocols: () => LEGACY_PROTOCOL,
+  });
+  const disposeModern = serveGraphQLWs({ core, wss: modern, connectionInitTimeoutMs });
+  serveLegacyWs({
+    core,
+    wss: legacy,
+    logger,
+    connectionInitWaitTimeoutMs: connectionInitTimeoutMs,
+  });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if ((req.url ?? '/').split('?', 1)[0] !== path) {
