@@ -8,6 +8,7 @@ import { post, subscribe, wsClient } from './support/graphql.js';
 import { waitFor } from './support/wait.js';
 
 const QUERY = 'subscription { messageAdded(roomID: "flood") { id text } }';
+const BURST = 'subscription { messageAdded(roomID: "burst") { id } }';
 
 /** A graphql-transport-ws client that subscribes, then stops reading its socket. */
 async function stalledSubscriber(url: string): Promise<{ socket: WebSocket; resume(): void }> {
@@ -41,6 +42,21 @@ describe('a subscriber that does not keep up', () => {
   afterAll(async () => {
     await router?.close();
     await stack?.close();
+  });
+
+  it('keeps a client that reads, even when a burst puts it far past the limit', async () => {
+    const client = wsClient(router.url);
+    const sub = subscribe<{ messageAdded: { id: string } }>(client, BURST);
+    await waitFor('the subscription', () => router.subscriptions === 1);
+    await stack.subscribedOn('room.burst.messages');
+
+    for (let i = 0; i < 500; i++)
+      stack.publish('room.burst.messages', { __typename: 'Message', id: '1' });
+
+    for (let i = 0; i < 500; i++) expect((await sub.next()).data?.messageAdded.id).toBe('1');
+    expect(router.counters.slowSubscriberCloses).toBe(0);
+    await client.dispose();
+    await waitFor('the client to leave', () => router.subscriptions === 0);
   });
 
   it('is closed with 1013 and counted, while the others get every event', async () => {

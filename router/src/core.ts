@@ -34,6 +34,13 @@ export interface RouterCore {
 
 export interface SubscribeHooks {
   /**
+   * Whether the client's connection holds bytes it has not taken (the OS buffer is full).
+   * A subscriber over `slowSubscriberLimit` is dropped only then: if its connection is
+   * clear, the router itself is behind and the client keeps everything. Without the hook
+   * the limit alone decides.
+   */
+  isBackedUp?(): boolean;
+  /**
    * The subscriber fell `slowSubscriberLimit` results behind and was dropped. A transport
    * closes its connection here; without the hook the iterator ends with the error.
    */
@@ -51,9 +58,15 @@ export interface CoreOptions {
   operations: OperationCache;
   executor: Executor;
   hub: EventHub;
-  /** Results one subscriber may have waiting before it is dropped. @default 1000 */
+  /**
+   * Results one subscriber may have waiting before it is dropped, if its connection is
+   * backed up; ten times as many drop it regardless, to bound memory. @default 1000
+   */
   slowSubscriberLimit?: number;
 }
+
+/** How far past its limit a subscriber whose connection is clear may fall behind. */
+const HARD_LIMIT_FACTOR = 10;
 
 export function createCore({
   schema,
@@ -93,7 +106,11 @@ export function createCore({
         },
         {
           push: (result) => {
-            if (queue.size >= slowSubscriberLimit) return false;
+            const waiting = queue.size;
+            if (waiting >= slowSubscriberLimit) {
+              const backedUp = hooks.isBackedUp?.() ?? true;
+              if (backedUp || waiting >= slowSubscriberLimit * HARD_LIMIT_FACTOR) return false;
+            }
             queue.push(result);
             return true;
           },

@@ -28,6 +28,7 @@ export function serveGraphQLWs({
         const { socket } = ctx.extra;
         return toExecutionArgs(core, prepared, {
           onTooSlow: () => socket.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
+          isBackedUp: () => socket.bufferedAmount > 0,
         });
       },
       execute: (args) => core.execute(fromExecutionArgs(args).prepared),

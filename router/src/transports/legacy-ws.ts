@@ -123,6 +123,7 @@ class LegacyConnection {
     }
     const iterator = core.subscribe(prepared, {
       onTooSlow: () => this.socket.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
+      isBackedUp: () => this.socket.bufferedAmount > 0,
     });
     this.#operations.set(id, iterator);
     for (;;) {

@@ -53,6 +53,7 @@ export async function streamResults(
       res.destroy();
     },
     onFailure: (error) => (failure = error),
+    isBackedUp: () => res.writableLength > 0,
   });
   const leave = (): void => {
     gone = true;
