@@ -1,0 +1,176 @@
+import { Histogram } from '../histogram.js';
+import { operations } from '../operations.js';
+import type { CellSpec, LoadResult } from './protocol.js';
+
+interface Payload {
+  data?: { messageAdded?: Record<string, unknown> | null } | null;
+  errors?: unknown[];
+}
+
+/** Per subscriber: which room and operation it uses, and what it has received. */
+interface Subscriber {
+  readonly room: number;
+  readonly operation: number;
+  warmups: number;
+  /** Measured events received, by sequence number (1 once seen). */
+  seen: Uint8Array;
+}
+
+/**
+ * Matches receipts to publishes by message id: measured event `n` carries
+ * `spec.eventIds[n]` and goes to room `n % rooms`. Counts what each subscriber got, once,
+ * twice, late or never, and records publish-to-receipt latency.
+ */
+export class Tally {
+  readonly #spec: CellSpec;
+  readonly #subscribers: Subscriber[] = [];
+  readonly #sequenceOf: Map<string, number>;
+  readonly #warmupIds: Set<string>;
+  readonly #latency = new Histogram();
+  #publishedAt = new Float64Array(0);
+  #published = 0;
+  #received = 0;
+  #duplicates = 0;
+  #errors = 0;
+  #incomplete = 0;
+  #misrouted = 0;
+  #ended = 0;
+  #warmupReceipts = 0;
+  #frames = 0;
+  #firstPublish = 0;
+  #lastPublish = 0;
+  #lastReceipt = 0;
+  /** Time of the last receipt of any kind, to tell when deliveries have stopped coming. */
+  lastActivity = 0;
+
+  constructor(spec: CellSpec) {
+    this.#spec = spec;
+    this.#sequenceOf = new Map(spec.eventIds.map((id, n) => [id, n]));
+    this.#warmupIds = new Set(spec.warmupIds);
+  }
+
+  /** Registers subscriber `index` (its room and operation follow from the index). */
+  add(index: number): void {
+    this.#subscribers[index] = {
+      room: index % this.#spec.rooms.length,
+      operation: index % this.#spec.operations,
+      warmups: 0,
+      seen: new Uint8Array(0),
+    };
+  }
+
+  /** Prepares for `events` measured events. */
+  beginMeasure(events: number): void {
+    this.#publishedAt = new Float64Array(events);
+    for (const subscriber of this.#subscribers) subscriber.seen = new Uint8Array(events);
+  }
+
+  published(sequence: number, at: number): void {
+    this.#publishedAt[sequence] = at;
+    this.#published = Math.max(this.#published, sequence + 1);
+    if (sequence === 0) this.#firstPublish = at;
+    this.#lastPublish = at;
+  }
+
+  ended(): void {
+    this.#ended += 1;
+  }
+
+  receive(index: number, raw: unknown, at: number): void {
+    this.lastActivity = at;
+    this.#frames += 1;
+    const subscriber = this.#subscribers[index]!;
+    const payload = raw as Payload;
+    const value = payload.data?.messageAdded;
+    const id = value?.['id'];
+    const sequence = typeof id === 'string' ? this.#sequenceOf.get(id) : undefined;
+    if (sequence === undefined || sequence >= this.#published) {
+      if (typeof id === 'string' && this.#warmupIds.has(id)) {
+        subscriber.warmups += 1;
+        this.#warmupReceipts += 1;
+      } else {
+        this.#errors += 1; // an error result, or an id nobody published in this phase
+      }
+      return;
+    }
+    if (subscriber.seen[sequence]) {
+      this.#duplicates += 1;
+      return;
+    }
+    subscriber.seen[sequence] = 1;
+    this.#received += 1;
+    this.#lastReceipt = at;
+    this.#latency.record(at - this.#publishedAt[sequence]!);
+    if (sequence % this.#spec.rooms.length !== subscriber.room) this.#misrouted += 1;
+    if (payload.errors?.length) this.#errors += 1;
+    else if (this.#spec.joins && !operations[subscriber.operation]!.joined(value)) {
+      this.#incomplete += 1;
+    }
+  }
+
+  get warmupReceipts(): number {
+    return this.#warmupReceipts;
+  }
+
+  /** Rooms with at least one subscriber that has not received a warm-up event yet. */
+  roomsAwaitingWarmup(): Set<number> {
+    const rooms = new Set<number>();
+    for (const subscriber of this.#subscribers)
+      if (subscriber.warmups === 0) rooms.add(subscriber.room);
+    return rooms;
+  }
+
+  /** Deliveries that `events` events (to rooms round-robin) owe the subscribers. */
+  expectedFor(events: number): number {
+    const rooms = this.#spec.rooms.length;
+    const perRoom = new Array<number>(rooms).fill(0);
+    for (const subscriber of this.#subscribers) perRoom[subscriber.room]! += 1;
+    let expected = 0;
+    for (let room = 0; room < rooms; room++) {
+      const eventsToRoom = Math.floor(events / rooms) + (room < events % rooms ? 1 : 0);
+      expected += eventsToRoom * perRoom[room]!;
+    }
+    return expected;
+  }
+
+  get received(): number {
+    return this.#received;
+  }
+
+  /** Every result received so far, measured or not. */
+  get frames(): number {
+    return this.#frames;
+  }
+
+  get lastReceipt(): number {
+    return this.#lastReceipt;
+  }
+
+  /**
+   * `window`: when measuring began and ended, and the results of any kind received in
+   * between (warm-up stragglers count: they are deliveries the server made under load).
+   */
+  result(
+    times: { connectMs: number; establishMs: number },
+    window = { startedAt: 0, endedAt: 0, frames: 0 },
+  ): LoadResult {
+    const expected = this.expectedFor(this.#published);
+    return {
+      subscribers: this.#subscribers.length,
+      ...times,
+      published: this.#published,
+      publishMs: this.#lastPublish - this.#firstPublish,
+      expected,
+      received: this.#received,
+      missing: expected - this.#received,
+      duplicates: this.#duplicates,
+      errors: this.#errors,
+      incomplete: this.#incomplete,
+      misrouted: this.#misrouted,
+      ended: this.#ended,
+      windowMs: window.endedAt - window.startedAt,
+      deliveredInWindow: window.frames,
+      latency: this.#latency.summary(),
+    };
+  }
+}

@@ -1,0 +1,118 @@
+import { parseArgs } from 'node:util';
+import { targetNames, type TargetName } from './targets/target.js';
+
+export const scenarioNames = ['fan-out', 'spread', 'mixed', 'idle'] as const;
+export type ScenarioName = (typeof scenarioNames)[number];
+
+/** Everything a run can be told; `parseOptions` fills the defaults (full or `--quick`). */
+export interface BenchOptions {
+  quick: boolean;
+  scenarios: ScenarioName[];
+  targets: TargetName[];
+  /** Fan-out: subscriber counts on one subject. @default 1,100,1000,5000 (quick: 1,100,500) */
+  fanout: number[];
+  /** Fan-out and mixed: events per second. @default 100 (quick: 50) */
+  rate: number;
+  /**
+   * Fan-out: cap on offered deliveries per second (events/s × subscribers); larger cells
+   * publish fewer events per second. About what one load process absorbs on one core.
+   * @default 100000
+   */
+  maxDeliveries: number;
+  /** Spread: rooms, one subscriber each. @default 1000 (quick: 100) */
+  spreadRooms: number;
+  /** Spread: events per second over all rooms. @default 200 (quick: 100) */
+  spreadRate: number;
+  /** Mixed: subscribers on one subject, over 10 operations. @default 1000 (quick: 100) */
+  mixedSubscribers: number;
+  /** Idle: open subscriptions, one connection and one room each. @default 10000 (quick: 1000) */
+  idleSubscribers: number;
+  /** Measured publishing per cell. @default 10 s (quick: 3 s) */
+  durationMs: number;
+  /** Publishing at the cell's rate before measuring. @default 2 s (quick: 0.5 s) */
+  warmupMs: number;
+  /** Wait for late deliveries after the last publish. @default 5 s (quick: 2 s) */
+  drainMs: number;
+  /** Where the report goes. @default bench/RESULTS.md */
+  out: string;
+}
+
+export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,spread,mixed,idle] [--target router,relay,hive]
+                  [--fanout 1,100,1000,5000] [--rate 100] [--max-deliveries 100000]
+                  [--spread-rooms 1000] [--spread-rate 200]
+                  [--mixed 1000] [--idle 10000] [--duration 10] [--warmup 2] [--drain 5]
+                  [--out bench/RESULTS.md]
+
+  --quick      short cells and smaller counts: a smoke run of every scenario and target
+  --scenario   scenarios to run (comma-separated or repeated); default all
+  --target     targets to run; default all (router, relay = bare NATS→WebSocket ceiling,
+               hive = Hive Gateway)
+  --fanout     subscriber counts of the fan-out scenario
+  --rate       events per second of the fan-out and mixed scenarios
+  --max-deliveries  fan-out cells publish at most this / subscribers events per second
+  --duration   measured seconds per cell; --warmup and --drain in seconds too`;
+
+export function parseOptions(argv: string[]): BenchOptions | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      scenario: { type: 'string', multiple: true },
+      target: { type: 'string', multiple: true },
+      fanout: { type: 'string' },
+      rate: { type: 'string' },
+      'max-deliveries': { type: 'string' },
+      'spread-rooms': { type: 'string' },
+      'spread-rate': { type: 'string' },
+      mixed: { type: 'string' },
+      idle: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      drain: { type: 'string' },
+      out: { type: 'string', default: 'bench/RESULTS.md' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return undefined;
+  const quick = values.quick;
+  const number = (name: string, raw: string | undefined, fallback: number): number => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`--${name} must be a positive number, not "${raw}"`);
+    return value;
+  };
+  return {
+    quick,
+    scenarios: pick('scenario', values.scenario, scenarioNames),
+    targets: pick('target', values.target, targetNames),
+    fanout: values.fanout
+      ? values.fanout.split(',').map((n) => number('fanout', n, 1))
+      : quick
+        ? [1, 100, 500]
+        : [1, 100, 1000, 5000],
+    rate: number('rate', values.rate, quick ? 50 : 100),
+    maxDeliveries: number('max-deliveries', values['max-deliveries'], 100_000),
+    spreadRooms: number('spread-rooms', values['spread-rooms'], quick ? 100 : 1000),
+    spreadRate: number('spread-rate', values['spread-rate'], quick ? 100 : 200),
+    mixedSubscribers: number('mixed', values.mixed, quick ? 100 : 1000),
+    idleSubscribers: number('idle', values.idle, quick ? 1000 : 10_000),
+    durationMs: number('duration', values.duration, quick ? 3 : 10) * 1000,
+    warmupMs: number('warmup', values.warmup, quick ? 0.5 : 2) * 1000,
+    drainMs: number('drain', values.drain, quick ? 2 : 5) * 1000,
+    out: values.out,
+  };
+}
+
+function pick<T extends string>(flag: string, given: string[] | undefined, all: readonly T[]): T[] {
+  if (!given) return [...all];
+  const names = given
+    .flatMap((g) => g.split(','))
+    .map((n) => n.trim())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!all.includes(name as T))
+      throw new Error(`--${flag} ${name}: expected one of ${all.join(', ')}`);
+  }
+  return all.filter((name) => names.includes(name));
+}
