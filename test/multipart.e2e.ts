@@ -1,10 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import type { ApolloClient } from '@apollo/client';
-import { createRouter, type Router } from '@edfs/router';
+import type { Router } from '@edfs/router';
 import { startTestStack, type TestStack } from './support/stack.js';
+import { startRouterWith, startRouterWithUserDown } from './support/routers.js';
 import { startRestrictedNats, type RestrictedNats } from './support/restricted-nats.js';
 import { apolloClient, subscribeApollo } from './support/apollo.js';
 import { spawnCurl } from './support/streams.js';
@@ -127,9 +125,9 @@ describe('multipart subscriptions, with curl', () => {
   let router: Router;
   beforeAll(async () => {
     stack = await startTestStack();
-    router = await createRouter({
-      config: { ...stack.routerConfig, multipartHeartbeatMs: 50, maxPayloadBytes: 1024 },
-      logger: pino({ level: 'silent' }),
+    router = await startRouterWith(stack, (config) => {
+      config.multipartHeartbeatMs = 50;
+      config.maxPayloadBytes = 1024;
     });
   });
   afterAll(async () => {
@@ -264,9 +262,7 @@ describe('multipart subscriptions when a subgraph is down', () => {
   let client: ApolloClient;
   beforeAll(async () => {
     stack = await startTestStack();
-    const config = structuredClone(stack.routerConfig);
-    config.subgraphs['user']!.url = `http://127.0.0.1:${await closedPort()}/graphql`;
-    router = await createRouter({ config, logger: pino({ level: 'silent' }) });
+    router = await startRouterWithUserDown(stack);
     client = apolloClient(router.url);
   });
   afterAll(async () => {
@@ -353,12 +349,3 @@ describe('multipart subscriptions when NATS ends the subscription', () => {
     expect(stack.router.subscriptions).toBe(0);
   });
 });
-
-/** A loopback port nothing listens on: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import WebSocket from 'ws';
-import { createRouter, type Router } from '@edfs/router';
+import type { Router } from '@edfs/router';
 import { startTestStack, type TestStack } from './support/stack.js';
+import { startRouterWith } from './support/routers.js';
 import { post, subscribe, wsClient } from './support/graphql.js';
 import { waitFor } from './support/wait.js';
 
@@ -28,9 +28,8 @@ describe('a subscriber that does not keep up', () => {
   let messageId: string;
   beforeAll(async () => {
     stack = await startTestStack();
-    router = await createRouter({
-      config: { ...stack.routerConfig, slowSubscriberLimit: 50 },
-      logger: pino({ level: 'silent' }),
+    router = await startRouterWith(stack, (config) => {
+      config.slowSubscriberLimit = 50;
     });
     const added = await post<{ addMessage: { id: string } }>(
       router.url,

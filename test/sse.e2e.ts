@@ -1,15 +1,10 @@
-import { createServer } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import type { Client } from 'graphql-sse';
-import { createRouter, type Router } from '@edfs/router';
+import type { Router } from '@edfs/router';
 import { startTestStack, type TestStack } from './support/stack.js';
-import { startRestrictedNats, type RestrictedNats } from './support/restricted-nats.js';
+import { startRouterWith } from './support/routers.js';
 import { heartbeats, parseEvents, sseClient, subscribeSse } from './support/sse.js';
 import { spawnCurl } from './support/streams.js';
-import { post } from './support/graphql.js';
-import { waitFor } from './support/wait.js';
 
 const MESSAGE_ADDED = /* GraphQL */ `
   subscription ($roomID: ID!) {
@@ -145,9 +140,9 @@ describe('GraphQL over SSE, with curl', () => {
   let router: Router;
   beforeAll(async () => {
     stack = await startTestStack();
-    router = await createRouter({
-      config: { ...stack.routerConfig, sseHeartbeatMs: 50, maxPayloadBytes: 1024 },
-      logger: pino({ level: 'silent' }),
+    router = await startRouterWith(stack, (config) => {
+      config.sseHeartbeatMs = 50;
+      config.maxPayloadBytes = 1024;
     });
   });
   afterAll(async () => {
@@ -278,147 +273,3 @@ describe('GraphQL over SSE, with curl', () => {
     expect(response.headers.get('allow')).toBe('POST');
   });
 });
-
-describe('GraphQL over SSE when a subgraph is down', () => {
-  let stack: TestStack;
-  let router: Router;
-  let client: Client;
-  beforeAll(async () => {
-    stack = await startTestStack();
-    const config = structuredClone(stack.routerConfig);
-    config.subgraphs['user']!.url = `http://127.0.0.1:${await closedPort()}/graphql`;
-    router = await createRouter({ config, logger: pino({ level: 'silent' }) });
-    client = sseClient(router.url);
-  });
-  afterAll(async () => {
-    client?.dispose();
-    await router?.close();
-    await stack?.close();
-  });
-
-  it('gives partial data with SUBGRAPH_UNAVAILABLE and keeps the stream open', async () => {
-    const sub = subscribeSse(client, MESSAGE_ADDED, { roomID: 'partial' });
-    await stack.subscribedOn('room.partial.messages');
-
-    stack.publish('room.partial.messages', { __typename: 'Message', id: '1' });
-    stack.publish('room.partial.messages', { __typename: 'Message', id: '2' });
-
-    for (const [id, text] of [
-      ['1', 'Hello, Bob!'],
-      ['2', 'Hi Alice!'],
-    ]) {
-      const result = await sub.next();
-      expect(result.data).toEqual({ messageAdded: { id, text, user: null } });
-      expect(result.errors).toEqual([
-        expect.objectContaining({
-          extensions: expect.objectContaining({
-            code: 'SUBGRAPH_UNAVAILABLE',
-            serviceName: 'user',
-          }),
-        }),
-      ]);
-    }
-    sub.unsubscribe();
-  });
-});
-
-describe('GraphQL over SSE when NATS ends the subscription', () => {
-  let nats: RestrictedNats;
-  let stack: TestStack;
-  let client: Client;
-  beforeAll(async () => {
-    nats = await startRestrictedNats('room.forbidden.messages');
-    stack = await startTestStack({ natsUrl: nats.url });
-    client = sseClient(stack.router.url);
-  });
-  afterAll(async () => {
-    client?.dispose();
-    await stack?.close();
-    await nats?.stop();
-  });
-
-  it('sends SUBSCRIPTION_FAILED as a next event, then complete', async () => {
-    const sub = subscribeSse(client, MESSAGE_ADDED, { roomID: 'forbidden' });
-    expect(await sub.next()).toEqual({
-      errors: [
-        {
-          message: 'The event stream for this subscription failed.',
-          extensions: { code: 'SUBSCRIPTION_FAILED' },
-        },
-      ],
-    });
-    await sub.completed;
-    expect(stack.router.subscriptions).toBe(0);
-  });
-});
-
-describe('an SSE client that stops reading', () => {
-  const QUERY = 'subscription { messageAdded(roomID: "sse-flood") { id text } }';
-  let stack: TestStack;
-  let router: Router;
-  let client: Client;
-  let messageId: string;
-  beforeAll(async () => {
-    stack = await startTestStack();
-    router = await createRouter({
-      config: { ...stack.routerConfig, slowSubscriberLimit: 50 },
-      logger: pino({ level: 'silent' }),
-    });
-    client = sseClient(router.url);
-    const added = await post<{ addMessage: { id: string } }>(
-      router.url,
-      'mutation ($text: String!) { addMessage(roomID: "setup", text: $text, userID: "1") { id } }',
-      { text: 'x'.repeat(100_000) },
-    );
-    messageId = added.body.data!.addMessage.id;
-  });
-  afterAll(async () => {
-    client?.dispose();
-    await router?.close();
-    await stack?.close();
-  });
-
-  it('is dropped and its connection cut, while the others get every event', async () => {
-    const good = subscribeSse<{ messageAdded: { id: string } }>(client, QUERY);
-    // A raw socket that sends the request, then stops reading what comes back.
-    const { port } = new URL(router.url);
-    const stalled = connect(Number(port), '127.0.0.1');
-    const body = JSON.stringify({ query: QUERY });
-    stalled.write(
-      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n` +
-        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
-    );
-    const closed = new Promise((resolve) => stalled.once('close', resolve));
-    await waitFor('both subscriptions', () => router.subscriptions === 2);
-    stalled.pause();
-
-    let published = 0;
-    let received = 0;
-    while (router.counters.slowSubscriberCloses === 0 && published < 2_000) {
-      for (let i = 0; i < 20; i++) {
-        stack.publish('room.sse-flood.messages', { __typename: 'Message', id: messageId });
-      }
-      published += 20;
-      for (; received < published; received++) {
-        expect((await good.next()).data?.messageAdded.id).toBe(messageId);
-      }
-    }
-
-    expect(router.counters.slowSubscriberCloses).toBe(1);
-    expect(router.subscriptions).toBe(1);
-    stalled.resume();
-    await closed;
-    stack.publish('room.sse-flood.messages', { __typename: 'Message', id: messageId });
-    expect((await good.next()).data?.messageAdded.id).toBe(messageId);
-    good.unsubscribe();
-  });
-});
-
-/** A loopback port nothing listens on: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -1,0 +1,32 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { createRouter, type Router, type RouterConfig } from '@edfs/router';
+import type { TestStack } from './stack.js';
+
+/** Another router over the stack's NATS and subgraphs, its config changed by `edit`. */
+export function startRouterWith(
+  stack: TestStack,
+  edit: (config: RouterConfig) => void,
+): Promise<Router> {
+  const config = structuredClone(stack.routerConfig);
+  edit(config);
+  return createRouter({ config, logger: pino({ level: 'silent' }) });
+}
+
+/** A router whose user subgraph cannot be reached: its fields fail, the rest resolves. */
+export async function startRouterWithUserDown(stack: TestStack): Promise<Router> {
+  const port = await closedPort();
+  return startRouterWith(stack, (config) => {
+    config.subgraphs['user']!.url = `http://127.0.0.1:${port}/graphql`;
+  });
+}
+
+/** A loopback port nothing listens on: connections to it are refused. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
