@@ -51,6 +51,13 @@ export interface SubscribeHooks {
    * result carries the error.
    */
   onFailure?(error: GraphQLError): void;
+  /**
+   * Writes a result, already serialized, straight to the client and calls `written` once
+   * the OS has taken it. A transport that can frame a result from its JSON provides this:
+   * each result is then serialized once for all the subscribers of its group, and the
+   * iterator only ends. Results not yet written count towards `slowSubscriberLimit`.
+   */
+  write?(json: string, written: () => void): void;
 }
 
 export interface CoreOptions {
@@ -97,6 +104,15 @@ export function createCore({
     subscribe({ operation, variables, subject }, hooks = {}) {
       const binding = operation.subscription!.binding;
       const queue = new PushQueue<ExecutionResult>(() => leave());
+      const { write } = hooks;
+      let unwritten = 0;
+      const written = (): void => void unwritten--;
+      /** Hands a result to the client: written directly, or queued for the iterator. */
+      const deliver = (result: ExecutionResult, json?: string): void => {
+        if (!write) return queue.push(result);
+        unwritten++;
+        write(json ?? JSON.stringify(result), written);
+      };
       const leave = hub.join(
         subject!,
         {
@@ -105,19 +121,19 @@ export function createCore({
           resolve: (event) => executor.resolveEvent(operation, variables, event),
         },
         {
-          push: (result) => {
-            const waiting = queue.size;
+          push: (delivery) => {
+            const waiting = write ? unwritten : queue.size;
             if (waiting >= slowSubscriberLimit) {
               const backedUp = hooks.isBackedUp?.() ?? true;
               if (backedUp || waiting >= slowSubscriberLimit * HARD_LIMIT_FACTOR) return false;
             }
-            queue.push(result);
+            deliver(delivery.result, write && delivery.json());
             return true;
           },
           end: (error) => {
             if (hooks.onFailure) queue.end(() => hooks.onFailure!(error));
             else {
-              queue.push({ errors: [error] });
+              deliver({ errors: [error] });
               queue.end();
             }
           },
@@ -126,7 +142,7 @@ export function createCore({
               queue.end();
               hooks.onTooSlow();
             } else {
-              queue.push({ errors: [tooSlowError()] });
+              deliver({ errors: [tooSlowError()] });
               queue.end();
             }
           },

@@ -4,10 +4,16 @@ import type { Logger } from '../logger.js';
 import type { EventProvider, ProviderSubscription } from '../providers/provider.js';
 import { parseEventPayload, type EntityEvent, type EventValidator } from './event.js';
 
+/** One event's result for a group, serialized at most once for all its subscribers. */
+export interface Delivery {
+  readonly result: ExecutionResult;
+  json(): string;
+}
+
 /** One client's end of a subscription. */
 export interface Subscriber {
-  /** Queues a result; `false` means the subscriber is over its bound and must be dropped. */
-  push(result: ExecutionResult): boolean;
+  /** Takes a result; `false` means the subscriber is over its bound and must be dropped. */
+  push(delivery: Delivery): boolean;
   /** The subscription cannot go on; the subscriber has been removed. */
   end(error: GraphQLError): void;
   /** The subscriber fell too far behind and has been removed. */
@@ -185,8 +191,9 @@ class Group {
     this.#delivered = this.#delivered
       .then(() => result)
       .then((value) => {
+        const delivery = deliveryOf(value);
         for (const [subscriber, leave] of this.subscribers) {
-          if (subscriber.push(value)) {
+          if (subscriber.push(delivery)) {
             this.hub.counters.deliveries++;
           } else {
             leave();
@@ -196,4 +203,9 @@ class Group {
       })
       .catch((error: unknown) => this.hub.failedDelivery(this.subject, error));
   }
+}
+
+function deliveryOf(result: ExecutionResult): Delivery {
+  let json: string | undefined;
+  return { result, json: () => (json ??= JSON.stringify(result)) };
 }

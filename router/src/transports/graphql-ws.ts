@@ -22,11 +22,15 @@ export function serveGraphQLWs({
     {
       schema: core.schema,
       connectionInitWaitTimeout: connectionInitTimeoutMs,
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
         const prepared = core.prepare(payload);
         if (isErrors(prepared)) return prepared;
         const { socket } = ctx.extra;
+        // Results go to the socket as they come, framed around their JSON; graphql-ws keeps
+        // the protocol and the subscription's lifetime (its iterator only ends).
+        const frameStart = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
         return toExecutionArgs(core, prepared, {
+          write: (json, written) => socket.send(`${frameStart}${json}}`, written),
           onTooSlow: () => socket.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
           isBackedUp: () => socket.bufferedAmount > 0,
         });
