@@ -1,6 +1,6 @@
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { EventHub } from './events/event-hub.js';
-import { PushQueue } from './events/push-queue.js';
+import { SubscriptionLifetime } from './events/lifetime.js';
 import type { Executor, Variables } from './execution/executor.js';
 import type { OperationCache, PreparedOperation } from './execution/operation.js';
 
@@ -25,39 +25,37 @@ export interface RouterCore {
   readonly schema: GraphQLSchema;
   prepare(request: GraphQLRequest): PreparedRequest | readonly GraphQLError[];
   execute(request: PreparedRequest): Promise<ExecutionResult>;
-  /** Results until the client returns the iterator or the stream fails. */
+  /**
+   * Starts a subscription whose results go to `sink`. The iterator yields nothing and
+   * finishes when the subscription ends; returning it (the client left) unsubscribes.
+   */
   subscribe(
     request: PreparedRequest,
-    hooks?: SubscribeHooks,
+    sink: SubscriptionSink,
   ): AsyncIterableIterator<ExecutionResult>;
 }
 
-export interface SubscribeHooks {
+/** How a transport delivers one client's subscription. */
+export interface SubscriptionSink {
+  /**
+   * Writes one result, serialized once for every subscriber of its group, and calls
+   * `written` once the OS has taken it. Results not yet written count towards
+   * `slowSubscriberLimit`.
+   */
+  write(json: string, written: () => void): void;
   /**
    * Whether the client's connection holds bytes it has not taken (the OS buffer is full).
    * A subscriber over `slowSubscriberLimit` is dropped only then: if its connection is
-   * clear, the router itself is behind and the client keeps everything. Without the hook
-   * the limit alone decides.
+   * clear, the router itself is behind and the client keeps everything.
    */
-  isBackedUp?(): boolean;
+  isBackedUp(): boolean;
+  /** The subscriber fell too far behind and was dropped: close its connection. */
+  tooSlow(): void;
   /**
-   * The subscriber fell `slowSubscriberLimit` results behind and was dropped. A transport
-   * closes its connection here; without the hook the iterator ends with the error.
+   * The event stream failed (e.g. the broker ended the subscription), just before the
+   * iterator finishes. Without it the error is written as the last result.
    */
-  onTooSlow?(): void;
-  /**
-   * The event stream failed (e.g. the broker ended the subscription). Called after the
-   * results already queued, as the iterator ends; without the hook the iterator's last
-   * result carries the error.
-   */
-  onFailure?(error: GraphQLError): void;
-  /**
-   * Writes a result, already serialized, straight to the client and calls `written` once
-   * the OS has taken it. A transport that can frame a result from its JSON provides this:
-   * each result is then serialized once for all the subscribers of its group, and the
-   * iterator only ends. Results not yet written count towards `slowSubscriberLimit`.
-   */
-  write?(json: string, written: () => void): void;
+  failed?(error: GraphQLError): void;
 }
 
 export interface CoreOptions {
@@ -101,17 +99,14 @@ export function createCore({
     execute({ operation, variables }) {
       return executor.execute(operation, variables);
     },
-    subscribe({ operation, variables, subject }, hooks = {}) {
+    subscribe({ operation, variables, subject }, sink) {
       const binding = operation.subscription!.binding;
-      const queue = new PushQueue<ExecutionResult>(() => leave());
-      const { write } = hooks;
+      const lifetime = new SubscriptionLifetime<ExecutionResult>(() => leave());
       let unwritten = 0;
       const written = (): void => void unwritten--;
-      /** Hands a result to the client: written directly, or queued for the iterator. */
-      const deliver = (result: ExecutionResult, json?: string): void => {
-        if (!write) return queue.push(result);
+      const write = (json: string): void => {
         unwritten++;
-        write(json ?? JSON.stringify(result), written);
+        sink.write(json, written);
       };
       const leave = hub.join(
         subject!,
@@ -121,44 +116,30 @@ export function createCore({
           resolve: (event) => executor.resolveEvent(operation, variables, event),
         },
         {
-          push: (delivery) => {
-            const waiting = write ? unwritten : queue.size;
-            if (waiting >= slowSubscriberLimit) {
-              const backedUp = hooks.isBackedUp?.() ?? true;
-              if (backedUp || waiting >= slowSubscriberLimit * HARD_LIMIT_FACTOR) return false;
+          push: (serialize) => {
+            if (unwritten >= slowSubscriberLimit) {
+              const hardLimit = slowSubscriberLimit * HARD_LIMIT_FACTOR;
+              if (sink.isBackedUp() || unwritten >= hardLimit) return false;
             }
-            deliver(delivery.result, write && delivery.json());
+            write(serialize());
             return true;
           },
           end: (error) => {
-            if (hooks.onFailure) queue.end(() => hooks.onFailure!(error));
-            else {
-              deliver({ errors: [error] });
-              queue.end();
-            }
+            if (sink.failed) sink.failed(error);
+            else write(JSON.stringify({ errors: [error] }));
+            lifetime.end();
           },
           tooSlow: () => {
-            if (hooks.onTooSlow) {
-              queue.end();
-              hooks.onTooSlow();
-            } else {
-              deliver({ errors: [tooSlowError()] });
-              queue.end();
-            }
+            lifetime.end();
+            sink.tooSlow();
           },
         },
       );
-      return queue;
+      return lifetime;
     },
   };
 }
 
 export function isErrors<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
   return Array.isArray(value);
-}
-
-function tooSlowError(): GraphQLError {
-  return new GraphQLError('This subscription fell too far behind its events and was closed.', {
-    extensions: { code: 'SUBSCRIBER_TOO_SLOW' },
-  });
 }

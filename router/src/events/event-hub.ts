@@ -4,16 +4,13 @@ import type { Logger } from '../logger.js';
 import type { EventProvider, ProviderSubscription } from '../providers/provider.js';
 import { parseEventPayload, type EntityEvent, type EventValidator } from './event.js';
 
-/** One event's result for a group, serialized at most once for all its subscribers. */
-export interface Delivery {
-  readonly result: ExecutionResult;
-  json(): string;
-}
-
 /** One client's end of a subscription. */
 export interface Subscriber {
-  /** Takes a result; `false` means the subscriber is over its bound and must be dropped. */
-  push(delivery: Delivery): boolean;
+  /**
+   * Takes the next result, serialized on demand and at most once for the whole group;
+   * `false` means the subscriber is over its bound and must be dropped.
+   */
+  push(serialize: () => string): boolean;
   /** The subscription cannot go on; the subscriber has been removed. */
   end(error: GraphQLError): void;
   /** The subscriber fell too far behind and has been removed. */
@@ -191,9 +188,9 @@ class Group {
     this.#delivered = this.#delivered
       .then(() => result)
       .then((value) => {
-        const delivery = deliveryOf(value);
+        const serialize = serializeOnce(value);
         for (const [subscriber, leave] of this.subscribers) {
-          if (subscriber.push(delivery)) {
+          if (subscriber.push(serialize)) {
             this.hub.counters.deliveries++;
           } else {
             leave();
@@ -205,7 +202,7 @@ class Group {
   }
 }
 
-function deliveryOf(result: ExecutionResult): Delivery {
+function serializeOnce(result: ExecutionResult): () => string {
   let json: string | undefined;
-  return { result, json: () => (json ??= JSON.stringify(result)) };
+  return () => (json ??= JSON.stringify(result));
 }

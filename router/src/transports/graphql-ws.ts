@@ -30,15 +30,15 @@ export function serveGraphQLWs({
         // the protocol and the subscription's lifetime (its iterator only ends).
         const frameStart = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
         return toExecutionArgs(core, prepared, {
-          write: (json, written) => socket.send(`${frameStart}${json}}`, written),
-          onTooSlow: () => socket.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
+          write: (json, written) => socket.send(`${frameStart}${json}}`, () => written()),
           isBackedUp: () => socket.bufferedAmount > 0,
+          tooSlow: () => socket.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
         });
       },
       execute: (args) => core.execute(fromExecutionArgs(args).prepared),
       subscribe: (args) => {
-        const { prepared, hooks } = fromExecutionArgs(args);
-        return core.subscribe(prepared, hooks);
+        const { prepared, sink } = fromExecutionArgs(args);
+        return core.subscribe(prepared, sink!);
       },
     },
     wss,

@@ -121,17 +121,15 @@ class LegacyConnection {
       this.#send({ type: 'complete', id });
       return;
     }
-    const iterator = core.subscribe(prepared, {
-      onTooSlow: () => this.socket.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
+    const frameStart = `{"type":"data","id":${JSON.stringify(id)},"payload":`;
+    const lifetime = core.subscribe(prepared, {
+      write: (json, written) => this.socket.send(`${frameStart}${json}}`, () => written()),
       isBackedUp: () => this.socket.bufferedAmount > 0,
+      tooSlow: () => this.socket.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
     });
-    this.#operations.set(id, iterator);
-    for (;;) {
-      const { value, done } = await iterator.next();
-      if (done || this.#operations.get(id) !== iterator) break;
-      await this.#sendAndWait({ type: 'data', id, payload: value });
-    }
-    if (this.#operations.get(id) === iterator) {
+    this.#operations.set(id, lifetime);
+    await lifetime.next(); // finishes when the subscription ends
+    if (this.#operations.get(id) === lifetime) {
       this.#operations.delete(id);
       this.#send({ type: 'complete', id });
     }
@@ -145,12 +143,6 @@ class LegacyConnection {
 
   #send(message: object): void {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
-  }
-
-  /** Resolves when the frame is handed to the OS, so a slow client backs up in the core. */
-  #sendAndWait(message: object): Promise<void> {
-    if (this.socket.readyState !== this.socket.OPEN) return Promise.resolve();
-    return new Promise((resolve) => this.socket.send(JSON.stringify(message), () => resolve()));
   }
 }
 

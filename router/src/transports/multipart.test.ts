@@ -6,7 +6,7 @@ describe('MULTIPART_FRAMING', () => {
   it('ends every part with the delimiter, so a client can read it at once', () => {
     const body =
       framing.open +
-      framing.result({ data: { a: 1 } }) +
+      framing.result(JSON.stringify({ data: { a: 1 } })) +
       framing.heartbeat +
       framing.fatal([new GraphQLError('gone', { extensions: { code: 'X' } })]) +
       framing.close;

@@ -1,7 +1,6 @@
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { isErrors, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
-import { HttpError } from './request.js';
 import { streamResults, type Framing, type StreamHandler } from './result-stream.js';
 
 export interface MultipartTransportOptions {
@@ -35,9 +34,6 @@ export function createMultipartHandler({
       res.end(JSON.stringify({ errors: prepared }));
       return;
     }
-    if (prepared.operation.kind === 'mutation' && req.method === 'GET') {
-      throw new HttpError(405, 'Mutations are sent with POST.', { allow: 'POST' });
-    }
     await streamResults(req, res, {
       core,
       prepared,
@@ -66,7 +62,7 @@ export const MULTIPART_FRAMING: Framing = {
   // A first heartbeat, as Apollo Router sends, shows the client the stream is open.
   open: `\r\n--${BOUNDARY}${part('{}')}`,
   heartbeat: part('{}'),
-  result: (result: ExecutionResult) => part(JSON.stringify({ payload: result })),
+  result: (json) => part(`{"payload":${json}}`),
   fatal: (errors: readonly GraphQLError[]) => part(JSON.stringify({ payload: null, errors })),
   close: '--\r\n',
 };

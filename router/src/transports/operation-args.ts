@@ -1,11 +1,12 @@
 import type { ExecutionArgs } from 'graphql';
-import type { PreparedRequest, RouterCore, SubscribeHooks } from '../core.js';
+import type { PreparedRequest, RouterCore, SubscriptionSink } from '../core.js';
 
 /** The `contextValue` that carries a prepared request through a protocol library. */
 // A type literal, not an interface, so it satisfies the libraries' record constraints.
 export type PreparedContext = {
   readonly prepared: PreparedRequest;
-  readonly hooks: SubscribeHooks;
+  /** Where a subscription's results go, for protocols that carry subscriptions. */
+  readonly sink?: SubscriptionSink | undefined;
 };
 
 /**
@@ -15,14 +16,14 @@ export type PreparedContext = {
 export function toExecutionArgs(
   core: RouterCore,
   prepared: PreparedRequest,
-  hooks: SubscribeHooks = {},
+  sink?: SubscriptionSink,
 ): ExecutionArgs & { contextValue: PreparedContext } {
   return {
     schema: core.schema,
     document: prepared.operation.document,
     operationName: prepared.operation.context.operation.name?.value ?? null,
     variableValues: prepared.variables,
-    contextValue: { prepared, hooks },
+    contextValue: { prepared, sink },
   };
 }
 

@@ -1,7 +1,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionResult } from 'graphql';
-import type { GraphQLRequest, PreparedRequest, RouterCore, SubscribeHooks } from '../core.js';
+import type { GraphQLRequest, PreparedRequest, RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
+import { HttpError } from './request.js';
 
 /** Answers one request to `/graphql` whose GraphQL request has been read already. */
 export type StreamHandler = (
@@ -16,8 +17,8 @@ export interface Framing {
   /** Written with the headers, so the client sees the stream open before any event. */
   readonly open: string;
   readonly heartbeat: string;
-  /** A result; the stream goes on. */
-  result(result: ExecutionResult): string;
+  /** A result, already serialized; the stream goes on. */
+  result(json: string): string;
   /** Errors that end the stream (the broker ended the subscription, the router failed). */
   fatal(errors: readonly GraphQLError[]): string;
   /** Written last, when the stream completes. */
@@ -34,30 +35,24 @@ export interface StreamOptions {
 }
 
 /**
- * Streams a prepared operation's results (one for a query or mutation, many for a
- * subscription) with heartbeats, waiting for the socket to drain between results, until
- * the operation completes or the client goes away; either way the subscription is
- * released.
+ * Streams a prepared operation's results (one for a query or mutation, each event's for a
+ * subscription, written as they come) with heartbeats, until the operation completes or
+ * the client goes away; either way the subscription is released.
  */
 export async function streamResults(
   req: IncomingMessage,
   res: ServerResponse,
   { core, prepared, framing, heartbeatMs, logger }: StreamOptions,
 ): Promise<void> {
+  if (prepared.operation.kind === 'mutation' && req.method === 'GET') {
+    throw new HttpError(405, 'Mutations are sent with POST.', { allow: 'POST' });
+  }
   let gone = false;
   let failure: GraphQLError | undefined;
-  const results = resultsOf(core, prepared, {
-    onTooSlow: () => {
-      // The client stopped reading: its queue is full and nothing more would reach it.
-      gone = true;
-      res.destroy();
-    },
-    onFailure: (error) => (failure = error),
-    isBackedUp: () => res.writableLength > 0,
-  });
+  let lifetime: AsyncIterator<ExecutionResult> | undefined;
   const leave = (): void => {
     gone = true;
-    void results.return?.();
+    void lifetime?.return?.();
   };
   res.once('close', leave);
   req.socket.setNoDelay(true);
@@ -67,12 +62,26 @@ export async function streamResults(
     if (!gone) res.write(framing.heartbeat);
   }, heartbeatMs);
   try {
-    for (;;) {
-      const next = await results.next();
-      if (next.done || gone) break;
-      if (!res.write(framing.result(next.value))) await drained(res);
+    if (prepared.operation.kind !== 'subscription') {
+      const result = await core.execute(prepared);
+      if (!gone) res.write(framing.result(JSON.stringify(result)));
+    } else {
+      lifetime = core.subscribe(prepared, {
+        write: (json, written) => {
+          if (gone) written();
+          else res.write(framing.result(json), () => written());
+        },
+        isBackedUp: () => res.writableLength > 0,
+        tooSlow: () => {
+          // The client stopped reading: nothing more would reach it.
+          gone = true;
+          res.destroy();
+        },
+        failed: (error) => (failure = error),
+      });
+      await lifetime.next(); // finishes when the subscription ends
+      if (failure && !gone) res.write(framing.fatal([failure]));
     }
-    if (failure && !gone) res.write(framing.fatal([failure]));
   } catch (error) {
     logger.error({ err: error }, 'streaming an operation failed');
     if (!gone) res.write(framing.fatal([internalError()]));
@@ -80,31 +89,8 @@ export async function streamResults(
     clearInterval(heartbeat);
     res.off('close', leave);
     if (!gone) res.end(framing.close);
-    await results.return?.();
+    await lifetime?.return?.();
   }
-}
-
-function resultsOf(
-  core: RouterCore,
-  prepared: PreparedRequest,
-  hooks: SubscribeHooks,
-): AsyncIterator<ExecutionResult> {
-  if (prepared.operation.kind === 'subscription') return core.subscribe(prepared, hooks);
-  return (async function* () {
-    yield await core.execute(prepared);
-  })();
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 function internalError(): GraphQLError {

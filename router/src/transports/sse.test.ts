@@ -5,9 +5,9 @@ import { sseFraming } from './sse.js';
 describe('sseFraming', () => {
   it('numbers every event of a stream, heartbeats being comments without ids', () => {
     const framing = sseFraming();
-    expect(framing.open + framing.result({ data: { a: 1 } }) + framing.heartbeat).toBe(
-      ':\n\nid: 1\nevent: next\ndata: {"data":{"a":1}}\n\n:\n\n',
-    );
+    expect(
+      framing.open + framing.result(JSON.stringify({ data: { a: 1 } })) + framing.heartbeat,
+    ).toBe(':\n\nid: 1\nevent: next\ndata: {"data":{"a":1}}\n\n:\n\n');
     expect(framing.fatal([new GraphQLError('gone', { extensions: { code: 'X' } })])).toBe(
       'id: 2\nevent: next\ndata: {"errors":[{"message":"gone","extensions":{"code":"X"}}]}\n\n',
     );
@@ -16,7 +16,7 @@ describe('sseFraming', () => {
   });
 
   it('starts each stream at 1', () => {
-    sseFraming().result({ data: {} });
-    expect(sseFraming().result({ data: {} })).toMatch(/^id: 1\n/);
+    sseFraming().result(JSON.stringify({ data: {} }));
+    expect(sseFraming().result(JSON.stringify({ data: {} }))).toMatch(/^id: 1\n/);
   });
 });

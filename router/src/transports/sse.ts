@@ -1,7 +1,5 @@
-import type { ExecutionResult } from 'graphql';
 import { isErrors, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
-import { HttpError } from './request.js';
 import { streamResults, type Framing, type StreamHandler } from './result-stream.js';
 
 export interface SseTransportOptions {
@@ -33,11 +31,8 @@ export function createSseHandler({
       // accepted stream: an HTTP error would only make clients (EventSource, graphql-sse)
       // retry without showing why.
       res.writeHead(200, framing.headers);
-      res.end(framing.open + framing.result({ errors: prepared }) + framing.close);
+      res.end(framing.open + framing.result(JSON.stringify({ errors: prepared })) + framing.close);
       return;
-    }
-    if (prepared.operation.kind === 'mutation' && req.method === 'GET') {
-      throw new HttpError(405, 'Mutations are sent with POST.', { allow: 'POST' });
     }
     await streamResults(req, res, { core, prepared, framing, heartbeatMs, logger });
   };
@@ -61,7 +56,7 @@ export function sseFraming(): Framing {
     },
     open: ':\n\n',
     heartbeat: ':\n\n',
-    result: (result: ExecutionResult) => event('next', JSON.stringify(result)),
+    result: (json) => event('next', json),
     fatal: (errors) => event('next', JSON.stringify({ errors })),
     get close() {
       // An empty `data:` field, or EventSource does not dispatch the event.

@@ -1,0 +1,35 @@
+/**
+ * What a transport holds for one subscription: an async iterator that yields nothing (the
+ * results go to the transport's sink as they come) and finishes when the subscription
+ * ends. `return()`, the client leaving, runs `onReturn` once.
+ */
+export class SubscriptionLifetime<T> implements AsyncIterableIterator<T> {
+  readonly #waiting: ((result: IteratorResult<T>) => void)[] = [];
+  readonly #onReturn: () => void;
+  #ended = false;
+
+  constructor(onReturn: () => void) {
+    this.#onReturn = onReturn;
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    for (const waiter of this.#waiting.splice(0)) waiter({ value: undefined, done: true });
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    if (!this.#ended) this.#onReturn();
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+}
