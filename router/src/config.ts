@@ -48,6 +48,35 @@ const configSchema = z.strictObject({
    * dropped, so a slow client never holds up others or grows memory. @default 1000
    */
   slowSubscriberLimit: z.number().int().positive().default(1000),
+  /**
+   * The same bound in bytes (the length of the results' JSON); 10 times either bound drops
+   * a subscriber even when its connection looks clear. @default 8388608 (8 MiB)
+   */
+  slowSubscriberMaxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(8 * 1024 * 1024),
+  /**
+   * Event resolutions (one per fan-out group per event) running at once across the
+   * router; more wait their turn in arrival order. @default 512
+   */
+  maxResolutionsInFlight: z.number().int().positive().default(512),
+  /**
+   * Events one fan-out group may hold before it has delivered them; past it the group
+   * drops events and its subscribers get one EVENTS_DROPPED error. @default 1000
+   */
+  maxPendingEventsPerGroup: z.number().int().positive().default(1000),
+  /**
+   * Representations in one merged `_entities` request to a subgraph; more go in the next
+   * request. @default 1000
+   */
+  batchMaxRepresentations: z.number().int().positive().default(1000),
+  /**
+   * Operations one WebSocket connection may have open at once (both protocols); one more
+   * is refused with TOO_MANY_SUBSCRIPTIONS. @default 100
+   */
+  maxSubscriptionsPerConnection: z.number().int().positive().default(100),
   /** The largest request body or WebSocket message accepted; a larger one is refused with 413. @default 1048576 */
   maxPayloadBytes: z.number().int().positive().default(1_048_576),
   /** Interval of the comment heartbeats on an SSE stream. @default 12000 */

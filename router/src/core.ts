@@ -68,6 +68,8 @@ export interface CoreOptions {
    * backed up; ten times as many drop it regardless, to bound memory. @default 1000
    */
   slowSubscriberLimit?: number;
+  /** The same bound in bytes of serialized results. @default 8388608 (8 MiB) */
+  slowSubscriberMaxBytes?: number;
 }
 
 /** How far past its limit a subscriber whose connection is clear may fall behind. */
@@ -79,6 +81,7 @@ export function createCore({
   executor,
   hub,
   slowSubscriberLimit = 1000,
+  slowSubscriberMaxBytes = 8 * 1024 * 1024,
 }: CoreOptions): RouterCore {
   return {
     schema,
@@ -102,12 +105,20 @@ export function createCore({
     subscribe({ operation, variables, subject }, sink) {
       const binding = operation.subscription!.binding;
       const lifetime = new SubscriptionLifetime<ExecutionResult>(() => leave());
+      // Results handed to the sink that the OS has not taken yet, and their size.
       let unwritten = 0;
-      const written = (): void => void unwritten--;
+      let unwrittenBytes = 0;
       const write = (json: string): void => {
         unwritten++;
-        sink.write(json, written);
+        unwrittenBytes += json.length;
+        sink.write(json, () => {
+          unwritten--;
+          unwrittenBytes -= json.length;
+        });
       };
+      const behind = (factor: number): boolean =>
+        unwritten >= slowSubscriberLimit * factor ||
+        unwrittenBytes >= slowSubscriberMaxBytes * factor;
       const leave = hub.join(
         subject!,
         {
@@ -117,10 +128,7 @@ export function createCore({
         },
         {
           push: (serialize) => {
-            if (unwritten >= slowSubscriberLimit) {
-              const hardLimit = slowSubscriberLimit * HARD_LIMIT_FACTOR;
-              if (sink.isBackedUp() || unwritten >= hardLimit) return false;
-            }
+            if (behind(1) && (sink.isBackedUp() || behind(HARD_LIMIT_FACTOR))) return false;
             write(serialize());
             return true;
           },

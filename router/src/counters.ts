@@ -10,6 +10,10 @@ export interface Counters {
   subgraphRequests: number;
   /** Subscribers dropped because they did not keep up. */
   slowSubscriberCloses: number;
+  /** Events a fan-out group dropped because too many were waiting (`maxPendingEventsPerGroup`). */
+  eventsDropped: number;
+  /** Subscriptions refused because their connection had `maxSubscriptionsPerConnection` open. */
+  subscriptionsRefused: number;
 }
 
 export function createCounters(): Counters {
@@ -19,5 +23,7 @@ export function createCounters(): Counters {
     deliveries: 0,
     subgraphRequests: 0,
     slowSubscriberCloses: 0,
+    eventsDropped: 0,
+    subscriptionsRefused: 0,
   };
 }

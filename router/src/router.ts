@@ -12,7 +12,7 @@ import { createServiceMap } from './execution/data-sources.js';
 import { createExecutor } from './execution/executor.js';
 import { OperationCache } from './execution/operation.js';
 import { createLogger, type Logger } from './logger.js';
-import { connectNats } from './providers/nats.js';
+import { connectNats, NATS_SUBJECT_SYNTAX } from './providers/nats.js';
 import { composeSupergraph, configSources, readSubgraphSdl } from './schema/compose.js';
 import { readEventsGraph } from './schema/events-graph.js';
 import { loadSupergraph } from './schema/supergraph.js';
@@ -54,11 +54,18 @@ export async function createRouter({
     readEventsGraph(eventsSdl, config.events.name),
     schema.apiGraphQLSchema,
     config.events.name,
+    NATS_SUBJECT_SYNTAX,
   );
 
   const provider = await connectNats({ url: config.nats.url, logger });
   const counters = createCounters();
-  const hub = new EventHub(provider, logger, counters);
+  const hub = new EventHub({
+    provider,
+    logger,
+    counters,
+    maxResolutionsInFlight: config.maxResolutionsInFlight,
+    maxPendingEventsPerGroup: config.maxPendingEventsPerGroup,
+  });
   const core = createCore({
     schema: schema.apiGraphQLSchema,
     operations: new OperationCache({
@@ -80,6 +87,7 @@ export async function createRouter({
     }),
     hub,
     slowSubscriberLimit: config.slowSubscriberLimit,
+    slowSubscriberMaxBytes: config.slowSubscriberMaxBytes,
   });
 
   const server = createServer(
@@ -100,8 +108,10 @@ export async function createRouter({
     core,
     server,
     logger,
+    counters,
     maxPayloadBytes: config.maxPayloadBytes,
     connectionInitTimeoutMs: config.connectionInitTimeoutMs,
+    maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import { getNamedType, isAbstractType, isObjectType, type GraphQLSchema } from 'graphql';
 import { SchemaError } from '../errors.js';
+import type { SubjectSyntax } from '../providers/provider.js';
 import type { EventsGraph } from '../schema/events-graph.js';
 import { createEventValidator, type EventValidator } from './event.js';
 import { compileTopic, type TopicTemplate } from './topic.js';
@@ -13,12 +14,14 @@ export interface EventField {
 
 /**
  * Binds each `@eventsSubscribe` field of the events graph to the API schema: its topic is
- * checked against the field's arguments, its events against the types it can return.
+ * checked against the field's arguments, its events against the types it can return, and
+ * the values clients put into its subjects against the broker's `syntax`.
  */
 export function bindEventFields(
   graph: EventsGraph,
   apiSchema: GraphQLSchema,
   eventsGraphName: string,
+  syntax: SubjectSyntax,
 ): ReadonlyMap<string, EventField> {
   const fields = apiSchema.getSubscriptionType()?.getFields() ?? {};
   const bound = new Map<string, EventField>();
@@ -49,6 +52,7 @@ export function bindEventFields(
       `Subscription.${name}`,
       template,
       field.args.map((a) => a.name),
+      syntax,
     );
     bound.set(name, { name, topic, validate: createEventValidator(name, keysByType) });
   }

@@ -3,6 +3,7 @@ import type { Counters } from '../counters.js';
 import type { Logger } from '../logger.js';
 import type { EventProvider, ProviderSubscription } from '../providers/provider.js';
 import { parseEventPayload, type EntityEvent, type EventValidator } from './event.js';
+import { ResolutionLimiter } from './resolution-limiter.js';
 
 /** One client's end of a subscription. */
 export interface Subscriber {
@@ -24,20 +25,47 @@ export interface GroupSpec {
   resolve(event: EntityEvent): Promise<ExecutionResult>;
 }
 
+export interface EventHubOptions {
+  provider: EventProvider;
+  logger: Logger;
+  counters: Counters;
+  /**
+   * Event resolutions (per group, per event) running at once across the router; more wait
+   * their turn in arrival order. @default 512
+   */
+  maxResolutionsInFlight?: number;
+  /**
+   * Events one group may have received but not yet delivered (waiting for a place, being
+   * resolved, or waiting for an earlier event). Past it, events for that group are dropped
+   * and its subscribers get one `EVENTS_DROPPED` error. @default 1000
+   */
+  maxPendingEventsPerGroup?: number;
+}
+
 /**
  * Subscribes to each subject once, however many clients share it, fans every event out to
  * the groups on that subject, and releases the subject when its last client leaves.
  */
 export class EventHub {
   readonly counters: Counters;
+  readonly limiter: ResolutionLimiter;
+  readonly maxPendingEventsPerGroup: number;
   readonly #triggers = new Map<string, Trigger>();
   readonly #provider: EventProvider;
   readonly #logger: Logger;
 
-  constructor(provider: EventProvider, logger: Logger, counters: Counters) {
+  constructor({
+    provider,
+    logger,
+    counters,
+    maxResolutionsInFlight = 512,
+    maxPendingEventsPerGroup = 1000,
+  }: EventHubOptions) {
     this.#provider = provider;
     this.#logger = logger;
     this.counters = counters;
+    this.limiter = new ResolutionLimiter(maxResolutionsInFlight);
+    this.maxPendingEventsPerGroup = maxPendingEventsPerGroup;
   }
 
   /** Subjects with a broker subscription now. */
@@ -59,26 +87,15 @@ export class EventHub {
     return count;
   }
 
-  /** Adds a subscriber; the returned function removes it. */
+  /**
+   * Adds a subscriber; the returned function removes it. If the broker refuses the
+   * subscription, the subscriber is ended at once and nothing stays registered.
+   */
   join(subject: string, spec: GroupSpec, subscriber: Subscriber): () => void {
-    let trigger = this.#triggers.get(subject);
+    const trigger = this.#triggers.get(subject) ?? this.#subscribe(subject);
     if (!trigger) {
-      trigger = new Trigger(subject, this);
-      this.#triggers.set(subject, trigger);
-      const current = trigger;
-      current.subscription = this.#provider.subscribe(subject, {
-        onMessage: (data) => current.dispatch(data),
-        onError: (error) => {
-          this.#logger.error({ err: error, subject }, 'broker ended a subscription');
-          this.#drop(current);
-          current.endAll(
-            new GraphQLError('The event stream for this subscription failed.', {
-              extensions: { code: 'SUBSCRIPTION_FAILED' },
-            }),
-          );
-        },
-      });
-      this.#logger.debug({ subject }, 'subscribed to subject');
+      subscriber.end(subscriptionFailed());
+      return () => {};
     }
     return trigger.add(spec, subscriber);
   }
@@ -86,7 +103,7 @@ export class EventHub {
   /** @internal Called by a trigger whose last subscriber left. */
   release(trigger: Trigger): void {
     this.#drop(trigger);
-    trigger.subscription?.unsubscribe();
+    trigger.subscription.unsubscribe();
     this.#logger.debug({ subject: trigger.subject }, 'released subject');
   }
 
@@ -94,6 +111,14 @@ export class EventHub {
   invalidEvent(subject: string, error: GraphQLError): void {
     this.counters.eventsInvalid++;
     this.#logger.warn({ subject, reason: error.message }, 'invalid event');
+  }
+
+  /** @internal A group over `maxPendingEventsPerGroup` began dropping events. */
+  droppingEvents(subject: string): void {
+    this.#logger.warn(
+      { subject, limit: this.maxPendingEventsPerGroup },
+      'dropping events: a fan-out group has too many events waiting (maxPendingEventsPerGroup)',
+    );
   }
 
   /** @internal A subscriber that did not keep up, already removed from its group. */
@@ -108,23 +133,55 @@ export class EventHub {
     this.#logger.error({ subject, err: error }, 'could not deliver an event');
   }
 
+  #subscribe(subject: string): Trigger | undefined {
+    let subscription: ProviderSubscription;
+    let trigger: Trigger | undefined;
+    try {
+      subscription = this.#provider.subscribe(subject, {
+        onMessage: (data) => trigger?.dispatch(data),
+        onError: (error) => {
+          this.#logger.error({ err: error, subject }, 'broker ended a subscription');
+          if (!trigger) return;
+          this.#drop(trigger);
+          trigger.endAll(subscriptionFailed());
+        },
+      });
+    } catch (error) {
+      this.#logger.error({ err: error, subject }, 'broker refused a subscription');
+      return undefined;
+    }
+    trigger = new Trigger(subject, subscription, this);
+    this.#triggers.set(subject, trigger);
+    this.#logger.debug({ subject }, 'subscribed to subject');
+    return trigger;
+  }
+
   #drop(trigger: Trigger): void {
     if (this.#triggers.get(trigger.subject) === trigger) this.#triggers.delete(trigger.subject);
   }
 }
 
+function subscriptionFailed(): GraphQLError {
+  return new GraphQLError('The event stream for this subscription failed.', {
+    extensions: { code: 'SUBSCRIPTION_FAILED' },
+  });
+}
+
+/** One subject: its broker subscription and the groups that listen on it. */
 class Trigger {
-  subscription: ProviderSubscription | undefined;
   readonly #groups = new Map<string, Group>();
+  /** Events received so far; a subscriber gets only events numbered after its joining. */
+  #received = 0;
 
   constructor(
     readonly subject: string,
+    readonly subscription: ProviderSubscription,
     private readonly hub: EventHub,
   ) {}
 
   get subscribers(): number {
     let count = 0;
-    for (const group of this.#groups.values()) count += group.subscribers.size;
+    for (const group of this.#groups.values()) count += group.members.size;
     return count;
   }
 
@@ -140,39 +197,53 @@ class Trigger {
     }
     const joined = group;
     const leave = (): void => {
-      if (!joined.subscribers.delete(subscriber) || joined.subscribers.size > 0) return;
-      this.#groups.delete(spec.key);
+      if (!joined.members.delete(subscriber) || joined.members.size > 0) return;
+      if (this.#groups.get(spec.key) === joined) this.#groups.delete(spec.key);
       if (this.#groups.size === 0) this.hub.release(this);
     };
-    joined.subscribers.set(subscriber, leave);
+    joined.members.set(subscriber, { leave, joinedAfter: this.#received });
     return leave;
   }
 
   dispatch(data: Uint8Array): void {
     this.hub.counters.eventsReceived++;
+    const sequence = ++this.#received;
     const payload = parseEventPayload(data);
     let invalid: GraphQLError | undefined;
     for (const group of this.#groups.values()) {
       const event = payload instanceof GraphQLError ? payload : group.spec.validate(payload);
       if (event instanceof GraphQLError) invalid ??= event;
-      group.dispatch(event);
+      group.dispatch(event, sequence);
     }
     if (invalid) this.hub.invalidEvent(this.subject, invalid);
   }
 
+  /** Ends every subscriber; results still being resolved reach nobody. */
   endAll(error: GraphQLError): void {
-    for (const group of this.#groups.values()) {
-      for (const subscriber of group.subscribers.keys()) subscriber.end(error);
-    }
+    const groups = [...this.#groups.values()];
     this.#groups.clear();
+    for (const group of groups) {
+      const members = [...group.members.keys()];
+      group.members.clear();
+      for (const subscriber of members) subscriber.end(error);
+    }
   }
 }
 
+interface Membership {
+  /** Removes the subscriber from its group. */
+  readonly leave: () => void;
+  /** The number of the last event received before it joined. */
+  readonly joinedAfter: number;
+}
+
 class Group {
-  /** Each subscriber with the function that removes it. */
-  readonly subscribers = new Map<Subscriber, () => void>();
+  readonly members = new Map<Subscriber, Membership>();
   /** Resolutions run concurrently but are delivered in the order the events came. */
   #delivered: Promise<void> = Promise.resolve();
+  /** Events received and not yet delivered. */
+  #pending = 0;
+  #dropping = false;
 
   constructor(
     readonly spec: GroupSpec,
@@ -180,16 +251,37 @@ class Group {
     private readonly hub: EventHub,
   ) {}
 
-  dispatch(event: EntityEvent | GraphQLError): void {
+  dispatch(event: EntityEvent | GraphQLError, sequence: number): void {
+    if (this.#pending >= this.hub.maxPendingEventsPerGroup) return this.#drop(sequence);
+    this.#dropping = false;
+    this.#pending++;
     const result: Promise<ExecutionResult> =
       event instanceof GraphQLError
         ? Promise.resolve({ errors: [event] })
-        : this.spec.resolve(event);
+        : this.hub.limiter.run(() => this.spec.resolve(event));
+    this.#deliver(sequence, result).finally(() => this.#pending--);
+  }
+
+  /** Drops an event; the first of a run of drops tells the subscribers, in order. */
+  #drop(sequence: number): void {
+    this.hub.counters.eventsDropped++;
+    if (this.#dropping) return;
+    this.#dropping = true;
+    this.hub.droppingEvents(this.subject);
+    const error = new GraphQLError(
+      'Events for this subscription were dropped: the router could not resolve them as fast as they came.',
+      { extensions: { code: 'EVENTS_DROPPED' } },
+    );
+    void this.#deliver(sequence, Promise.resolve({ errors: [error] }));
+  }
+
+  #deliver(sequence: number, result: Promise<ExecutionResult>): Promise<void> {
     this.#delivered = this.#delivered
       .then(() => result)
       .then((value) => {
         const serialize = serializeOnce(value);
-        for (const [subscriber, leave] of this.subscribers) {
+        for (const [subscriber, { leave, joinedAfter }] of this.members) {
+          if (joinedAfter >= sequence) continue;
           if (subscriber.push(serialize)) {
             this.hub.counters.deliveries++;
           } else {
@@ -199,6 +291,7 @@ class Group {
         }
       })
       .catch((error: unknown) => this.hub.failedDelivery(this.subject, error));
+    return this.#delivered;
   }
 }
 

@@ -2,19 +2,67 @@ import { describe, expect, it } from 'vitest';
 import { GraphQLError } from 'graphql';
 import { compileTopic } from './topic.js';
 import { TopicTemplateError } from '../errors.js';
+import { NATS_SUBJECT_SYNTAX } from '../providers/nats.js';
 
 describe('compileTopic', () => {
-  const topic = compileTopic('messageAdded', 'room.{{ args.roomID }}.messages', ['roomID']);
+  const topic = compileTopic(
+    'messageAdded',
+    'room.{{ args.roomID }}.messages',
+    ['roomID'],
+    NATS_SUBJECT_SYNTAX,
+  );
 
   it('renders an argument into its subject token, without HTML escaping', () => {
     expect(topic.render({ args: { roomID: '123' } })).toBe('room.123.messages');
-    expect(topic.render({ args: { roomID: "a&b<'c" } })).toBe("room.a&b<'c.messages");
+    // Handlebars would escape "=" as "&#x3D;".
+    expect(topic.render({ args: { roomID: 'k=v' } })).toBe('room.k=v.messages');
   });
 
-  it.each(['>', '*', 'a.b', '', ' ', 'a b', 'tab\t'])('refuses %j as a token', (roomID) => {
+  it.each(['7f3e-4b_~:@+=%', 'A'.repeat(128), 42])('accepts %j as a token', (roomID) => {
+    expect(topic.render({ args: { roomID } })).toBe(`room.${roomID}.messages`);
+  });
+
+  it.each([
+    '>',
+    '*',
+    'a.b',
+    '',
+    ' ',
+    'a b',
+    'tab\t',
+    'line\n',
+    'nul\u0000',
+    'é',
+    '😀',
+    '$SYS',
+    'a,b',
+    'A'.repeat(129),
+    'a'.repeat(5000),
+  ])('refuses %j as a token, naming the rule', (roomID) => {
     const result = topic.render({ args: { roomID } });
     expect(result).toBeInstanceOf(GraphQLError);
-    expect((result as GraphQLError).extensions['code']).toBe('BAD_USER_INPUT');
+    expect((result as GraphQLError).message).toBe(
+      'Argument "roomID" of "messageAdded" must be one subject token: 1 to 128 ASCII letters, digits or - _ ~ : @ + = %.',
+    );
+    expect((result as GraphQLError).extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      argument: 'roomID',
+    });
+  });
+
+  it('refuses arguments that make a subject over 255 bytes', () => {
+    const pair = compileTopic(
+      'pair',
+      'p.{{ args.a }}.{{ args.b }}',
+      ['a', 'b'],
+      NATS_SUBJECT_SYNTAX,
+    );
+    expect(pair.render({ args: { a: 'a'.repeat(126), b: 'b'.repeat(126) } })).toHaveLength(255);
+    const result = pair.render({ args: { a: 'a'.repeat(127), b: 'b'.repeat(126) } });
+    expect(result).toBeInstanceOf(GraphQLError);
+    expect((result as GraphQLError).message).toBe(
+      'The arguments of "pair" make a subject of 256 bytes; at most 255 are allowed.',
+    );
   });
 
   it('refuses a missing argument', () => {
@@ -28,7 +76,8 @@ describe('compileTopic', () => {
     ['{{ lookup args "roomID" }}', 'only {{ args.<name> }}'],
     ['room.{{ args.roomID', 'Parse error'],
   ])('refuses the template %j at start-up', (template, message) => {
-    expect(() => compileTopic('messageAdded', template, ['roomID'])).toThrow(TopicTemplateError);
-    expect(() => compileTopic('messageAdded', template, ['roomID'])).toThrow(message);
+    const compile = () => compileTopic('messageAdded', template, ['roomID'], NATS_SUBJECT_SYNTAX);
+    expect(compile).toThrow(TopicTemplateError);
+    expect(compile).toThrow(message);
   });
 });

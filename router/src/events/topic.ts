@@ -1,6 +1,7 @@
 import Handlebars from 'handlebars';
 import { GraphQLError } from 'graphql';
 import { TopicTemplateError } from '../errors.js';
+import type { SubjectSyntax } from '../providers/provider.js';
 
 /** Values a template may refer to: `{{ args.<name> }}`. */
 export interface TopicContext {
@@ -13,9 +14,6 @@ export interface TopicTemplate {
   render(context: TopicContext): string | GraphQLError;
 }
 
-/** What makes a value more or less than one subject token. */
-const NOT_ONE_TOKEN = /[.*>\s]/;
-
 /**
  * Compiles an `@eventsSubscribe` template once. Only plain `{{ args.x }}` paths are allowed,
  * and each must name an argument of the field, so a bad template fails at start-up.
@@ -24,6 +22,7 @@ export function compileTopic(
   field: string,
   template: string,
   argumentNames: readonly string[],
+  syntax: SubjectSyntax,
 ): TopicTemplate {
   const fail = (message: string, cause?: unknown): never => {
     throw new TopicTemplateError(message, field, template, { cause });
@@ -62,14 +61,22 @@ export function compileTopic(
       for (const name of used) {
         const value = context.args[name];
         const text = value === undefined || value === null ? '' : String(value);
-        if (text === '' || NOT_ONE_TOKEN.test(text)) {
+        if (!syntax.isToken(text)) {
           return new GraphQLError(
-            `Argument "${name}" of "${field}" must be one non-empty subject token: no ".", "*", ">" or white space.`,
+            `Argument "${name}" of "${field}" must be one subject token: ${syntax.tokenRule}.`,
             { extensions: { code: 'BAD_USER_INPUT', argument: name } },
           );
         }
       }
-      return render(context);
+      const subject = render(context);
+      const bytes = Buffer.byteLength(subject);
+      if (bytes > syntax.maxSubjectBytes) {
+        return new GraphQLError(
+          `The arguments of "${field}" make a subject of ${bytes} bytes; at most ${syntax.maxSubjectBytes} are allowed.`,
+          { extensions: { code: 'BAD_USER_INPUT' } },
+        );
+      }
+      return subject;
     },
   };
 }

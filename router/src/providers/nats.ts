@@ -1,7 +1,22 @@
 import { connect, type NatsConnection } from 'nats';
 import { ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { EventProvider } from './provider.js';
+import type { EventProvider, SubjectSyntax } from './provider.js';
+
+const TOKEN = /^[A-Za-z0-9_~:@+=%-]{1,128}$/;
+
+/**
+ * One token of a NATS subject, from a client's argument: ASCII letters, digits and
+ * `- _ ~ : @ + = %`, 1 to 128 of them. That keeps out the separator `.`, the wildcards `*`
+ * and `>`, white space and control characters, and keeps every SUB line far below the
+ * server's control-line limit (4 KiB), past which the server drops the whole connection.
+ * A subject is at most 255 bytes, which every broker we support accepts (AMQP's limit).
+ */
+export const NATS_SUBJECT_SYNTAX: SubjectSyntax = {
+  isToken: (value) => TOKEN.test(value),
+  tokenRule: '1 to 128 ASCII letters, digits or - _ ~ : @ + = %',
+  maxSubjectBytes: 255,
+};
 
 export interface NatsProviderOptions {
   /** Server URL(s), comma-separated. */
@@ -45,6 +60,7 @@ export async function connectNats(options: NatsProviderOptions): Promise<EventPr
 
   return {
     name: 'nats',
+    syntax: NATS_SUBJECT_SYNTAX,
     isConnected: () => connected && !nc.isClosed(),
     subscribe(subject, { onMessage, onError }) {
       const subscription = nc.subscribe(subject, {

@@ -1,84 +1,87 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
-import type { WebSocket, WebSocketServer } from 'ws';
-import { isErrors, type RouterCore } from '../core.js';
+import { isErrors, type GraphQLRequest, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
 import { CloseCode } from './close-codes.js';
+import {
+  connectionSink,
+  type Connection,
+  type OperationLimit,
+  type ProtocolSocket,
+  type WebSocketProtocol,
+} from './websocket-protocol.js';
 
 /** The sub-protocol of subscriptions-transport-ws, the predecessor of graphql-ws. */
 export const LEGACY_PROTOCOL = 'graphql-ws';
 
 export interface LegacyWsOptions {
   core: RouterCore;
-  wss: WebSocketServer;
   logger: Logger;
+  /** How long a client has to send `connection_init` (then 4408). */
+  connectionInitTimeoutMs: number;
+  /** Operations one connection may run at once. */
+  operations: OperationLimit;
   /** Interval of the protocol's `ka` keep-alive messages. @default 12000 */
   keepAliveMs?: number;
-  /** How long a client has to send `connection_init`. @default 3000 */
-  connectionInitWaitTimeoutMs?: number;
 }
 
 type ClientMessage =
   | { type: 'connection_init'; payload?: unknown }
   | { type: 'connection_terminate' }
-  | {
-      type: 'start';
-      id: string;
-      payload: {
-        query?: string;
-        variables?: Record<string, unknown> | null;
-        operationName?: string | null;
-      };
-    }
+  | { type: 'start'; id: string; payload: GraphQLRequest }
   | { type: 'stop'; id: string };
 
 /**
  * The legacy `subscriptions-transport-ws` protocol (sub-protocol `graphql-ws`), for clients
- * that never moved to graphql-transport-ws. Same core, same semantics; its wire is
- * `connection_init` → `connection_ack` and `ka`; `start` → `data`… `complete`; `stop`.
+ * that never moved to graphql-transport-ws. Same core, same semantics, same connection
+ * rules as graphql-ws (4400, 4401, 4408, 4409, 4429); its wire is `connection_init` →
+ * `connection_ack` and `ka`; `start` → `data`… `complete`; `stop`.
  */
-export function serveLegacyWs(options: LegacyWsOptions): void {
-  options.wss.on('connection', (socket: WebSocket) => new LegacyConnection(socket, options));
+export function legacyWsProtocol(options: LegacyWsOptions): WebSocketProtocol {
+  return {
+    opened(socket, connection) {
+      const session = new LegacySession(socket, connection, options);
+      socket.onMessage(async (text) => session.receive(text));
+      return () => session.closed();
+    },
+  };
 }
 
-class LegacyConnection {
-  readonly #operations = new Map<string, AsyncIterator<ExecutionResult>>();
+class LegacySession {
+  /** Operations by id; `undefined` while a query or mutation runs. */
+  readonly #operations = new Map<string, AsyncIterator<ExecutionResult> | undefined>();
+  readonly #initTimeout: NodeJS.Timeout;
   #initialised = false;
+  #closed = false;
   #keepAlive: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: ProtocolSocket,
+    private readonly connection: Connection,
     private readonly options: LegacyWsOptions,
   ) {
-    const initTimeout = setTimeout(() => {
-      if (!this.#initialised)
+    this.#initTimeout = setTimeout(() => {
+      if (!this.#initialised) {
         socket.close(
           CloseCode.ConnectionInitialisationTimeout,
           'Connection initialisation timeout',
         );
-    }, options.connectionInitWaitTimeoutMs ?? 3000);
-    socket.on('message', (data, isBinary) => this.#receive(isBinary ? '' : String(data)));
-    socket.once('close', () => {
-      clearTimeout(initTimeout);
-      clearInterval(this.#keepAlive);
-      for (const iterator of this.#operations.values()) void iterator.return?.();
-      this.#operations.clear();
-    });
+      }
+    }, options.connectionInitTimeoutMs);
   }
 
-  #receive(text: string): void {
+  receive(text: string): void {
     const message = parseMessage(text);
-    if (!message) {
-      this.socket.close(CloseCode.BadRequest, 'Invalid message received');
-      return;
-    }
+    if (!message) return void this.socket.close(CloseCode.BadRequest, 'Invalid message received');
     switch (message.type) {
       case 'connection_init':
-        if (this.#initialised)
-          return this.socket.close(
+        if (this.#initialised) {
+          return void this.socket.close(
             CloseCode.TooManyInitialisationRequests,
             'Too many initialisation requests',
           );
+        }
         this.#initialised = true;
+        clearTimeout(this.#initTimeout);
         this.#send({ type: 'connection_ack' });
         this.#send({ type: 'ka' });
         this.#keepAlive = setInterval(
@@ -87,52 +90,71 @@ class LegacyConnection {
         );
         return;
       case 'connection_terminate':
-        return this.socket.close(1000, 'Normal closure');
+        return void this.socket.close(1000, 'Normal closure');
       case 'stop':
         return this.#stop(message.id);
       case 'start':
-        if (!this.#initialised) return this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
-        this.#stop(message.id);
-        void this.#start(message.id, message.payload).catch((error: unknown) => {
-          this.options.logger.error({ err: error }, 'legacy WebSocket operation failed');
-          this.#send({
-            type: 'error',
-            id: message.id,
-            payload: [{ message: 'Unexpected error.' }],
-          });
-        });
+        if (!this.#initialised)
+          return void this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+        if (this.#operations.has(message.id)) {
+          return void this.socket.close(
+            CloseCode.SubscriberAlreadyExists,
+            `Subscriber for ${message.id} already exists`,
+          );
+        }
+        try {
+          return this.#start(message.id, message.payload);
+        } catch (error) {
+          return this.#failed(message.id, error);
+        }
     }
   }
 
-  async #start(
-    id: string,
-    payload: Extract<ClientMessage, { type: 'start' }>['payload'],
-  ): Promise<void> {
-    const { core } = this.options;
+  /** The socket has closed: every operation ends. */
+  closed(): void {
+    this.#closed = true;
+    clearTimeout(this.#initTimeout);
+    clearInterval(this.#keepAlive);
+    for (const iterator of this.#operations.values()) void iterator?.return?.();
+    this.#operations.clear();
+  }
+
+  #start(id: string, payload: GraphQLRequest): void {
+    const { core, operations } = this.options;
+    if (this.#operations.size >= operations.max) {
+      return this.#send({ type: 'error', id, payload: [operations.refuse().toJSON()] });
+    }
     const prepared = core.prepare(payload);
     if (isErrors(prepared)) {
-      this.#send({ type: 'error', id, payload: prepared.map((e: GraphQLError) => e.toJSON()) });
-      return;
+      return this.#send({
+        type: 'error',
+        id,
+        payload: prepared.map((e: GraphQLError) => e.toJSON()),
+      });
     }
     if (!prepared.subject) {
-      const result = await core.execute(prepared);
-      if (this.socket.readyState !== this.socket.OPEN) return;
-      this.#send({ type: 'data', id, payload: result });
-      this.#send({ type: 'complete', id });
+      this.#operations.set(id, undefined);
+      void core
+        .execute(prepared)
+        .then((result) => {
+          if (!this.#operations.delete(id)) return; // stopped, or the socket closed
+          this.#send({ type: 'data', id, payload: result });
+          this.#send({ type: 'complete', id });
+        })
+        .catch((error: unknown) => this.#failed(id, error));
       return;
     }
     const frameStart = `{"type":"data","id":${JSON.stringify(id)},"payload":`;
-    const lifetime = core.subscribe(prepared, {
-      write: (json, written) => this.socket.send(`${frameStart}${json}}`, () => written()),
-      isBackedUp: () => this.socket.bufferedAmount > 0,
-      tooSlow: () => this.socket.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
-    });
+    const lifetime = core.subscribe(prepared, connectionSink(this.connection, frameStart));
     this.#operations.set(id, lifetime);
-    await lifetime.next(); // finishes when the subscription ends
-    if (this.#operations.get(id) === lifetime) {
-      this.#operations.delete(id);
-      this.#send({ type: 'complete', id });
-    }
+    void lifetime
+      .next() // settles when the subscription ends
+      .then(() => {
+        if (this.#operations.get(id) !== lifetime) return; // stopped, or the socket closed
+        this.#operations.delete(id);
+        this.#send({ type: 'complete', id });
+      })
+      .catch((error: unknown) => this.#failed(id, error));
   }
 
   #stop(id: string): void {
@@ -141,8 +163,14 @@ class LegacyConnection {
     void iterator?.return?.();
   }
 
+  #failed(id: string, error: unknown): void {
+    this.options.logger.error({ err: error }, 'legacy WebSocket operation failed');
+    this.#operations.delete(id);
+    this.#send({ type: 'error', id, payload: [{ message: 'Unexpected error.' }] });
+  }
+
   #send(message: object): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+    if (!this.#closed) void this.socket.send(JSON.stringify(message));
   }
 }
 
@@ -162,12 +190,21 @@ function parseMessage(text: string): ClientMessage | undefined {
     case 'stop':
       return typeof message.id === 'string' ? (message as ClientMessage) : undefined;
     case 'start':
-      return typeof message.id === 'string' &&
-        typeof message.payload === 'object' &&
-        message.payload !== null
+      return typeof message.id === 'string' && isRequest(message.payload)
         ? (message as ClientMessage)
         : undefined;
     default:
       return undefined;
   }
+}
+
+/** The shape graphql-ws also requires of a request: wrong types are a malformed message. */
+function isRequest(payload: unknown): payload is GraphQLRequest {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false;
+  const { query, variables, operationName } = payload as Record<string, unknown>;
+  return (
+    typeof query === 'string' &&
+    (variables == null || (typeof variables === 'object' && !Array.isArray(variables))) &&
+    (operationName == null || typeof operationName === 'string')
+  );
 }

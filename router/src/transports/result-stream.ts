@@ -55,6 +55,8 @@ export async function streamResults(
     void lifetime?.return?.();
   };
   res.once('close', leave);
+  // A client that goes away mid-write fails the response; `close` follows and cleans up.
+  res.on('error', (error) => logger.debug({ err: error }, 'streaming response failed'));
   req.socket.setNoDelay(true);
   res.writeHead(200, framing.headers);
   res.write(framing.open);
@@ -89,6 +91,7 @@ export async function streamResults(
     clearInterval(heartbeat);
     res.off('close', leave);
     if (!gone) res.end(framing.close);
+    gone = true; // nothing may be written after the end
     await lifetime?.return?.();
   }
 }

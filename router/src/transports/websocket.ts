@@ -1,22 +1,35 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
-import type { RouterCore } from '../core.js';
-import type { Logger } from '../logger.js';
+import { GraphQLError } from 'graphql';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL as MODERN_PROTOCOL } from 'graphql-ws';
-import { serveGraphQLWs } from './graphql-ws.js';
-import { LEGACY_PROTOCOL, serveLegacyWs } from './legacy-ws.js';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { RouterCore } from '../core.js';
+import type { Counters } from '../counters.js';
+import type { Logger } from '../logger.js';
+import { CloseCode } from './close-codes.js';
+import { graphqlWsProtocol } from './graphql-ws.js';
+import { LEGACY_PROTOCOL, legacyWsProtocol } from './legacy-ws.js';
+import type { OperationLimit, WebSocketProtocol } from './websocket-protocol.js';
 
 export interface WebSocketOptions {
   core: RouterCore;
   server: Server;
   logger: Logger;
+  /** `subscriptionsRefused` is counted here. */
+  counters: Counters;
   /** @default "/graphql" */
   path?: string;
   /** Largest message a client may send; larger closes the connection with 1009. */
   maxPayloadBytes: number;
-  /** How long a client has to send connection_init. */
+  /** How long a client has to send connection_init (both protocols). */
   connectionInitTimeoutMs: number;
+  /** Operations one connection may run at once (both protocols). */
+  maxSubscriptionsPerConnection: number;
+  /**
+   * Interval of WebSocket pings; a client that has not answered the previous one by the
+   * next is cut, so dead connections do not hold subscriptions. @default 12000
+   */
+  keepAliveMs?: number;
 }
 
 export interface Transport {
@@ -27,32 +40,103 @@ export interface Transport {
 const CLOSE_GRACE_MS = 1000;
 
 /**
- * WebSockets on the router's HTTP server. Each upgrade goes to the protocol the client
- * offers: `graphql-transport-ws` (graphql-ws), or `graphql-ws` (the legacy
- * subscriptions-transport-ws). Other protocols are refused with 400; a client that offers
- * none goes to graphql-ws, which closes it with 4406.
+ * The one adapter between `ws` and the WebSocket protocols: it routes each upgrade to the
+ * protocol the client offers — `graphql-transport-ws` (graphql-ws), or `graphql-ws` (the
+ * legacy subscriptions-transport-ws); a client that offers none goes to graphql-ws, which
+ * closes it with 4406, and other offers are refused with 400 — and it owns, for both,
+ * socket errors, ping/pong, the size limit and the close at shutdown.
  */
 export function attachWebSockets({
   core,
   server,
   logger,
+  counters,
   path = '/graphql',
   maxPayloadBytes,
   connectionInitTimeoutMs,
+  maxSubscriptionsPerConnection,
+  keepAliveMs = 12_000,
 }: WebSocketOptions): Transport {
-  const modern = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes });
-  const legacy = new WebSocketServer({
+  const operations: OperationLimit = {
+    max: maxSubscriptionsPerConnection,
+    refuse() {
+      counters.subscriptionsRefused++;
+      logger.warn(
+        { limit: maxSubscriptionsPerConnection },
+        'refused a subscription over the per-connection limit',
+      );
+      return new GraphQLError(
+        `This connection already has ${maxSubscriptionsPerConnection} operations open, the most allowed (maxSubscriptionsPerConnection).`,
+        { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: maxSubscriptionsPerConnection } },
+      );
+    },
+  };
+  const protocols = new Map<string, WebSocketProtocol>([
+    [MODERN_PROTOCOL, graphqlWsProtocol({ core, connectionInitTimeoutMs, operations })],
+    [LEGACY_PROTOCOL, legacyWsProtocol({ core, logger, connectionInitTimeoutMs, operations })],
+  ]);
+  const wss = new WebSocketServer({
     noServer: true,
     maxPayload: maxPayloadBytes,
-    handleProtocols: () => LEGACY_PROTOCOL,
+    handleProtocols: (offered) =>
+      offered.has(MODERN_PROTOCOL)
+        ? MODERN_PROTOCOL
+        : offered.has(LEGACY_PROTOCOL) && LEGACY_PROTOCOL,
   });
-  const disposeModern = serveGraphQLWs({ core, wss: modern, connectionInitTimeoutMs });
-  serveLegacyWs({
-    core,
-    wss: legacy,
-    logger,
-    connectionInitWaitTimeoutMs: connectionInitTimeoutMs,
-  });
+  wss.on('connection', (socket: WebSocket) => serve(socket));
+
+  function serve(socket: WebSocket): void {
+    // ws reports bad frames (too big, not UTF-8, bad opcodes) here and closes the socket
+    // itself with the matching code; without a listener the error would end the process.
+    socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket client error'));
+    const protocol = protocols.get(socket.protocol) ?? protocols.get(MODERN_PROTOCOL)!;
+    const close = (code: number, reason: string): void => {
+      if (socket.readyState === socket.OPEN) socket.close(code, reason);
+    };
+    let onMessage: ((text: string) => Promise<void>) | undefined;
+    const closed = protocol.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, () => resolve());
+          }),
+        close,
+        onMessage: (handler) => void (onMessage = handler),
+      },
+      {
+        write: (data, written) => {
+          if (socket.readyState !== socket.OPEN) return written();
+          socket.send(data, () => written());
+        },
+        isBackedUp: () => socket.bufferedAmount > 0,
+        close,
+      },
+    );
+    socket.on('message', (data, isBinary) => {
+      // Both protocols are text only; a binary frame is as malformed as bad JSON.
+      const text = isBinary ? '' : data.toString();
+      onMessage?.(text).catch((error: unknown) => {
+        logger.error({ err: error }, 'WebSocket message handling failed');
+        close(CloseCode.InternalError, 'Internal error');
+      });
+    });
+
+    let alive = true;
+    socket.on('pong', () => void (alive = true));
+    const keepAlive = setInterval(() => {
+      if (!alive) return void socket.terminate();
+      alive = false;
+      socket.ping();
+    }, keepAliveMs);
+    socket.once('close', (code, reason) => {
+      clearInterval(keepAlive);
+      Promise.resolve(closed(code, reason.toString())).catch((error: unknown) =>
+        logger.error({ err: error }, 'WebSocket cleanup failed'),
+      );
+    });
+  }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if ((req.url ?? '/').split('?', 1)[0] !== path) {
@@ -61,20 +145,14 @@ export function attachWebSockets({
     }
     const header = req.headers['sec-websocket-protocol'];
     const offered = header ? header.split(',').map((p) => p.trim()) : [];
-    if (
-      offered.length > 0 &&
-      !offered.includes(LEGACY_PROTOCOL) &&
-      !offered.includes(MODERN_PROTOCOL)
-    ) {
+    if (offered.length > 0 && !offered.some((p) => protocols.has(p))) {
       socket.end(
         'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n' +
           `Unsupported WebSocket sub-protocol "${header}": use ${MODERN_PROTOCOL} or ${LEGACY_PROTOCOL}.\n`,
       );
       return;
     }
-    const target =
-      offered.includes(LEGACY_PROTOCOL) && !offered.includes(MODERN_PROTOCOL) ? legacy : modern;
-    target.handleUpgrade(req, socket, head, (ws) => target.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   };
   server.on('upgrade', onUpgrade);
 
@@ -84,10 +162,10 @@ export function attachWebSockets({
       // Clients get a 1001 close; one that does not finish the handshake (it stopped
       // reading) would hold the shutdown for ws's 30 s, so it is cut after a grace.
       const cut = setTimeout(() => {
-        for (const client of [...modern.clients, ...legacy.clients]) client.terminate();
+        for (const client of wss.clients) client.terminate();
       }, CLOSE_GRACE_MS);
-      for (const client of legacy.clients) client.close(1001, 'Going away');
-      await Promise.all([disposeModern(), new Promise((resolve) => legacy.close(resolve))]);
+      for (const client of wss.clients) client.close(CloseCode.GoingAway, 'Going away');
+      await new Promise((resolve) => wss.close(resolve));
       clearTimeout(cut);
     },
   };

@@ -1,0 +1,49 @@
+import type { WebSocket as ProtocolSocket } from 'graphql-ws';
+import type { GraphQLError } from 'graphql';
+import type { SubscriptionSink } from '../core.js';
+import { CloseCode } from './close-codes.js';
+
+export type { ProtocolSocket };
+
+/**
+ * One client's WebSocket as the protocols see it beyond graphql-ws's minimal socket: what
+ * subscription results need to go straight to the wire. The `ws` adapter implements it.
+ */
+export interface Connection {
+  /** Sends one text message; `written` runs once the OS has taken it, or the socket closed. */
+  write(data: string, written: () => void): void;
+  /** Whether the OS has not taken everything sent so far. */
+  isBackedUp(): boolean;
+  close(code: number, reason: string): void;
+}
+
+/**
+ * A WebSocket sub-protocol as a state machine over a minimal socket, the way graphql-ws's
+ * `makeServer` is one: the adapter calls `opened` per connection, feeds it messages through
+ * `socket.onMessage`, and calls the function it returns once the socket has closed.
+ */
+export interface WebSocketProtocol {
+  opened(
+    socket: ProtocolSocket,
+    connection: Connection,
+  ): (code?: number, reason?: string) => Promise<void> | void;
+}
+
+/** The cap on operations one connection may have running at once, on every protocol. */
+export interface OperationLimit {
+  readonly max: number;
+  /** Counts and logs one refusal, and gives the error the client gets for it. */
+  refuse(): GraphQLError;
+}
+
+/**
+ * Writes one subscription's results to the connection, each framed as
+ * `${frameStart}${result}}`: the result is serialized once per group, only the frame differs.
+ */
+export function connectionSink(connection: Connection, frameStart: string): SubscriptionSink {
+  return {
+    write: (json, written) => connection.write(`${frameStart}${json}}`, written),
+    isBackedUp: () => connection.isBackedUp(),
+    tooSlow: () => connection.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
+  };
+}
