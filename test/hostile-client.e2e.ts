@@ -107,6 +107,27 @@ describe('one hostile client never takes down the router or the others', () => {
     await attacker.dispose();
   });
 
+  it.each([
+    ['selection sets', `{${'a{'.repeat(20_000)}b${'}'.repeat(20_000)}}`],
+    ['list values', `{ user(id: ${'['.repeat(20_000)}"1"${']'.repeat(20_000)}) { name } }`],
+  ])('answers an operation with %s nested 20,000 deep with BAD_REQUEST', async (_, query) => {
+    const sse = await fetch(stack.router.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query }),
+    });
+    const body = await sse.text();
+    expect(body).toContain('"code":"BAD_REQUEST"');
+    expect(body).toContain('nested too deeply');
+
+    const client = wsClient(stack.router.url);
+    await expect(subscribe(client, query).next()).rejects.toEqual([
+      expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } }),
+    ]);
+    await client.dispose();
+    await victimStillReceives();
+  });
+
   it('closes a legacy connection that reuses a running id with 4409, as graphql-ws does', async () => {
     const { socket, closed } = await openSocket(stack.router.url, 'graphql-ws');
     const start = JSON.stringify({

@@ -3,6 +3,7 @@ import type { EventHub } from './events/event-hub.js';
 import { SubscriptionLifetime } from './events/lifetime.js';
 import type { Executor, Variables } from './execution/executor.js';
 import type { OperationCache, PreparedOperation } from './execution/operation.js';
+import type { Logger } from './logger.js';
 
 /** A GraphQL request as every transport receives it. */
 export interface GraphQLRequest {
@@ -63,6 +64,7 @@ export interface CoreOptions {
   operations: OperationCache;
   executor: Executor;
   hub: EventHub;
+  logger: Logger;
   /**
    * Results one subscriber may have waiting before it is dropped, if its connection is
    * backed up; ten times as many drop it regardless, to bound memory. @default 1000
@@ -82,22 +84,34 @@ export function createCore({
   hub,
   slowSubscriberLimit = 1000,
   slowSubscriberMaxBytes = 8 * 1024 * 1024,
+  logger,
 }: CoreOptions): RouterCore {
+  const prepare = (request: GraphQLRequest): PreparedRequest | readonly GraphQLError[] => {
+    if (typeof request.query !== 'string' || request.query === '') {
+      return [new GraphQLError('Missing query.', { extensions: { code: 'BAD_REQUEST' } })];
+    }
+    const operation = operations.prepare(request.query, request.operationName);
+    if (isErrors(operation)) return operation;
+    const variables = executor.coerceVariables(operation, request.variables);
+    if (isErrors(variables)) return variables;
+    if (!operation.subscription) return { operation, variables };
+    const args = executor.subscriptionArguments(operation, variables);
+    const subject = operation.subscription.binding.topic.render({ args });
+    if (subject instanceof GraphQLError) return [subject];
+    return { operation, variables, subject };
+  };
   return {
     schema,
     prepare(request) {
-      if (typeof request.query !== 'string' || request.query === '') {
-        return [new GraphQLError('Missing query.', { extensions: { code: 'BAD_REQUEST' } })];
+      try {
+        return prepare(request);
+      } catch (error) {
+        // Whatever failed, the client gets an error it can read and the router goes on.
+        logger.error({ err: error }, 'preparing an operation failed');
+        return [
+          new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+        ];
       }
-      const operation = operations.prepare(request.query, request.operationName);
-      if (isErrors(operation)) return operation;
-      const variables = executor.coerceVariables(operation, request.variables);
-      if (isErrors(variables)) return variables;
-      if (!operation.subscription) return { operation, variables };
-      const args = executor.subscriptionArguments(operation, variables);
-      const subject = operation.subscription.binding.topic.render({ args });
-      if (subject instanceof GraphQLError) return [subject];
-      return { operation, variables, subject };
     },
     execute({ operation, variables }) {
       return executor.execute(operation, variables);

@@ -86,6 +86,7 @@ export async function createRouter({
       }),
     }),
     hub,
+    logger,
     slowSubscriberLimit: config.slowSubscriberLimit,
     slowSubscriberMaxBytes: config.slowSubscriberMaxBytes,
   });

@@ -82,12 +82,16 @@ export class OperationCache {
   #build(key: string, query: string, operationName?: string): PreparedOperation | GraphQLError[] {
     const { schema, planner } = this.#options;
     let document: DocumentNode;
+    let errors: readonly GraphQLError[];
     try {
       document = parse(query);
+      errors = validate(schema.apiGraphQLSchema, document);
     } catch (error) {
-      return [error as GraphQLError];
+      // graphql-js parses and validates recursively: a deep enough nesting overflows the stack.
+      if (error instanceof RangeError) return [tooDeep()];
+      if (error instanceof GraphQLError) return [error];
+      throw error;
     }
-    const errors = validate(schema.apiGraphQLSchema, document);
     if (errors.length > 0) return [...errors];
     let context: OperationContext;
     let plan: QueryPlan;
@@ -132,6 +136,12 @@ export class OperationCache {
     const responseKey = fieldNode.alias?.value ?? fieldNode.name.value;
     return { binding, field, fieldNode, responseKey };
   }
+}
+
+function tooDeep(): GraphQLError {
+  return new GraphQLError('The operation is nested too deeply to be read.', {
+    extensions: { code: 'BAD_REQUEST' },
+  });
 }
 
 /**
