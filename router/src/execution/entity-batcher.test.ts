@@ -112,6 +112,86 @@ describe('batchEntityFetches', () => {
     expect(b.data).toEqual({ _entities: [{ text: '2' }, null] });
   });
 
+  it('gives no fetch an entity when the subgraph answers with the wrong number of them', async () => {
+    // One entity short: split by offset, fetch 2 would get entity 3 and fetch 1 entity 2.
+    const subgraph = fakeSubgraph((reps) => ({
+      data: { _entities: reps.slice(1).map((r) => ({ text: `text ${r.id}` })) },
+      errors: [
+        { message: 'about one entity', path: ['_entities', 0, 'text'] },
+        { message: 'everyone', extensions: { code: 'X' } },
+      ],
+    }));
+    const batched = batchEntityFetches(subgraph.source);
+
+    const results = await Promise.all([
+      batched.process(fetchOf(['1'])),
+      batched.process(fetchOf(['2', '3'])),
+    ]);
+
+    expect(subgraph.calls).toHaveLength(1);
+    for (const result of results) {
+      expect(result.data).toBeNull();
+      // An error about `_entities[i]` cannot be placed either, so it goes to nobody.
+      expect(result.errors).toEqual([
+        {
+          message: 'The subgraph returned 2 entities for 3 representations.',
+          extensions: { code: 'SUBGRAPH_INVALID_RESPONSE' },
+        },
+        { message: 'everyone', extensions: { code: 'X' } },
+      ]);
+    }
+  });
+
+  it.each([
+    ['null', { _entities: null }],
+    ['an object', { _entities: { text: 'text 1' } }],
+    ['missing', {}],
+  ])('fails every fetch of a batch whose _entities is %s', async (_, data) => {
+    const subgraph = fakeSubgraph(() => ({ data }));
+    const batched = batchEntityFetches(subgraph.source);
+
+    const results = await Promise.all([
+      batched.process(fetchOf(['1'])),
+      batched.process(fetchOf(['2'])),
+    ]);
+
+    expect(results).toEqual(
+      [1, 2].map(() => ({
+        data: null,
+        errors: [
+          {
+            message: 'The subgraph returned no _entities list for 2 representations.',
+            extensions: { code: 'SUBGRAPH_INVALID_RESPONSE' },
+          },
+        ],
+      })),
+    );
+  });
+
+  it('checks the entity count of a fetch sent alone too', async () => {
+    const subgraph = fakeSubgraph(() => ({ data: { _entities: [] } }));
+    const batched = batchEntityFetches(subgraph.source);
+
+    const result = await batched.process(fetchOf(['1']));
+
+    expect(result.data).toBeNull();
+    expect(result.errors?.map((e) => e.extensions?.['code'])).toEqual([
+      'SUBGRAPH_INVALID_RESPONSE',
+    ]);
+  });
+
+  it('passes an answer with errors and no data to every fetch', async () => {
+    const subgraph = fakeSubgraph(() => ({ data: null, errors: [{ message: 'down' }] }));
+    const batched = batchEntityFetches(subgraph.source);
+
+    const results = await Promise.all([
+      batched.process(fetchOf(['1'])),
+      batched.process(fetchOf(['2'])),
+    ]);
+
+    expect(results).toEqual([1, 2].map(() => ({ data: null, errors: [{ message: 'down' }] })));
+  });
+
   it('fails every fetch of a batch whose request failed', async () => {
     const failing: GraphQLDataSource = { process: () => Promise.reject(new Error('down')) };
     const batched = batchEntityFetches(failing);

@@ -78,18 +78,18 @@ export function batchEntityFetches(
 
 async function send(source: GraphQLDataSource, batch: Member[]): Promise<void> {
   const first = batch[0]!;
-  if (batch.length === 1) {
-    await source.process(first.options).then(first.resolve, first.reject);
-    return;
-  }
-  const representations = batch.flatMap((m) => m.representations);
-  const options = {
-    ...first.options,
-    request: {
-      ...first.options.request,
-      variables: { ...first.options.request.variables, representations },
-    },
-  } as GraphQLDataSourceProcessOptions;
+  const representations =
+    batch.length === 1 ? first.representations : batch.flatMap((m) => m.representations);
+  const options =
+    batch.length === 1
+      ? first.options
+      : ({
+          ...first.options,
+          request: {
+            ...first.options.request,
+            variables: { ...first.options.request.variables, representations },
+          },
+        } as GraphQLDataSourceProcessOptions);
   let response: GatewayGraphQLResponse;
   try {
     response = await source.process(options);
@@ -97,14 +97,24 @@ async function send(source: GraphQLDataSource, batch: Member[]): Promise<void> {
     for (const member of batch) member.reject(error);
     return;
   }
+  const problem = entityCountProblem(response, representations.length);
+  if (problem !== undefined) {
+    for (const member of batch) member.resolve(invalidResponse(response, problem));
+    return;
+  }
+  if (batch.length === 1) {
+    first.resolve(response);
+    return;
+  }
   const entities: unknown = response.data?.['_entities'];
   let offset = 0;
   for (const member of batch) {
     const start = offset;
     offset += member.representations.length;
+    // Checked above: with data present, `_entities` has one entity per representation.
     const data = Array.isArray(entities)
       ? { ...response.data, _entities: entities.slice(start, offset) }
-      : (response.data ?? null);
+      : null;
     const errors = response.errors?.flatMap((error: GraphQLFormattedError) =>
       errorFor(error, start, offset),
     );
@@ -113,14 +123,58 @@ async function send(source: GraphQLDataSource, batch: Member[]): Promise<void> {
   }
 }
 
+/**
+ * Why the answer's `_entities` cannot be split by offset, if it cannot: splitting a list
+ * of the wrong length would hand each fetch after the gap another fetch's entities.
+ */
+function entityCountProblem(
+  response: GatewayGraphQLResponse,
+  representations: number,
+): string | undefined {
+  // Errors and no data: nothing to split, and Apollo's executor stops at the errors.
+  if (response.data == null) return undefined;
+  const entities: unknown = response.data['_entities'];
+  if (!Array.isArray(entities)) {
+    return `The subgraph returned no _entities list for ${representations} representations.`;
+  }
+  if (entities.length !== representations) {
+    return `The subgraph returned ${entities.length} entities for ${representations} representations.`;
+  }
+  return undefined;
+}
+
+/**
+ * A failed entities fetch as Apollo's executor takes it: `data: null` makes it record the
+ * errors and leave those entities' fields null, rather than throw on a bad `_entities`.
+ */
+function invalidResponse(
+  response: GatewayGraphQLResponse,
+  message: string,
+): GatewayGraphQLResponse {
+  const invalid: GraphQLFormattedError = {
+    message,
+    extensions: { code: 'SUBGRAPH_INVALID_RESPONSE' },
+  };
+  // An error about `_entities[i]` cannot be placed when the entities cannot; it goes nowhere.
+  const shared = (response.errors ?? []).filter((error) => entityIndex(error) === undefined);
+  return { data: null, errors: [invalid, ...shared] };
+}
+
 /** An error about `_entities[i]` belongs to the member whose slice holds `i`, renumbered. */
 function errorFor(
   error: GraphQLFormattedError,
   start: number,
   end: number,
 ): GraphQLFormattedError[] {
-  const [root, index, ...rest] = error.path ?? [];
-  if (root !== '_entities' || typeof index !== 'number') return [error];
+  const index = entityIndex(error);
+  if (index === undefined) return [error];
   if (index < start || index >= end) return [];
+  const [, , ...rest] = error.path ?? [];
   return [{ ...error, path: ['_entities', index - start, ...rest] }];
+}
+
+/** The `i` of an error about `_entities[i]`. */
+function entityIndex(error: GraphQLFormattedError): number | undefined {
+  const [root, index] = error.path ?? [];
+  return root === '_entities' && typeof index === 'number' ? index : undefined;
 }
