@@ -19,6 +19,11 @@ export interface DataSourcesOptions {
   timeoutMs: number;
   /** How long an entity fetch waits for others to share its request. @default 0 */
   batchWindowMs?: number;
+  /**
+   * Most representations in one batched entity request; more waits for the next one.
+   * @default 1000
+   */
+  maxBatchRepresentations?: number | undefined;
   logger: Logger;
   /** `subgraphRequests` is counted here. */
   counters: Counters;
@@ -38,7 +43,10 @@ export function createServiceMap(options: DataSourcesOptions): ServiceMap {
   const map: ServiceMap = Object.create(null);
   for (const [name, url] of options.urls) {
     const remote = remoteSource(url, options.timeoutMs, options.counters);
-    const batched = batchEntityFetches(remote, { windowMs: options.batchWindowMs ?? 0 });
+    const batched = batchEntityFetches(remote, {
+      windowMs: options.batchWindowMs ?? 0,
+      maxRepresentations: options.maxBatchRepresentations,
+    });
     map[name] = guarded(name, batched, options.logger);
   }
   map[options.eventsGraph] = eventsSource;

@@ -78,6 +78,63 @@ describe('batchEntityFetches', () => {
     ]);
   });
 
+  it('sends at most maxRepresentations per request, in order, one request at a time', async () => {
+    const subgraph = fakeSubgraph();
+    const batched = batchEntityFetches(subgraph.source, { maxRepresentations: 1000 });
+    const idsOf = (member: number) => Array.from({ length: 400 }, (_, i) => `${member}.${i}`);
+    subgraph.hold();
+
+    const pending = [0, 1, 2, 3, 4].map((member) => batched.process(fetchOf(idsOf(member))));
+    await new Promise((resolve) => setImmediate(resolve)); // the first chunk leaves
+    expect(subgraph.calls).toHaveLength(1);
+    subgraph.release();
+    const results = await Promise.all(pending);
+
+    // 400 + 400 fit in 1000 and a third would not; a fetch is never split.
+    expect(subgraph.calls.map((c) => c.representations.length)).toEqual([800, 800, 400]);
+    expect(subgraph.calls.flatMap((c) => c.representations.map((r) => r.id))).toEqual(
+      [0, 1, 2, 3, 4].flatMap(idsOf),
+    );
+    expect(results.map((r) => r.data)).toEqual(
+      [0, 1, 2, 3, 4].map((member) => ({
+        _entities: idsOf(member).map((id) => ({ text: `text ${id}` })),
+      })),
+    );
+  });
+
+  it('sends a fetch larger than maxRepresentations alone and whole, keeping the order', async () => {
+    const subgraph = fakeSubgraph();
+    const batched = batchEntityFetches(subgraph.source, { maxRepresentations: 3 });
+
+    const results = await Promise.all([
+      batched.process(fetchOf(['1'])),
+      batched.process(fetchOf(['2', '3', '4', '5'])),
+      batched.process(fetchOf(['6'])),
+      batched.process(fetchOf(['7', '8'])),
+    ]);
+
+    expect(subgraph.calls.map((c) => c.representations.map((r) => r.id))).toEqual([
+      ['1'],
+      ['2', '3', '4', '5'],
+      ['6', '7', '8'],
+    ]);
+    expect(results.map((r) => r.data?.['_entities'])).toEqual([
+      [{ text: 'text 1' }],
+      [{ text: 'text 2' }, { text: 'text 3' }, { text: 'text 4' }, { text: 'text 5' }],
+      [{ text: 'text 6' }],
+      [{ text: 'text 7' }, { text: 'text 8' }],
+    ]);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
+    'refuses maxRepresentations %s',
+    (maxRepresentations) => {
+      expect(() => batchEntityFetches(fakeSubgraph().source, { maxRepresentations })).toThrow(
+        RangeError,
+      );
+    },
+  );
+
   it('keeps fetches with another query or other variables apart', async () => {
     const subgraph = fakeSubgraph();
     const batched = batchEntityFetches(subgraph.source);

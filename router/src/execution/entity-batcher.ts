@@ -9,6 +9,12 @@ export interface EntityBatcherOptions {
    * previous batch for the same query is in flight. @default 0
    */
   windowMs?: number;
+  /**
+   * Most representations sent in one request, so a subgraph that falls behind is not sent
+   * everything that queued meanwhile at once. Fetches wait their turn, in order; a fetch
+   * larger than this is sent alone rather than split. A positive integer. @default 1000
+   */
+  maxRepresentations?: number | undefined;
 }
 
 interface Member {
@@ -32,13 +38,18 @@ interface Lane {
  */
 export function batchEntityFetches(
   source: GraphQLDataSource,
-  { windowMs = 0 }: EntityBatcherOptions = {},
+  { windowMs = 0, maxRepresentations = 1000 }: EntityBatcherOptions = {},
 ): GraphQLDataSource {
+  if (!Number.isInteger(maxRepresentations) || maxRepresentations < 1) {
+    throw new RangeError(
+      `maxRepresentations must be a positive integer, not ${maxRepresentations}`,
+    );
+  }
   const lanes = new Map<string, Lane>();
 
   const flush = (key: string, lane: Lane): void => {
     lane.scheduled = false;
-    const batch = lane.waiting.splice(0);
+    const batch = takeBatch(lane.waiting, maxRepresentations);
     if (batch.length === 0) {
       lanes.delete(key);
       return;
@@ -74,6 +85,21 @@ export function batchEntityFetches(
       });
     },
   };
+}
+
+/**
+ * Removes from the front of the queue the fetches that fit in one request: at least one,
+ * so a fetch larger than the bound goes alone, and never one that jumps the queue.
+ */
+function takeBatch(waiting: Member[], maxRepresentations: number): Member[] {
+  let count = 0;
+  let total = 0;
+  for (const member of waiting) {
+    total += member.representations.length;
+    if (count > 0 && total > maxRepresentations) break;
+    count++;
+  }
+  return waiting.splice(0, count);
 }
 
 async function send(source: GraphQLDataSource, batch: Member[]): Promise<void> {
