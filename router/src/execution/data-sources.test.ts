@@ -22,10 +22,12 @@ const fetchOf = (ids: string[]) =>
 
 describe('createServiceMap', () => {
   // A subgraph over HTTP that answers `_entities` with one entity per representation and
-  // records the ids each request carried.
+  // records the ids each request carried; while `hanging`, it answers nothing.
   let server: Server;
   let url: string;
   let requests: string[][];
+  let hanging: boolean;
+  let requestArrived: () => void;
   beforeAll(async () => {
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -35,6 +37,8 @@ describe('createServiceMap', () => {
           variables: { representations: { id: string }[] };
         };
         requests.push(variables.representations.map((r) => r.id));
+        requestArrived();
+        if (hanging) return;
         res.setHeader('content-type', 'application/json');
         res.end(
           JSON.stringify({
@@ -48,6 +52,8 @@ describe('createServiceMap', () => {
   });
   beforeEach(() => {
     requests = [];
+    hanging = false;
+    requestArrived = () => undefined;
   });
   afterAll(async () => {
     server.closeAllConnections();
@@ -79,5 +85,23 @@ describe('createServiceMap', () => {
     expect(results.map((r) => r.data)).toEqual(
       ['1', '2', '3'].map((id) => ({ _entities: [{ text: `text ${id}` }] })),
     );
+  });
+
+  it('times a fetch out at its deadline, counting the time it queued behind another', async () => {
+    hanging = true;
+    const timeoutMs = 100;
+    const source = messageSource({ timeoutMs });
+    const firstArrived = new Promise<void>((resolve) => (requestArrived = resolve));
+    const first = source.process(fetchOf(['1']));
+    await firstArrived; // the first request is in flight, so the next fetch queues behind it
+
+    const queuedAt = performance.now();
+    const second = await source.process(fetchOf(['2']));
+    const took = performance.now() - queuedAt;
+
+    expect(second.errors?.map((e) => e.extensions?.['code'])).toEqual(['SUBGRAPH_TIMEOUT']);
+    // A timeout per HTTP request let it wait out the first request's, then its own: ~2x.
+    expect(took).toBeLessThan(1.5 * timeoutMs);
+    expect((await first).errors?.map((e) => e.extensions?.['code'])).toEqual(['SUBGRAPH_TIMEOUT']);
   });
 });

@@ -8,6 +8,7 @@ import type { Fetcher } from '@apollo/utils.fetcher';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Counters } from '../counters.js';
 import type { Logger } from '../logger.js';
+import { DeadlineExceededError, withDeadline } from './deadline.js';
 import { batchEntityFetches } from './entity-batcher.js';
 
 export interface DataSourcesOptions {
@@ -15,7 +16,7 @@ export interface DataSourcesOptions {
   urls: ReadonlyMap<string, string>;
   /** Name of the events graph, whose data comes from the event being resolved. */
   eventsGraph: string;
-  /** How long one subgraph fetch may take. */
+  /** How long one subgraph fetch may take, from the executor's call to the answer. */
   timeoutMs: number;
   /** How long an entity fetch waits for others to share its request. @default 0 */
   batchWindowMs?: number;
@@ -47,7 +48,7 @@ export function createServiceMap(options: DataSourcesOptions): ServiceMap {
       windowMs: options.batchWindowMs ?? 0,
       maxRepresentations: options.maxBatchRepresentations,
     });
-    map[name] = guarded(name, batched, options.logger);
+    map[name] = guarded(name, withDeadline(batched, options.timeoutMs), options.logger);
   }
   map[options.eventsGraph] = eventsSource;
   return map;
@@ -61,7 +62,8 @@ const eventsSource: GraphQLDataSource = {
 };
 
 function remoteSource(url: string, timeoutMs: number, counters: Counters): GraphQLDataSource {
-  // Node's fetch with a deadline per request, in place of the default make-fetch-happen.
+  // Node's fetch in place of the default make-fetch-happen. The fetch's deadline is
+  // withDeadline's; this one frees the socket of a request nobody waits for any more.
   const fetcher = ((input: string, init?: RequestInit) => {
     counters.subgraphRequests++;
     return fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
@@ -79,7 +81,10 @@ function guarded(name: string, source: GraphQLDataSource, logger: Logger): Graph
       try {
         return await source.process(options);
       } catch (cause) {
-        const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
+        // The request's own timeout can still fire first, for a fetch sent without queueing.
+        const timedOut =
+          cause instanceof DeadlineExceededError ||
+          (cause instanceof Error && cause.name === 'TimeoutError');
         logger.warn({ subgraph: name, err: cause }, 'subgraph request failed');
         const error: GraphQLFormattedError = {
           message: timedOut
