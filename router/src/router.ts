@@ -81,6 +81,7 @@ export async function createRouter({
         eventsGraph: config.events.name,
         timeoutMs: config.subgraphTimeoutMs,
         batchWindowMs: config.batchWindowMs,
+        maxBatchRepresentations: config.batchMaxRepresentations,
         logger,
         counters,
       }),
