@@ -52,14 +52,35 @@ describe('bad input never ends a subscription or reaches a subgraph', () => {
     },
   );
 
-  it('answers a key no subgraph knows with the key and null fields, as federation does', async () => {
+  it('answers a key its subgraph does not know with ENTITY_NOT_FOUND at the field', async () => {
     const sub = subscribe(client, SUBSCRIPTION, { roomID: 'ghost' });
     await stack.subscribedOn('room.ghost.messages');
 
     stack.publish('room.ghost.messages', { __typename: 'Message', id: 'no-such-message' });
 
-    const result = await sub.next();
-    expect(result).toEqual({ data: { messageAdded: { id: 'no-such-message', text: null } } });
+    expect(await sub.next()).toEqual({
+      data: { messageAdded: { id: 'no-such-message', text: null } },
+      errors: [
+        {
+          message: 'Message {"id":"no-such-message"} was not found by subgraph "message".',
+          path: ['messageAdded'],
+          extensions: { code: 'ENTITY_NOT_FOUND', serviceName: 'message' },
+        },
+      ],
+    });
+    // The next event that exists resolves without it.
+    stack.publish('room.ghost.messages', { __typename: 'Message', id: '1' });
+    expect(await sub.next()).toEqual({ data: { messageAdded: { id: '1', text: 'Hello, Bob!' } } });
+    await sub.unsubscribe();
+  });
+
+  it('serializes a numeric key as the ID string the schema says', async () => {
+    const sub = subscribe(client, SUBSCRIPTION, { roomID: 'numeric' });
+    await stack.subscribedOn('room.numeric.messages');
+
+    stack.publish('room.numeric.messages', '{"__typename":"Message","id":2}');
+
+    expect(await sub.next()).toEqual({ data: { messageAdded: { id: '2', text: 'Hi Alice!' } } });
     await sub.unsubscribe();
   });
 

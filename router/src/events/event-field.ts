@@ -54,7 +54,7 @@ export function bindEventFields(
       field.args.map((a) => a.name),
       syntax,
     );
-    bound.set(name, { name, topic, validate: createEventValidator(name, keysByType) });
+    bound.set(name, { name, topic, validate: createEventValidator(name, keysByType, apiSchema) });
   }
   return bound;
 }

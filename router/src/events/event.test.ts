@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, buildSchema } from 'graphql';
 import { createEventValidator, parseEventPayload } from './event.js';
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -53,5 +53,39 @@ describe('event validation', () => {
   it('parses JSON bytes, or answers INVALID_EVENT', () => {
     expect(parseEventPayload(encode('{"a":1}'))).toEqual({ a: 1 });
     expect(code(parseEventPayload(encode('{nope')))).toBe('INVALID_EVENT');
+  });
+});
+
+describe('event keys serialized by the schema', () => {
+  const schema = buildSchema(`
+    type Query { x: Int }
+    type Message { id: ID! }
+    type Post { org: Org! number: Int! }
+    type Org { id: ID! }
+  `);
+  const validate = createEventValidator(
+    'messageAdded',
+    new Map([
+      ['Message', ['id']],
+      ['Post', ['org { id } number']],
+    ]),
+    schema,
+  );
+
+  it('turns a number into the ID string a result would carry', () => {
+    expect(validate({ __typename: 'Message', id: 2 })).toEqual({ __typename: 'Message', id: '2' });
+    expect(validate({ __typename: 'Post', org: { id: 7 }, number: 3 })).toEqual({
+      __typename: 'Post',
+      org: { id: '7' },
+      number: 3,
+    });
+  });
+
+  it.each([
+    ['a boolean ID', { __typename: 'Message', id: true }],
+    ['a fractional Int', { __typename: 'Post', org: { id: '1' }, number: 1.5 }],
+    ['a string Int', { __typename: 'Post', org: { id: '1' }, number: 'three' }],
+  ])('refuses %s as INVALID_EVENT', (_, payload) => {
+    expect(code(validate(payload))).toBe('INVALID_EVENT');
   });
 });

@@ -1,4 +1,15 @@
-import { GraphQLError, Kind, parse, type SelectionSetNode } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  isInterfaceType,
+  isLeafType,
+  isObjectType,
+  parse,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
 
 /** The keys of what changed, as published: `{"__typename":"Message","id":"1"}`. */
 export interface EntityEvent {
@@ -15,11 +26,13 @@ type KeyShape = { readonly [field: string]: KeyShape | true };
 /**
  * Builds the validator for a field from its possible concrete types and their `@key` field
  * sets in the events graph. A valid event is reduced to `__typename` and the first key it
- * carries in full, so extra fields never reach a subgraph.
+ * carries in full, so extra fields never reach a subgraph. With the API `schema`, each key
+ * value is serialized by its field's scalar, as a result would be: `"id": 2` becomes "2".
  */
 export function createEventValidator(
   field: string,
   keysByType: ReadonlyMap<string, readonly string[]>,
+  schema?: GraphQLSchema,
 ): EventValidator {
   const shapes = new Map([...keysByType].map(([type, keys]) => [type, keys.map(keyShape)]));
   const typeList = [...shapes.keys()].join(', ');
@@ -36,7 +49,7 @@ export function createEventValidator(
       );
     }
     for (const shape of keys) {
-      const picked = pick(event, shape);
+      const picked = pick(event, shape, schema?.getType(typename as string));
       if (picked) return { ...picked, __typename: typename as string };
     }
     const wanted = keysByType
@@ -78,17 +91,30 @@ function keyShape(fields: string): KeyShape {
 function pick(
   value: Record<string, unknown>,
   shape: KeyShape,
+  type: GraphQLNamedType | undefined,
 ): Record<string, unknown> | undefined {
   const picked: Record<string, unknown> = {};
   for (const [name, inner] of Object.entries(shape)) {
     const field = value[name];
     if (field === undefined || field === null) return undefined;
+    const fieldType =
+      isObjectType(type) || isInterfaceType(type)
+        ? getNamedType(type.getFields()[name]?.type)
+        : undefined;
     if (inner === true) {
       if (typeof field === 'object') return undefined;
-      picked[name] = field;
+      if (!isLeafType(fieldType)) {
+        picked[name] = field;
+        continue;
+      }
+      try {
+        picked[name] = fieldType.serialize(field);
+      } catch {
+        return undefined; // not a value of the key field's type
+      }
     } else {
       if (typeof field !== 'object' || Array.isArray(field)) return undefined;
-      const nested = pick(field as Record<string, unknown>, inner);
+      const nested = pick(field as Record<string, unknown>, inner, fieldType);
       if (!nested) return undefined;
       picked[name] = nested;
     }

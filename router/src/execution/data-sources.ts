@@ -10,6 +10,7 @@ import type { Counters } from '../counters.js';
 import type { Logger } from '../logger.js';
 import { DeadlineExceededError, withDeadline } from './deadline.js';
 import { batchEntityFetches } from './entity-batcher.js';
+import { noticeMissingEventEntity } from './missing-entity.js';
 
 export interface DataSourcesOptions {
   /** Subgraph URLs by name. */
@@ -37,6 +38,8 @@ export interface DataSourcesOptions {
 export interface EventContext {
   event: Record<string, unknown>;
   responseKey: string;
+  /** Subgraphs that answered the event's own entity with null (filled while resolving). */
+  missing: string[];
 }
 
 /** The service map for the executor: one HTTP source per subgraph, plus the events graph. */
@@ -48,7 +51,8 @@ export function createServiceMap(options: DataSourcesOptions): ServiceMap {
       windowMs: options.batchWindowMs ?? 0,
       maxRepresentations: options.maxBatchRepresentations,
     });
-    map[name] = guarded(name, withDeadline(batched, options.timeoutMs), options.logger);
+    const bounded = withDeadline(batched, options.timeoutMs);
+    map[name] = guarded(name, noticeMissingEventEntity(name, bounded), options.logger);
   }
   map[options.eventsGraph] = eventsSource;
   return map;

@@ -80,9 +80,23 @@ export function createExecutor({ schema, serviceMap, logger }: ExecutorOptions):
     execute(operation, variables) {
       return run(operation, operation.plan, variables, {});
     },
-    resolveEvent(operation, variables, event) {
+    async resolveEvent(operation, variables, event) {
       const responseKey = operation.subscription!.responseKey;
-      return run(operation, operation.plan, variables, { event, responseKey });
+      const context: EventContext = { event, responseKey, missing: [] };
+      const result = await run(operation, operation.plan, variables, context);
+      if (context.missing.length === 0) return result;
+      const { __typename, ...key } = event;
+      const notFound = context.missing.map(
+        (subgraph) =>
+          new GraphQLError(
+            `${__typename} ${JSON.stringify(key)} was not found by subgraph "${subgraph}".`,
+            {
+              path: [responseKey],
+              extensions: { code: 'ENTITY_NOT_FOUND', serviceName: subgraph },
+            },
+          ),
+      );
+      return { ...result, errors: [...notFound, ...(result.errors ?? [])] };
     },
   };
 }
