@@ -71,17 +71,6 @@ describe('the router CLI', () => {
     expect(stderr).toContain('[ghost] cannot read');
   });
 
-  it('exits non-zero with the reason when NATS cannot be reached', async () => {
-    const config = writeConfig({
-      events: { schema: 'events.graphql' },
-      subgraphs,
-      nats: { url: 'nats://127.0.0.1:1' },
-    });
-    const { code, stderr } = await runRouter(['--config', config]);
-    expect(code).toBe(1);
-    expect(stderr).toContain('nats: cannot connect to nats://127.0.0.1:1');
-  });
-
   describe('--supergraph', () => {
     let stack: TestStack;
     beforeAll(async () => {

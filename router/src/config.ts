@@ -49,7 +49,7 @@ const configSchema = z.strictObject({
    */
   slowSubscriberLimit: z.number().int().positive().default(1000),
   /**
-   * The same bound in bytes (the length of the results' JSON); 10 times either bound drops
+   * The same bound in bytes (UTF-8 bytes of the results' JSON); 10 times either bound drops
    * a subscriber even when its connection looks clear. @default 8388608 (8 MiB)
    */
   slowSubscriberMaxBytes: z

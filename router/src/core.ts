@@ -123,11 +123,12 @@ export function createCore({
       let unwritten = 0;
       let unwrittenBytes = 0;
       const write = (json: string): void => {
+        const bytes = byteLength(json);
         unwritten++;
-        unwrittenBytes += json.length;
+        unwrittenBytes += bytes;
         sink.write(json, () => {
           unwritten--;
-          unwrittenBytes -= json.length;
+          unwrittenBytes -= bytes;
         });
       };
       const behind = (factor: number): boolean =>
@@ -160,6 +161,20 @@ export function createCore({
       return lifetime;
     },
   };
+}
+
+/**
+ * UTF-8 size of a result. Every subscriber of a group is handed the same string one after
+ * the other, so remembering the last one measures it once per group, not once per client.
+ */
+let lastJson = '';
+let lastBytes = 0;
+function byteLength(json: string): number {
+  if (json !== lastJson) {
+    lastJson = json;
+    lastBytes = Buffer.byteLength(json);
+  }
+  return lastBytes;
 }
 
 export function isErrors<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {

@@ -57,7 +57,8 @@ export async function createRouter({
     NATS_SUBJECT_SYNTAX,
   );
 
-  const provider = await connectNats({ url: config.nats.url, logger });
+  const provider = connectNats({ url: config.nats.url, logger });
+  await provider.firstAttempt;
   const counters = createCounters();
   const hub = new EventHub({
     provider,

@@ -128,7 +128,7 @@ export class EventHub {
     subscriber.tooSlow();
   }
 
-  /** @internal */
+  /** @internal A resolution or a delivery failed unexpectedly. */
   failedDelivery(subject: string, error: unknown): void {
     this.#logger.error({ subject, err: error }, 'could not deliver an event');
   }
@@ -159,6 +159,10 @@ export class EventHub {
   #drop(trigger: Trigger): void {
     if (this.#triggers.get(trigger.subject) === trigger) this.#triggers.delete(trigger.subject);
   }
+}
+
+function unexpected(): GraphQLError {
+  return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 }
 
 function subscriptionFailed(): GraphQLError {
@@ -255,10 +259,17 @@ class Group {
     if (this.#pending >= this.hub.maxPendingEventsPerGroup) return this.#drop(sequence);
     this.#dropping = false;
     this.#pending++;
+    // A resolution that fails is answered where it is made: waiting for its turn in the
+    // delivery chain would leave its rejection unhandled meanwhile, which ends the process.
     const result: Promise<ExecutionResult> =
       event instanceof GraphQLError
         ? Promise.resolve({ errors: [event] })
-        : this.hub.limiter.run(() => this.spec.resolve(event));
+        : this.hub.limiter
+            .run(() => this.spec.resolve(event))
+            .catch((error: unknown) => {
+              this.hub.failedDelivery(this.subject, error);
+              return { errors: [unexpected()] };
+            });
     this.#deliver(sequence, result).finally(() => this.#pending--);
   }
 

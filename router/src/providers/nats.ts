@@ -1,7 +1,12 @@
 import { connect, type NatsConnection } from 'nats';
 import { ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { EventProvider, SubjectSyntax } from './provider.js';
+import type {
+  EventProvider,
+  ProviderSubscription,
+  SubjectSyntax,
+  SubscriptionHandlers,
+} from './provider.js';
 
 const TOKEN = /^[A-Za-z0-9_~:@+=%-]{1,128}$/;
 
@@ -24,28 +29,54 @@ export interface NatsProviderOptions {
   logger: Logger;
   /** Connection name shown by the server's monitoring. @default "edfs-router" */
   name?: string;
+  /** Pause between attempts while NATS has never been reached. @default 1000 */
+  retryMs?: number;
+}
+
+/** The NATS provider, and when its first connection attempt has settled either way. */
+export interface NatsProvider extends EventProvider {
+  /** Settles after the first attempt to connect, whether it worked or not. */
+  readonly firstAttempt: Promise<void>;
+}
+
+/** A client subscription made before NATS was first reached, sent once it is. */
+interface Pending {
+  readonly subject: string;
+  readonly handlers: SubscriptionHandlers;
+  subscription?: ProviderSubscription;
 }
 
 /**
- * Connects to NATS (core subjects, no JetStream) and keeps reconnecting for as long as the
- * router runs; subscriptions are restored by the client on reconnect.
+ * Connects to NATS (core subjects, no JetStream). If NATS cannot be reached at start-up, the
+ * router starts anyway and keeps trying; subscriptions made meanwhile are sent once it
+ * connects. After that the client reconnects by itself and restores every subscription.
  */
-export async function connectNats(options: NatsProviderOptions): Promise<EventProvider> {
+export function connectNats(options: NatsProviderOptions): NatsProvider {
   const { logger } = options;
-  let nc: NatsConnection;
-  try {
-    nc = await connect({
-      servers: options.url.split(',').map((s) => s.trim()),
-      name: options.name ?? 'edfs-router',
-      maxReconnectAttempts: -1,
+  const servers = options.url.split(',').map((s) => s.trim());
+  let nc: NatsConnection | undefined;
+  let connected = false;
+  let closing = false;
+  const pending = new Set<Pending>();
+  let retry: { timer: NodeJS.Timeout; wake(): void } | undefined;
+
+  const subscribeNow = (
+    conn: NatsConnection,
+    subject: string,
+    { onMessage, onError }: SubscriptionHandlers,
+  ): ProviderSubscription => {
+    const subscription = conn.subscribe(subject, {
+      callback: (error, message) => {
+        if (error) onError(new ProviderError(error.message, 'nats', subject, { cause: error }));
+        else onMessage(message.data);
+      },
     });
-  } catch (cause) {
-    throw new ProviderError(`cannot connect to ${options.url}`, 'nats', undefined, { cause });
-  }
-  logger.info({ server: nc.getServer() }, 'connected to NATS');
-  let connected = true;
-  void (async () => {
-    for await (const status of nc.status()) {
+    return { unsubscribe: () => subscription.unsubscribe() };
+  };
+
+  const watch = async (conn: NatsConnection): Promise<void> => {
+    for await (const status of conn.status()) {
+      if (closing) continue; // a disconnect while stopping is the stop itself
       if (status.type === 'disconnect' || status.type === 'reconnect') {
         connected = status.type === 'reconnect';
         logger.warn(
@@ -56,22 +87,78 @@ export async function connectNats(options: NatsProviderOptions): Promise<EventPr
         logger.error({ err: status.data }, 'NATS error');
       }
     }
-  })();
+  };
+
+  const attempt = async (): Promise<boolean> => {
+    let conn: NatsConnection;
+    try {
+      conn = await connect({
+        servers,
+        name: options.name ?? 'edfs-router',
+        maxReconnectAttempts: -1,
+      });
+    } catch {
+      return false; // refused or unreachable: the caller says so once and retries
+    }
+    if (closing) {
+      await conn.close();
+      return true;
+    }
+    nc = conn;
+    connected = true;
+    logger.info({ server: conn.getServer() }, 'connected to NATS');
+    void watch(conn).catch((error: unknown) => logger.error({ err: error }, 'NATS status failed'));
+    for (const entry of pending) {
+      try {
+        entry.subscription = subscribeNow(conn, entry.subject, entry.handlers);
+      } catch (error) {
+        entry.handlers.onError(
+          new ProviderError('subscribe failed', 'nats', entry.subject, { cause: error }),
+        );
+      }
+    }
+    pending.clear();
+    return true;
+  };
+
+  const firstAttempt = attempt().then((ok) => {
+    if (ok) return;
+    logger.warn(
+      { url: options.url },
+      'cannot reach NATS; serving queries and retrying in the background',
+    );
+    void (async () => {
+      while (!closing && !(await attempt())) {
+        await new Promise<void>((wake) => {
+          retry = { timer: setTimeout(wake, options.retryMs ?? 1000), wake };
+        });
+      }
+    })();
+  });
 
   return {
     name: 'nats',
     syntax: NATS_SUBJECT_SYNTAX,
-    isConnected: () => connected && !nc.isClosed(),
-    subscribe(subject, { onMessage, onError }) {
-      const subscription = nc.subscribe(subject, {
-        callback: (error, message) => {
-          if (error) onError(new ProviderError(error.message, 'nats', subject, { cause: error }));
-          else onMessage(message.data);
+    firstAttempt,
+    isConnected: () => connected && nc !== undefined && !nc.isClosed(),
+    subscribe(subject, handlers) {
+      if (nc) return subscribeNow(nc, subject, handlers);
+      const entry: Pending = { subject, handlers };
+      pending.add(entry);
+      return {
+        unsubscribe: () => {
+          if (entry.subscription) entry.subscription.unsubscribe();
+          else pending.delete(entry);
         },
-      });
-      return { unsubscribe: () => subscription.unsubscribe() };
+      };
     },
     async close() {
+      closing = true;
+      if (retry) {
+        clearTimeout(retry.timer);
+        retry.wake();
+      }
+      if (!nc) return;
       // Drain only a live connection; nats.js resolves a drain while disconnected and then
       // keeps reconnecting, so the connection is closed in any case.
       if (connected && !nc.isClosed()) {
