@@ -73,6 +73,11 @@ describe('GraphiQL, in a headless Chromium', () => {
     await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
     await page.locator('.graphiql-doc-explorer').getByText('Subscription').first().waitFor();
 
+    // It opens on the example subscription, with the line that publishes an event for it.
+    const opening = await editorText(page, '.graphiql-query-editor');
+    expect(opening).toContain('messageAdded(roomID: "123")');
+    expect(opening).toContain(`pnpm pub room.123.messages '{"__typename":"Message","id":"1"}'`);
+
     await page.locator('.graphiql-query-editor .CodeMirror').click();
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Backspace');

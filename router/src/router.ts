@@ -8,6 +8,7 @@ import { SchemaError } from './errors.js';
 import { createCounters, type Counters } from './counters.js';
 import { EventHub } from './events/event-hub.js';
 import { bindEventFields } from './events/event-field.js';
+import { exampleOperation } from './events/example-operation.js';
 import { createServiceMap } from './execution/data-sources.js';
 import { createExecutor } from './execution/executor.js';
 import { OperationCache } from './execution/operation.js';
@@ -105,6 +106,7 @@ export async function createRouter({
       sseHeartbeatMs: config.sseHeartbeatMs,
       multipartHeartbeatMs: config.multipartHeartbeatMs,
       graphiql: config.graphiql,
+      graphiqlDefaultQuery: exampleOperation(schema.apiGraphQLSchema, eventFields),
     }),
   );
   const ws = attachWebSockets({

@@ -10,6 +10,8 @@ export interface EventField {
   readonly name: string;
   readonly topic: TopicTemplate;
   readonly validate: EventValidator;
+  /** The `@key` field sets of each type the field can return, from the events graph. */
+  readonly keys: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -54,7 +56,12 @@ export function bindEventFields(
       field.args.map((a) => a.name),
       syntax,
     );
-    bound.set(name, { name, topic, validate: createEventValidator(name, keysByType, apiSchema) });
+    bound.set(name, {
+      name,
+      topic,
+      validate: createEventValidator(name, keysByType, apiSchema),
+      keys: keysByType,
+    });
   }
   return bound;
 }

@@ -25,6 +25,8 @@ const FILES: Readonly<Record<string, () => string>> = {
 export interface GraphiQLOptions {
   /** The GraphQL endpoint the page talks to, as a path on this server. @default "/graphql" */
   endpoint?: string;
+  /** The operation the editor opens with (until the browser has one of its own). @default GraphiQL's welcome text */
+  defaultQuery?: string | undefined;
 }
 
 export interface GraphiQLHandler {
@@ -39,10 +41,13 @@ export interface GraphiQLHandler {
  * graphql-transport-ws on the same path (GraphiQL's own `createFetcher`), the schema from
  * introspection through the router.
  */
-export function createGraphiQL({ endpoint = '/graphql' }: GraphiQLOptions = {}): GraphiQLHandler {
+export function createGraphiQL({
+  endpoint = '/graphql',
+  defaultQuery,
+}: GraphiQLOptions = {}): GraphiQLHandler {
   // Read once, on first request: about 1.6 MB in all.
   const assets = new Map<string, Promise<Buffer>>([
-    ['graphiql-init.js', Promise.resolve(Buffer.from(initScript(endpoint)))],
+    ['graphiql-init.js', Promise.resolve(Buffer.from(initScript(endpoint, defaultQuery)))],
   ]);
   const load = (name: string): Promise<Buffer> | undefined => {
     if (!assets.has(name) && Object.hasOwn(FILES, name)) {
@@ -104,7 +109,7 @@ function pageHtml(): string {
 }
 
 /** A file rather than an inline script, so a strict Content-Security-Policy can allow it. */
-function initScript(endpoint: string): string {
+function initScript(endpoint: string, defaultQuery: string | undefined): string {
   return `'use strict';
 (function () {
   var url = new URL(${JSON.stringify(endpoint)}, window.location.href);
@@ -114,7 +119,12 @@ function initScript(endpoint: string): string {
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
-      defaultEditorToolsVisibility: true,
+      defaultEditorToolsVisibility: true,${
+        defaultQuery === undefined
+          ? ''
+          : `
+      defaultQuery: ${JSON.stringify(defaultQuery)},`
+      }
     }),
   );
 })();

@@ -22,6 +22,8 @@ export interface HttpTransportOptions {
   multipartHeartbeatMs?: number;
   /** Serve GraphiQL to browsers at `GET /graphql`. @default true */
   graphiql?: boolean;
+  /** The operation GraphiQL opens with. @default GraphiQL's welcome text */
+  graphiqlDefaultQuery?: string | undefined;
 }
 
 /**
@@ -38,6 +40,7 @@ export function createHttpListener({
   sseHeartbeatMs,
   multipartHeartbeatMs,
   graphiql = true,
+  graphiqlDefaultQuery,
 }: HttpTransportOptions): RequestListener {
   const graphqlHttp = createHandler<IncomingMessage, undefined, PreparedContext>({
     schema: core.schema,
@@ -51,7 +54,7 @@ export function createHttpListener({
     sse: createSseHandler({ core, logger, heartbeatMs: sseHeartbeatMs }),
     multipart: createMultipartHandler({ core, logger, heartbeatMs: multipartHeartbeatMs }),
   };
-  const page = graphiql ? createGraphiQL() : undefined;
+  const page = graphiql ? createGraphiQL({ defaultQuery: graphiqlDefaultQuery }) : undefined;
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const protocol = negotiate(req.headers.accept, {
