@@ -23,6 +23,8 @@ export interface ExampleStackOptions {
   logger?: Logger;
   /** The scrape worker's deadline per page. @default 10000 */
   scrapeTimeoutMs?: number;
+  /** Changes the router's config (read from router.yaml) before the router starts. */
+  configure?: (config: RouterConfig) => void;
 }
 
 export interface ExampleStack {
@@ -83,6 +85,7 @@ export async function startExampleStack(options: ExampleStackOptions = {}): Prom
     routerConfig.subgraphs['message']!.url = message.url;
     routerConfig.subgraphs['user']!.url = user.url;
     routerConfig.subgraphs['scrape-job']!.url = scrapeJob.url;
+    options.configure?.(routerConfig);
     const router = await createRouter({
       config: routerConfig,
       logger: logger.child({ name: 'router' }),

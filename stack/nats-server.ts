@@ -11,6 +11,11 @@ export interface NatsServerOptions {
   monitorPort?: number;
   /** @default "127.0.0.1" */
   host?: string;
+  /**
+   * JetStream's file store, kept when the server stops, so a server started on it again
+   * has the same streams and messages. @default a temporary folder, removed on stop
+   */
+  storeDir?: string;
 }
 
 export interface NatsServer {
@@ -18,9 +23,19 @@ export interface NatsServer {
   readonly url: string;
   /** e.g. `http://127.0.0.1:8222` */
   readonly monitorUrl: string;
-  /** Subscriptions the server holds now on exactly this subject, across all clients. */
+  /**
+   * Subscriptions the server holds now on exactly this subject, across all clients: core
+   * subscriptions plus JetStream consumers that filter on it.
+   */
   subscriptionsOn(subject: string): Promise<number>;
   stop(): Promise<void>;
+}
+
+/** The part of the server's `/jsz` monitoring answer that names consumers' subjects. */
+interface JetStreamDetails {
+  account_details?: {
+    stream_detail?: { consumer_detail?: { config?: { filter_subject?: string } }[] }[];
+  }[];
 }
 
 export class NatsServerNotFoundError extends Error {
@@ -36,7 +51,7 @@ export class NatsServerNotFoundError extends Error {
 /** Spawns `nats-server` with JetStream in a temporary store and waits until it listens. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const host = options.host ?? '127.0.0.1';
-  const storeDir = mkdtempSync(join(tmpdir(), 'edfs-nats-'));
+  const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'edfs-nats-'));
   const child = spawn(
     'nats-server',
     [
@@ -52,7 +67,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  const cleanUp = (): void => rmSync(storeDir, { recursive: true, force: true });
+  const cleanUp = (): void => {
+    if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true });
+  };
   try {
     const { clientPort, monitorPort } = await readyPorts(child);
     const monitorUrl = `http://${host}:${monitorPort}`;
@@ -60,11 +77,20 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       url: `nats://${host}:${clientPort}`,
       monitorUrl,
       async subscriptionsOn(subject) {
-        const response = await fetch(
-          `${monitorUrl}/subsz?subs=1&test=${encodeURIComponent(subject)}`,
+        const [subs, streams] = await Promise.all([
+          fetch(`${monitorUrl}/subsz?subs=1&test=${encodeURIComponent(subject)}`),
+          fetch(`${monitorUrl}/jsz?accounts=true&streams=true&consumers=true&config=true`),
+        ]);
+        const core = (await subs.json()) as { subscriptions_list?: { subject: string }[] };
+        const js = (await streams.json()) as JetStreamDetails;
+        const consumers = (js.account_details ?? [])
+          .flatMap((account) => account.stream_detail ?? [])
+          .flatMap((stream) => stream.consumer_detail ?? [])
+          .filter((consumer) => consumer.config?.filter_subject === subject);
+        return (
+          (core.subscriptions_list ?? []).filter((s) => s.subject === subject).length +
+          consumers.length
         );
-        const body = (await response.json()) as { subscriptions_list?: { subject: string }[] };
-        return (body.subscriptions_list ?? []).filter((s) => s.subject === subject).length;
       },
       async stop() {
         await stopProcess(child);

@@ -3,7 +3,7 @@ import { SubscriptionClient } from 'subscriptions-transport-ws';
 import WebSocket from 'ws';
 import type { ExecutionResult } from 'graphql';
 import { startTestStack, type TestStack } from './support/stack.js';
-import { subscribe as subscribeModern, wsClient } from './support/graphql.js';
+import { subscribe as subscribeModern, withoutCursor, wsClient } from './support/graphql.js';
 
 /** Results and the end of one operation, read in order from the legacy client's observer. */
 function request(client: SubscriptionClient, query: string, variables?: Record<string, unknown>) {
@@ -13,7 +13,7 @@ function request(client: SubscriptionClient, query: string, variables?: Record<s
   let completed = false;
   const wake = () => waiting.splice(0).forEach((w) => w());
   const subscription = client.request({ query, ...(variables ? { variables } : {}) }).subscribe({
-    next: (result) => void (results.push(result as ExecutionResult), wake()),
+    next: (result) => void (results.push(withoutCursor(result as ExecutionResult).result), wake()),
     error: (error: unknown) => void ((failure = error), wake()),
     complete: () => void ((completed = true), wake()),
   });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-sse';
 import type { Router } from '@edfs/router';
 import { startTestStack, type TestStack } from './support/stack.js';
-import { startRouterWith, startRouterWithUserDown } from './support/routers.js';
+import { coreNats, startRouterWith, startRouterWithUserDown } from './support/routers.js';
 import { startRestrictedNats, type RestrictedNats } from './support/restricted-nats.js';
 import { sseClient, subscribeSse } from './support/sse.js';
 import { post } from './support/graphql.js';
@@ -68,7 +68,7 @@ describe('GraphQL over SSE when NATS ends the subscription', () => {
   let client: Client;
   beforeAll(async () => {
     nats = await startRestrictedNats('room.forbidden.messages');
-    stack = await startTestStack({ natsUrl: nats.url });
+    stack = await startTestStack({ natsUrl: nats.url, configure: coreNats });
     client = sseClient(stack.router.url);
   });
   afterAll(async () => {

@@ -11,6 +11,19 @@ const subgraphSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
 });
 
+const streamSchema = z.strictObject({
+  /** The stream's name, as `@eventsSubscribe(stream:)` gives it. */
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only'),
+  /** The subjects it captures, wildcards allowed: `room.*.messages`. */
+  subjects: z.array(z.string().min(1)).min(1),
+  /** How long an event is kept, in seconds; 0 keeps it until a count limit. @default 86400 */
+  maxAgeSeconds: z.number().int().min(0).default(86_400),
+  /** Events kept per subject (the oldest go first); -1 for no limit. @default 1000 */
+  maxMessagesPerSubject: z.number().int().min(-1).default(1000),
+  /** Where the server keeps them: `file` survives a restart. @default "file" */
+  storage: z.enum(['file', 'memory']).default('file'),
+});
+
 const configSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -24,6 +37,12 @@ const configSchema = z.strictObject({
     .strictObject({
       /** NATS server(s), comma-separated. Env: `NATS_URL`. @default "nats://127.0.0.1:4222" */
       url: z.string().min(1).default('nats://127.0.0.1:4222'),
+      /**
+       * JetStream streams the router creates when they are missing (an existing one must
+       * capture the subjects listed). Fields name theirs with `@eventsSubscribe(stream:)`.
+       * @default []
+       */
+      streams: z.array(streamSchema).default([]),
     })
     .prefault({}),
   events: z.strictObject({

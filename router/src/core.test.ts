@@ -41,6 +41,8 @@ function fakeBroker() {
         },
       };
     },
+    async *replay() {},
+    onReconnect: () => {},
     isConnected: () => true,
     close: () => Promise.resolve(),
   };

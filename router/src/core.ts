@@ -1,5 +1,6 @@
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import type { EventHub } from './events/event-hub.js';
+import { decodeCursor } from './events/cursor.js';
+import type { EventHub, StartFrom } from './events/event-hub.js';
 import { SubscriptionLifetime } from './events/lifetime.js';
 import type { Executor, Variables } from './execution/executor.js';
 import type { OperationCache, PreparedOperation } from './execution/operation.js';
@@ -10,6 +11,8 @@ export interface GraphQLRequest {
   query?: string | null | undefined;
   operationName?: string | null | undefined;
   variables?: Readonly<Record<string, unknown>> | null | undefined;
+  /** `{ cursor }` resumes a stream-backed subscription after that result. */
+  extensions?: Readonly<Record<string, unknown>> | null | undefined;
 }
 
 /** A request that is valid to run: planned, its variables coerced, its subject rendered. */
@@ -18,6 +21,8 @@ export interface PreparedRequest {
   readonly variables: Variables;
   /** For a subscription: the broker subject it listens on. */
   readonly subject?: string;
+  /** For a stream-backed subscription: where it starts, when not from now. */
+  readonly start?: StartFrom;
 }
 
 /** What transports call; it knows nothing of sockets or brokers. */
@@ -40,10 +45,11 @@ export interface RouterCore {
 export interface SubscriptionSink {
   /**
    * Writes one result, serialized once for every subscriber of its group, and calls
-   * `written` once the OS has taken it. Results not yet written count towards
+   * `written` once the OS has taken it. `cursor` is the result's stream position, for
+   * stream-backed fields (it is in the result's `extensions` too). Results not yet written count towards
    * `slowSubscriberLimit`.
    */
-  write(json: string, written: () => void): void;
+  write(json: string, written: () => void, cursor?: string): void;
   /**
    * Whether the client's connection holds bytes it has not taken (the OS buffer is full).
    * A subscriber over `slowSubscriberLimit` is dropped only then: if its connection is
@@ -96,9 +102,19 @@ export function createCore({
     if (isErrors(variables)) return variables;
     if (!operation.subscription) return { operation, variables };
     const args = executor.subscriptionArguments(operation, variables);
-    const subject = operation.subscription.binding.topic.render({ args });
+    const { binding } = operation.subscription;
+    const subject = binding.topic.render({ args });
     if (subject instanceof GraphQLError) return [subject];
-    return { operation, variables, subject };
+    if (!binding.stream) return { operation, variables, subject };
+    const cursor = request.extensions?.['cursor'];
+    if (cursor === undefined || cursor === null) {
+      return binding.initial === 'LAST'
+        ? { operation, variables, subject, start: 'last' }
+        : { operation, variables, subject };
+    }
+    const position = decodeCursor(cursor, binding.stream);
+    if (position instanceof GraphQLError) return [position];
+    return { operation, variables, subject, start: { after: position.sequence } };
   };
   return {
     schema,
@@ -116,20 +132,24 @@ export function createCore({
     execute({ operation, variables }) {
       return executor.execute(operation, variables);
     },
-    subscribe({ operation, variables, subject }, sink) {
+    subscribe({ operation, variables, subject, start }, sink) {
       const binding = operation.subscription!.binding;
       const lifetime = new SubscriptionLifetime<ExecutionResult>(() => leave());
       // Results handed to the sink that the OS has not taken yet, and their size.
       let unwritten = 0;
       let unwrittenBytes = 0;
-      const write = (json: string): void => {
+      const write = (json: string, cursor?: string): void => {
         const bytes = byteLength(json);
         unwritten++;
         unwrittenBytes += bytes;
-        sink.write(json, () => {
-          unwritten--;
-          unwrittenBytes -= bytes;
-        });
+        sink.write(
+          json,
+          () => {
+            unwritten--;
+            unwrittenBytes -= bytes;
+          },
+          cursor,
+        );
       };
       const behind = (factor: number): boolean =>
         unwritten >= slowSubscriberLimit * factor ||
@@ -138,13 +158,14 @@ export function createCore({
         subject!,
         {
           key: `${operation.key}\u0000${JSON.stringify(variables)}`,
+          stream: binding.stream,
           validate: binding.validate,
           resolve: (event) => executor.resolveEvent(operation, variables, event),
         },
         {
-          push: (serialize) => {
+          push: (serialize, cursor) => {
             if (behind(1) && (sink.isBackedUp() || behind(HARD_LIMIT_FACTOR))) return false;
-            write(serialize());
+            write(serialize(), cursor);
             return true;
           },
           end: (error) => {
@@ -157,6 +178,7 @@ export function createCore({
             sink.tooSlow();
           },
         },
+        start,
       );
       return lifetime;
     },

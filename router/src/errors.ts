@@ -43,7 +43,7 @@ export class TopicTemplateError extends Error {
 
 /** The message broker refused or lost a connection or a subscription. */
 export class ProviderError extends Error {
-  override readonly name = 'ProviderError';
+  override readonly name: string = 'ProviderError';
   constructor(
     message: string,
     readonly provider: string,
@@ -51,5 +51,30 @@ export class ProviderError extends Error {
     options?: ErrorOptions,
   ) {
     super(`${provider}${subject ? ` (${subject})` : ''}: ${message}`, options);
+  }
+}
+
+/** A replay cannot start where it was asked to: the stream has dropped those messages. */
+export class StreamPositionGoneError extends ProviderError {
+  override readonly name = 'StreamPositionGoneError';
+  constructor(
+    stream: string,
+    subject: string,
+    /** The first position the stream still holds. */
+    readonly firstPosition: number,
+  ) {
+    super(`stream "${stream}" starts at ${firstPosition} now`, 'nats', subject);
+  }
+}
+
+/** A JetStream stream that a field needs is missing or does not capture its subjects. */
+export class StreamConfigError extends Error {
+  override readonly name = 'StreamConfigError';
+  constructor(
+    message: string,
+    readonly stream: string,
+    options?: ErrorOptions,
+  ) {
+    super(`stream "${stream}": ${message}`, options);
   }
 }

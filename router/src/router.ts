@@ -58,7 +58,14 @@ export async function createRouter({
     NATS_SUBJECT_SYNTAX,
   );
 
-  const provider = connectNats({ url: config.nats.url, logger });
+  const provider = connectNats({
+    url: config.nats.url,
+    logger,
+    streams: config.nats.streams,
+    requiredStreams: [...eventFields.values()].flatMap(({ name, stream, topic }) =>
+      stream ? [{ field: `Subscription.${name}`, stream, pattern: topic.pattern }] : [],
+    ),
+  });
   await provider.firstAttempt;
   const counters = createCounters();
   const hub = new EventHub({

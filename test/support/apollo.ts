@@ -1,4 +1,5 @@
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
+import { withoutCursor } from './graphql.js';
 import { pushToPull, type Pull } from './streams.js';
 
 /** Apollo Client with its HttpLink: subscriptions go over multipart HTTP. */
@@ -21,7 +22,7 @@ export function subscribeApollo<T = Record<string, unknown>>(
   const subscription = client
     .subscribe<T>({ query: gql(query), variables, errorPolicy: 'all' })
     .subscribe({
-      next: (result) => results.push(result),
+      next: (result) => results.push(withoutCursor(result).result),
       error: (error: unknown) => results.fail(error),
       complete: () => results.complete(),
     });

@@ -32,9 +32,28 @@ export function wsClient(routerUrl: string): Client {
   });
 }
 
+/**
+ * Takes the stream cursor out of a result, so tests compare what they are about: a result
+ * of a stream-backed field carries `extensions.cursor`, an opaque base64url string.
+ */
+export function withoutCursor<R extends { extensions?: Record<string, unknown> }>(
+  result: R,
+): { result: R; cursor: string | undefined } {
+  const { cursor, ...extensions } = result.extensions ?? {};
+  if (cursor === undefined) return { result, cursor: undefined };
+  if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
+    throw new Error(`not a cursor: ${JSON.stringify(cursor)}`);
+  }
+  const { extensions: _, ...rest } = result;
+  const stripped = (Object.keys(extensions).length > 0 ? { ...rest, extensions } : rest) as R;
+  return { result: stripped, cursor };
+}
+
 export interface Subscription<T> {
-  /** The next result; rejects with the `error` message's GraphQL errors. */
+  /** The next result, without its cursor; rejects with the `error` message's GraphQL errors. */
   next(): Promise<Result<T>>;
+  /** The cursor of the last result `next` gave, for a stream-backed field. */
+  readonly cursor: string | undefined;
   /** Completes the subscription from the client's side. */
   unsubscribe(): Promise<void>;
 }
@@ -45,11 +64,17 @@ export function subscribe<T = Record<string, unknown>>(
   variables?: Record<string, unknown>,
 ): Subscription<T> {
   const iterator = client.iterate<T>({ query, ...(variables ? { variables } : {}) });
+  let cursor: string | undefined;
   return {
+    get cursor() {
+      return cursor;
+    },
     async next() {
       const { value, done } = await iterator.next();
       if (done) throw new Error('the subscription completed');
-      return value as Result<T>;
+      const taken = withoutCursor(value as Result<T>);
+      cursor = taken.cursor;
+      return taken.result;
     },
     async unsubscribe() {
       await iterator.return?.();

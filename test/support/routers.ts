@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createRouter, type Router, type RouterConfig } from '@edfs/router';
@@ -29,4 +30,15 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** The example events graph with every field on core NATS (no streams). */
+export const coreEventsSchema = fileURLToPath(
+  new URL('../fixtures/core-events.graphql', import.meta.url),
+);
+
+/** A config change for `startTestStack({ configure })`: every field on core NATS. */
+export function coreNats(config: RouterConfig): void {
+  config.events.schema = coreEventsSchema;
+  config.nats.streams = [];
 }

@@ -1,5 +1,5 @@
 import { createClient, type Client } from 'graphql-sse';
-import type { Result } from './graphql.js';
+import { withoutCursor, type Result } from './graphql.js';
 import { pushToPull, type Pull } from './streams.js';
 
 /** A graphql-sse client in distinct connections mode on the router's `/graphql`. */
@@ -21,7 +21,7 @@ export function subscribeSse<T = Record<string, unknown>>(
   const unsubscribe = client.subscribe<T>(
     { query, ...(variables ? { variables } : {}) },
     {
-      next: (value) => results.push(value as Result<T>),
+      next: (value) => results.push(withoutCursor(value as Result<T>).result),
       error: (error) => results.fail(error),
       complete: () => results.complete(),
     },

@@ -12,6 +12,10 @@ export interface EventField {
   readonly validate: EventValidator;
   /** The `@key` field sets of each type the field can return, from the events graph. */
   readonly keys: ReadonlyMap<string, readonly string[]>;
+  /** The JetStream stream that stores the field's events; absent for core NATS. */
+  readonly stream?: string;
+  /** What a new subscriber gets first: nothing, or the latest stored event. */
+  readonly initial: 'NONE' | 'LAST';
 }
 
 /**
@@ -27,7 +31,7 @@ export function bindEventFields(
 ): ReadonlyMap<string, EventField> {
   const fields = apiSchema.getSubscriptionType()?.getFields() ?? {};
   const bound = new Map<string, EventField>();
-  for (const [name, template] of graph.topics) {
+  for (const [name, { topic: template, stream, initial }] of graph.bindings) {
     const field = fields[name];
     if (!field) {
       throw new SchemaError(`Subscription.${name} is not in the API schema`, eventsGraphName);
@@ -61,6 +65,8 @@ export function bindEventFields(
       topic,
       validate: createEventValidator(name, keysByType, apiSchema),
       keys: keysByType,
+      initial,
+      ...(stream ? { stream } : {}),
     });
   }
   return bound;

@@ -38,6 +38,8 @@ function fakeBroker() {
       subscriptions.push(subscription);
       return { unsubscribe: () => void subscription.unsubscribed++ };
     },
+    async *replay() {},
+    onReconnect: () => {},
     isConnected: () => true,
     close: () => Promise.resolve(),
   };

@@ -22,6 +22,7 @@ function binding(name: string, topic: string, args: string[]): EventField {
     topic: compileTopic(name, topic, args, NATS_SUBJECT_SYNTAX),
     validate: () => ({ __typename: 'Message' }),
     keys: new Map([['Message', ['id']]]),
+    initial: 'NONE',
   };
 }
 

@@ -10,6 +10,8 @@ export interface TopicContext {
 
 export interface TopicTemplate {
   readonly template: string;
+  /** Every subject it can render, as a NATS-style pattern: each value is `*`. */
+  readonly pattern: string;
   /** The subject for these arguments, or a `BAD_USER_INPUT` error naming the argument. */
   render(context: TopicContext): string | GraphQLError;
 }
@@ -57,6 +59,7 @@ export function compileTopic(
   const render = Handlebars.compile<TopicContext>(template, { strict: true, noEscape: true });
   return {
     template,
+    pattern: render({ args: Object.fromEntries(used.map((name) => [name, '*'])) }),
     render(context) {
       for (const name of used) {
         const value = context.args[name];

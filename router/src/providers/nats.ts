@@ -1,6 +1,13 @@
-import { connect, type NatsConnection } from 'nats';
-import { ProviderError } from '../errors.js';
+import { connect, type JetStreamManager, type NatsConnection } from 'nats';
+import { ProviderError, StreamConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import {
+  ensureStreams,
+  replayStream,
+  subscribeStream,
+  type StreamDeclaration,
+  type StreamRequirement,
+} from './nats-streams.js';
 import type {
   EventProvider,
   ProviderSubscription,
@@ -31,11 +38,18 @@ export interface NatsProviderOptions {
   name?: string;
   /** Pause between attempts while NATS has never been reached. @default 1000 */
   retryMs?: number;
+  /** Streams to create when missing. @default [] */
+  streams?: readonly StreamDeclaration[];
+  /** Streams that fields read, checked on connecting. @default [] */
+  requiredStreams?: readonly StreamRequirement[];
 }
 
 /** The NATS provider, and when its first connection attempt has settled either way. */
 export interface NatsProvider extends EventProvider {
-  /** Settles after the first attempt to connect, whether it worked or not. */
+  /**
+   * Settles after the first attempt to connect, whether it reached NATS or not; rejects
+   * with `StreamConfigError` if it did and a stream is missing or wrong.
+   */
   readonly firstAttempt: Promise<void>;
 }
 
@@ -43,11 +57,13 @@ export interface NatsProvider extends EventProvider {
 interface Pending {
   readonly subject: string;
   readonly handlers: SubscriptionHandlers;
+  readonly stream: string | undefined;
   subscription?: ProviderSubscription;
 }
 
 /**
- * Connects to NATS (core subjects, no JetStream). If NATS cannot be reached at start-up, the
+ * Connects to NATS: core subjects, and JetStream streams for fields that name one. If NATS
+ * cannot be reached at start-up, the
  * router starts anyway and keeps trying; subscriptions made meanwhile are sent once it
  * connects. After that the client reconnects by itself and restores every subscription.
  */
@@ -55,6 +71,9 @@ export function connectNats(options: NatsProviderOptions): NatsProvider {
   const { logger } = options;
   const servers = options.url.split(',').map((s) => s.trim());
   let nc: NatsConnection | undefined;
+  /** JetStream's management API, fetched once it is first needed (it is a round trip). */
+  let jsm: Promise<JetStreamManager> | undefined;
+  const reconnected: (() => void)[] = [];
   let connected = false;
   let closing = false;
   const pending = new Set<Pending>();
@@ -63,14 +82,18 @@ export function connectNats(options: NatsProviderOptions): NatsProvider {
   const subscribeNow = (
     conn: NatsConnection,
     subject: string,
-    { onMessage, onError }: SubscriptionHandlers,
+    handlers: SubscriptionHandlers,
+    stream: string | undefined,
   ): ProviderSubscription => {
+    if (stream) return subscribeStream(conn.jetstream(), stream, subject, handlers);
+    const { onMessage, onError, onReady } = handlers;
     const subscription = conn.subscribe(subject, {
       callback: (error, message) => {
         if (error) onError(new ProviderError(error.message, 'nats', subject, { cause: error }));
         else onMessage(message.data);
       },
     });
+    onReady?.();
     return { unsubscribe: () => subscription.unsubscribe() };
   };
 
@@ -83,13 +106,42 @@ export function connectNats(options: NatsProviderOptions): NatsProvider {
           { status: status.type, server: String(status.data) },
           'NATS connection changed',
         );
+        if (connected) for (const listener of reconnected) listener();
       } else if (status.type === 'error') {
         logger.error({ err: status.data }, 'NATS error');
       }
     }
   };
 
-  const attempt = async (): Promise<boolean> => {
+  /**
+   * Creates missing declared streams and checks the ones fields read. At start-up (`strict`)
+   * a mistake stops the router; on a later first connection it is logged, and only the
+   * subscriptions of the fields concerned fail.
+   */
+  const checkStreams = async (conn: NatsConnection, strict: boolean): Promise<void> => {
+    const declared = options.streams ?? [];
+    const required = options.requiredStreams ?? [];
+    if (declared.length === 0 && required.length === 0) return;
+    try {
+      let jsm: JetStreamManager;
+      try {
+        jsm = await conn.jetstreamManager();
+      } catch (cause) {
+        const [first] = [...declared.map((d) => d.name), ...required.map((r) => r.stream)];
+        throw new StreamConfigError(
+          'JetStream is not enabled on this NATS server (start nats-server with -js)',
+          first!,
+          { cause },
+        );
+      }
+      await ensureStreams(jsm, declared, required);
+    } catch (error) {
+      if (strict) throw error;
+      logger.error({ err: error }, 'JetStream streams are not as the router needs them');
+    }
+  };
+
+  const attempt = async (strict: boolean): Promise<boolean> => {
     let conn: NatsConnection;
     try {
       conn = await connect({
@@ -99,6 +151,12 @@ export function connectNats(options: NatsProviderOptions): NatsProvider {
       });
     } catch {
       return false; // refused or unreachable: the caller says so once and retries
+    }
+    try {
+      if (!closing) await checkStreams(conn, strict);
+    } catch (error) {
+      await conn.close();
+      throw error;
     }
     if (closing) {
       await conn.close();
@@ -110,7 +168,7 @@ export function connectNats(options: NatsProviderOptions): NatsProvider {
     void watch(conn).catch((error: unknown) => logger.error({ err: error }, 'NATS status failed'));
     for (const entry of pending) {
       try {
-        entry.subscription = subscribeNow(conn, entry.subject, entry.handlers);
+        entry.subscription = subscribeNow(conn, entry.subject, entry.handlers, entry.stream);
       } catch (error) {
         entry.handlers.onError(
           new ProviderError('subscribe failed', 'nats', entry.subject, { cause: error }),
@@ -121,19 +179,19 @@ export function connectNats(options: NatsProviderOptions): NatsProvider {
     return true;
   };
 
-  const firstAttempt = attempt().then((ok) => {
+  const firstAttempt = attempt(true).then((ok) => {
     if (ok) return;
     logger.warn(
       { url: options.url },
       'cannot reach NATS; serving queries and retrying in the background',
     );
     void (async () => {
-      while (!closing && !(await attempt())) {
+      while (!closing && !(await attempt(false))) {
         await new Promise<void>((wake) => {
           retry = { timer: setTimeout(wake, options.retryMs ?? 1000), wake };
         });
       }
-    })();
+    })().catch((error: unknown) => logger.error({ err: error }, 'connecting to NATS failed'));
   });
 
   return {
@@ -141,9 +199,9 @@ export function connectNats(options: NatsProviderOptions): NatsProvider {
     syntax: NATS_SUBJECT_SYNTAX,
     firstAttempt,
     isConnected: () => connected && nc !== undefined && !nc.isClosed(),
-    subscribe(subject, handlers) {
-      if (nc) return subscribeNow(nc, subject, handlers);
-      const entry: Pending = { subject, handlers };
+    subscribe(subject, handlers, { stream } = {}) {
+      if (nc) return subscribeNow(nc, subject, handlers, stream);
+      const entry: Pending = { subject, handlers, stream };
       pending.add(entry);
       return {
         unsubscribe: () => {
@@ -151,6 +209,14 @@ export function connectNats(options: NatsProviderOptions): NatsProvider {
           else pending.delete(entry);
         },
       };
+    },
+    async *replay(request) {
+      if (!nc) throw new ProviderError('not connected yet', 'nats', request.subject);
+      jsm ??= nc.jetstreamManager();
+      yield* replayStream(nc.jetstream(), await jsm, request);
+    },
+    onReconnect(listener) {
+      reconnected.push(listener);
     },
     async close() {
       closing = true;

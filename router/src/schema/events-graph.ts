@@ -3,14 +3,24 @@ import { SchemaError } from '../errors.js';
 
 /** What the router needs from the events graph SDL; read before composition drops it. */
 export interface EventsGraph {
-  /** Topic template of each `Subscription` field that has `@eventsSubscribe`. */
-  topics: ReadonlyMap<string, string>;
+  /** What `@eventsSubscribe` says of each `Subscription` field that has it. */
+  bindings: ReadonlyMap<string, EventsSubscribe>;
   /** The `@key` field sets of each entity type, as written in the events graph. */
   keys: ReadonlyMap<string, readonly string[]>;
 }
 
+/** The arguments of one `@eventsSubscribe`. */
+export interface EventsSubscribe {
+  /** The subject template, e.g. `room.{{ args.roomID }}.messages`. */
+  readonly topic: string;
+  /** The JetStream stream that captures the field's subjects; absent for core NATS. */
+  readonly stream?: string;
+  /** What a new subscriber gets first: nothing, or the latest event already stored. */
+  readonly initial: 'NONE' | 'LAST';
+}
+
 export function readEventsGraph(sdl: DocumentNode, name: string): EventsGraph {
-  const topics = new Map<string, string>();
+  const bindings = new Map<string, EventsSubscribe>();
   const keys = new Map<string, string[]>();
   for (const definition of sdl.definitions) {
     if (
@@ -31,20 +41,27 @@ export function readEventsGraph(sdl: DocumentNode, name: string): EventsGraph {
     for (const field of definition.fields ?? []) {
       const directive = field.directives?.find((d) => d.name.value === 'eventsSubscribe');
       if (!directive) continue;
+      const where = `Subscription.${field.name.value}: @eventsSubscribe`;
       const topic = stringArgument(directive, 'topic');
-      if (!topic) {
+      if (!topic) throw new SchemaError(`${where} needs "topic"`, name);
+      const stream = stringArgument(directive, 'stream');
+      const initial = stringArgument(directive, 'initial') ?? 'NONE';
+      if (initial !== 'NONE' && initial !== 'LAST') {
+        throw new SchemaError(`${where}: "initial" must be NONE or LAST, not ${initial}`, name);
+      }
+      if (initial === 'LAST' && !stream) {
         throw new SchemaError(
-          `Subscription.${field.name.value}: @eventsSubscribe needs "topic"`,
+          `${where}: "initial: LAST" needs a "stream" to read the last event from`,
           name,
         );
       }
-      topics.set(field.name.value, topic);
+      bindings.set(field.name.value, { topic, initial, ...(stream ? { stream } : {}) });
     }
   }
-  if (topics.size === 0) {
+  if (bindings.size === 0) {
     throw new SchemaError('no Subscription field has @eventsSubscribe(topic: …)', name);
   }
-  return { topics, keys };
+  return { bindings, keys };
 }
 
 function stringArgument(directive: DirectiveNode, name: string): string | undefined {

@@ -201,10 +201,13 @@ function parseMessage(text: string): ClientMessage | undefined {
 /** The shape graphql-ws also requires of a request: wrong types are a malformed message. */
 function isRequest(payload: unknown): payload is GraphQLRequest {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false;
-  const { query, variables, operationName } = payload as Record<string, unknown>;
+  const { query, variables, operationName, extensions } = payload as Record<string, unknown>;
+  const isMap = (value: unknown): boolean =>
+    value == null || (typeof value === 'object' && !Array.isArray(value));
   return (
     typeof query === 'string' &&
-    (variables == null || (typeof variables === 'object' && !Array.isArray(variables))) &&
+    isMap(variables) &&
+    isMap(extensions) &&
     (operationName == null || typeof operationName === 'string')
   );
 }

@@ -17,8 +17,8 @@ export interface Framing {
   /** Written with the headers, so the client sees the stream open before any event. */
   readonly open: string;
   readonly heartbeat: string;
-  /** A result, already serialized; the stream goes on. */
-  result(json: string): string;
+  /** A result, already serialized, with its stream cursor if it has one; the stream goes on. */
+  result(json: string, cursor?: string): string;
   /** Errors that end the stream (the broker ended the subscription, the router failed). */
   fatal(errors: readonly GraphQLError[]): string;
   /** Written last, when the stream completes. */
@@ -69,9 +69,9 @@ export async function streamResults(
       if (!gone) res.write(framing.result(JSON.stringify(result)));
     } else {
       lifetime = core.subscribe(prepared, {
-        write: (json, written) => {
+        write: (json, written, cursor) => {
           if (gone) written();
-          else res.write(framing.result(json), () => written());
+          else res.write(framing.result(json, cursor), () => written());
         },
         isBackedUp: () => res.writableLength > 0,
         tooSlow: () => {

@@ -24,7 +24,15 @@ export function createSseHandler({
   heartbeatMs = 12_000,
 }: SseTransportOptions): StreamHandler {
   return async (req, res, request) => {
-    const prepared = core.prepare(request);
+    // A browser's EventSource resends the last `id:` it saw when it reconnects: for a
+    // stream-backed field that is the cursor to resume after.
+    const lastEventId = req.headers['last-event-id'];
+    const cursor = typeof lastEventId === 'string' ? lastEventId : undefined;
+    const prepared = core.prepare(
+      cursor && request.extensions?.['cursor'] === undefined
+        ? { ...request, extensions: { ...request.extensions, cursor } }
+        : request,
+    );
     const framing = sseFraming();
     if (isErrors(prepared)) {
       // The protocol reports errors found before execution as a `next` event in an
@@ -39,13 +47,19 @@ export function createSseHandler({
 }
 
 /**
- * `event:` and `data:` as graphql-sse writes them, plus an `id:` per event (the stream's
- * sequence number, which a later `Last-Event-ID` can resume from) and comment heartbeats.
+ * `event:` and `data:` as graphql-sse writes them, plus an `id:` per event and comment
+ * heartbeats. For a stream-backed field the id is the result's cursor, which a later
+ * `Last-Event-ID` resumes after; otherwise it numbers the events of this connection.
  */
 export function sseFraming(): Framing {
   let id = 0;
-  const event = (name: string, data: string): string =>
-    `id: ${++id}\nevent: ${name}\ndata:${data ? ` ${data}` : ''}\n\n`;
+  let cursors = false;
+  const event = (name: string, data: string, cursor?: string): string => {
+    cursors ||= cursor !== undefined;
+    // Once ids are cursors, an event without one sends no id: EventSource keeps the last.
+    const idLine = cursor !== undefined ? `id: ${cursor}\n` : cursors ? '' : `id: ${++id}\n`;
+    return `${idLine}event: ${name}\ndata:${data ? ` ${data}` : ''}\n\n`;
+  };
   return {
     headers: {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -56,7 +70,7 @@ export function sseFraming(): Framing {
     },
     open: ':\n\n',
     heartbeat: ':\n\n',
-    result: (json) => event('next', json),
+    result: (json, cursor) => event('next', json, cursor),
     fatal: (errors) => event('next', JSON.stringify({ errors })),
     get close() {
       // An empty `data:` field, or EventSource does not dispatch the event.

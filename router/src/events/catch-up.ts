@@ -1,0 +1,87 @@
+import { GraphQLError } from 'graphql';
+import { StreamPositionGoneError } from '../errors.js';
+import { cursorExpired } from './cursor.js';
+import { parseEventPayload } from './event.js';
+import { subscriptionFailed, type EventHub, type StartFrom } from './event-hub.js';
+import type { Group, Membership, Subscriber } from './fan-out-group.js';
+
+/** Stored events being resolved at once for one catching-up subscriber. */
+const WINDOW = 64;
+
+export interface CatchUp {
+  /** Settles once the live subscription delivers every new event. */
+  readonly ready: Promise<void>;
+  readonly group: Group;
+  readonly subscriber: Subscriber;
+  /** Its membership: live events wait in its backlog until it has caught up. */
+  readonly membership: Membership;
+  readonly stream: string;
+  readonly start: StartFrom;
+}
+
+/**
+ * Brings one subscriber from a stream position up to the live group. The live events are
+ * held in its backlog from the moment it joined; the stored ones are replayed from `start`
+ * to the last one stored once the live subscription is in place, resolved like any event
+ * (many at once, so the entity batcher merges them) and delivered in order; then the
+ * backlog, less what the replay already gave, and from there on it is a plain member.
+ */
+export async function catchUp(
+  hub: EventHub,
+  { ready, group, subscriber, membership, stream, start }: CatchUp,
+): Promise<void> {
+  const present = (): boolean => group.members.get(subscriber) === membership;
+  let last = start === 'last' ? 0 : start.after;
+  try {
+    await ready;
+    const replay = hub.provider.replay({
+      stream,
+      subject: group.subject,
+      after: start === 'last' ? 'last' : start.after,
+    });
+    const delivered: Promise<boolean>[] = [];
+    let previous: Promise<boolean> = Promise.resolve(true);
+    for await (const message of replay) {
+      if (!present()) break;
+      const payload = parseEventPayload(message.data);
+      const event = payload instanceof GraphQLError ? payload : group.spec.validate(payload);
+      const result = group.resolve(event);
+      const { position } = message;
+      previous = previous.then(async (ok) => {
+        if (!ok) return false;
+        const value = await result;
+        if (!present()) return false;
+        const delivery = group.delivery(value, position);
+        if (!subscriber.push(delivery.serialize, delivery.cursor)) {
+          membership.leave();
+          hub.slowSubscriber(group.subject, subscriber);
+          return false;
+        }
+        hub.counters.deliveries++;
+        return true;
+      });
+      delivered.push(previous);
+      last = position;
+      if (delivered.length >= WINDOW && !(await delivered.shift()!)) break;
+    }
+    if (!(await previous) || !present()) return;
+  } catch (error) {
+    if (!present()) return;
+    membership.leave();
+    if (error instanceof StreamPositionGoneError) {
+      subscriber.end(cursorExpired(error.firstPosition));
+    } else {
+      hub.logger.error({ err: error, subject: group.subject }, 'replaying stored events failed');
+      subscriber.end(subscriptionFailed());
+    }
+    return;
+  }
+  // Caught up: hand over to the live group, skipping what the replay already delivered.
+  const backlog = membership.backlog ?? [];
+  delete membership.backlog;
+  membership.after = last;
+  for (const delivery of backlog) {
+    if (delivery.position <= last) continue;
+    if (!group.give(subscriber, membership, delivery)) return;
+  }
+}

@@ -1,0 +1,46 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * A position in a stream, as clients hold it: opaque to them, the same string for every
+ * subscriber of an event, and enough to resume after it on any router of the cluster.
+ */
+export interface StreamPosition {
+  readonly stream: string;
+  /** The stream sequence of the event. */
+  readonly sequence: number;
+}
+
+const PREFIX = 'edfs1:';
+
+export function encodeCursor({ stream, sequence }: StreamPosition): string {
+  return Buffer.from(`${PREFIX}${stream}:${sequence}`).toString('base64url');
+}
+
+/** The position a cursor names, or an `INVALID_CURSOR` / `CURSOR_WRONG_STREAM` error. */
+export function decodeCursor(cursor: unknown, stream: string): StreamPosition | GraphQLError {
+  const text =
+    typeof cursor === 'string' && cursor.length <= 512
+      ? Buffer.from(cursor, 'base64url').toString()
+      : '';
+  const match = /^edfs1:(.+):(\d{1,15})$/.exec(text);
+  if (!match || encodeCursor({ stream: match[1]!, sequence: Number(match[2]) }) !== cursor) {
+    return new GraphQLError('The cursor is not one this router gave out.', {
+      extensions: { code: 'INVALID_CURSOR' },
+    });
+  }
+  if (match[1] !== stream) {
+    return new GraphQLError(
+      `The cursor belongs to stream "${match[1]}", not to this subscription's stream "${stream}".`,
+      { extensions: { code: 'CURSOR_WRONG_STREAM' } },
+    );
+  }
+  return { stream, sequence: Number(match[2]) };
+}
+
+/** The events before a cursor's position are gone from the stream, so it cannot resume. */
+export function cursorExpired(firstSequence: number): GraphQLError {
+  return new GraphQLError(
+    `The stream no longer holds the events after this cursor (it starts at ${firstSequence}); subscribe without a cursor to start from now.`,
+    { extensions: { code: 'CURSOR_EXPIRED' } },
+  );
+}

@@ -1,0 +1,151 @@
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import { encodeCursor } from './cursor.js';
+import type { EntityEvent, EventValidator } from './event.js';
+import type { EventHub } from './event-hub.js';
+
+/** One client's end of a subscription. */
+export interface Subscriber {
+  /**
+   * Takes the next result, serialized on demand and at most once for the whole group, with
+   * its cursor for stream-backed fields; `false` means the subscriber is over its bound and
+   * must be dropped.
+   */
+  push(serialize: () => string, cursor: string | undefined): boolean;
+  /** The subscription cannot go on; the subscriber has been removed. */
+  end(error: GraphQLError): void;
+  /** The subscriber fell too far behind and has been removed. */
+  tooSlow(): void;
+}
+
+/** Subscribers with the same operation and variables: one resolution per event serves all. */
+export interface GroupSpec {
+  readonly key: string;
+  /** The stream the subject is read from; its results then carry cursors. */
+  readonly stream?: string | undefined;
+  readonly validate: EventValidator;
+  resolve(event: EntityEvent): Promise<ExecutionResult>;
+}
+
+/** A result ready for subscribers: serialized once, on demand, with its cursor. */
+export interface Delivery {
+  readonly position: number;
+  readonly serialize: () => string;
+  readonly cursor: string | undefined;
+}
+
+/** How one subscriber stands in its group. */
+export interface Membership {
+  /** Removes the subscriber from its group. */
+  readonly leave: () => void;
+  /** It gets only events at later positions: those before it joined or caught up on are not its. */
+  after: number;
+  /** While it catches up on stored events, the live ones wait here for it. */
+  backlog?: Delivery[];
+}
+
+/**
+ * One fan-out group: resolves each event once, concurrently with the next ones, and hands
+ * the results to every member in the order the events came.
+ */
+export class Group {
+  readonly members = new Map<Subscriber, Membership>();
+  /** Resolutions run concurrently but are delivered in the order the events came. */
+  #delivered: Promise<void> = Promise.resolve();
+  /** Events received and not yet delivered. */
+  #pending = 0;
+  #dropping = false;
+
+  constructor(
+    readonly spec: GroupSpec,
+    readonly subject: string,
+    private readonly hub: EventHub,
+  ) {}
+
+  dispatch(event: EntityEvent | GraphQLError, position: number): void {
+    if (this.#pending >= this.hub.maxPendingEventsPerGroup) return this.#drop();
+    this.#dropping = false;
+    this.#pending++;
+    this.#deliver(position, this.resolve(event)).finally(() => this.#pending--);
+  }
+
+  /** Tells every member something that is not an event (e.g. events may have been missed). */
+  notice(error: GraphQLError): void {
+    void this.#deliver(NOTICE, Promise.resolve({ errors: [error] }));
+  }
+
+  /** A result for an event, resolved through the limiter; never rejects. */
+  resolve(event: EntityEvent | GraphQLError): Promise<ExecutionResult> {
+    if (event instanceof GraphQLError) return Promise.resolve({ errors: [event] });
+    // A resolution that fails is answered where it is made: waiting for its turn in the
+    // delivery chain would leave its rejection unhandled meanwhile, which ends the process.
+    return this.hub.limiter
+      .run(() => this.spec.resolve(event))
+      .catch((error: unknown) => {
+        this.hub.failedDelivery(this.subject, error);
+        return { errors: [unexpected()] };
+      });
+  }
+
+  /** The delivery of a result at a position; in a stream, its cursor goes with it. */
+  delivery(result: ExecutionResult, position: number): Delivery {
+    const cursor =
+      this.spec.stream === undefined || position === NOTICE
+        ? undefined
+        : encodeCursor({ stream: this.spec.stream, sequence: position });
+    const value = cursor ? { ...result, extensions: { ...result.extensions, cursor } } : result;
+    let json: string | undefined;
+    return { position, cursor, serialize: () => (json ??= JSON.stringify(value)) };
+  }
+
+  /** Hands a delivery to one member; false if it had to be dropped as too slow. */
+  give(subscriber: Subscriber, membership: Membership, delivery: Delivery): boolean {
+    if (membership.backlog) {
+      if (membership.backlog.length < this.hub.maxPendingEventsPerGroup) {
+        membership.backlog.push(delivery);
+        return true;
+      }
+    } else if (subscriber.push(delivery.serialize, delivery.cursor)) {
+      this.hub.counters.deliveries++;
+      return true;
+    }
+    membership.leave();
+    this.hub.slowSubscriber(this.subject, subscriber);
+    return false;
+  }
+
+  /** Drops an event; the first of a run of drops tells the subscribers, in order. */
+  #drop(): void {
+    this.hub.counters.eventsDropped++;
+    if (this.#dropping) return;
+    this.#dropping = true;
+    this.hub.droppingEvents(this.subject);
+    this.notice(
+      new GraphQLError(
+        'Events for this subscription were dropped: the router could not resolve them as fast as they came.',
+        { extensions: { code: 'EVENTS_DROPPED' } },
+      ),
+    );
+  }
+
+  /** Chains a result's delivery after the previous one's, to the members it is for. */
+  #deliver(position: number, result: Promise<ExecutionResult>): Promise<void> {
+    this.#delivered = this.#delivered
+      .then(() => result)
+      .then((value) => {
+        const delivery = this.delivery(value, position);
+        for (const [subscriber, membership] of this.members) {
+          if (position <= membership.after) continue;
+          this.give(subscriber, membership, delivery);
+        }
+      })
+      .catch((error: unknown) => this.hub.failedDelivery(this.subject, error));
+    return this.#delivered;
+  }
+}
+
+/** The position of a notice: after every event, so no member skips it. */
+const NOTICE = Number.POSITIVE_INFINITY;
+
+export function unexpected(): GraphQLError {
+  return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}

@@ -1,0 +1,213 @@
+import {
+  DeliverPolicy,
+  StorageType,
+  type Consumer,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamInfo,
+} from 'nats';
+import { ProviderError, StreamConfigError, StreamPositionGoneError } from '../errors.js';
+import type {
+  ProviderSubscription,
+  ReplayRequest,
+  StoredMessage,
+  SubscriptionHandlers,
+} from './provider.js';
+
+/** A stream the router creates if it is missing (`nats.streams` in the config). */
+export interface StreamDeclaration {
+  readonly name: string;
+  readonly subjects: readonly string[];
+  readonly maxAgeSeconds: number;
+  readonly maxMessagesPerSubject: number;
+  readonly storage: 'file' | 'memory';
+}
+
+/** A field that reads `stream`: every subject matching `pattern` must be captured by it. */
+export interface StreamRequirement {
+  readonly field: string;
+  readonly stream: string;
+  /** The field's subjects, one `*` per template value: `room.*.messages`. */
+  readonly pattern: string;
+}
+
+/**
+ * Live messages of one subject from a stream, through an ordered consumer that starts at
+ * the next message published. nats.js recreates it after a reconnect or a server restart
+ * from the last sequence it delivered, so no stored message is skipped.
+ */
+export function subscribeStream(
+  js: JetStreamClient,
+  stream: string,
+  subject: string,
+  { onMessage, onError, onReady }: SubscriptionHandlers,
+): ProviderSubscription {
+  let stopped = false;
+  let stop: (() => void) | undefined;
+  void (async () => {
+    const consumer = await js.consumers.get(stream, {
+      filterSubjects: subject,
+      deliver_policy: DeliverPolicy.New,
+      inactive_threshold: INACTIVE_THRESHOLD_MS,
+    });
+    const messages = await consumer.consume({
+      callback: (message) => onMessage(message.data, message.seq),
+    });
+    stop = () => void release(messages, consumer);
+    if (stopped) return stop();
+    onReady?.();
+  })().catch((cause: unknown) => {
+    if (!stopped)
+      onError(new ProviderError(`cannot read stream "${stream}"`, 'nats', subject, { cause }));
+  });
+  return {
+    unsubscribe() {
+      stopped = true;
+      stop?.();
+    },
+  };
+}
+
+/**
+ * The messages stored on a subject after a position (or its last one), up to the last one
+ * stored when the replay starts; later ones are the live subscription's.
+ */
+export async function* replayStream(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  { stream, subject, after }: ReplayRequest,
+): AsyncGenerator<StoredMessage> {
+  const last = await lastOnSubject(jsm, stream, subject);
+  if (!last) return;
+  if (after === 'last') {
+    yield { data: last.data, position: last.seq };
+    return;
+  }
+  if (last.seq <= after) return;
+  const { state } = await jsm.streams.info(stream);
+  if (after + 1 < state.first_seq)
+    throw new StreamPositionGoneError(stream, subject, state.first_seq);
+  const consumer = await js.consumers.get(stream, {
+    filterSubjects: subject,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: after + 1,
+    inactive_threshold: INACTIVE_THRESHOLD_MS,
+  });
+  const messages = await consumer.consume({ max_messages: 256 });
+  try {
+    for await (const message of messages) {
+      yield { data: message.data, position: message.seq };
+      if (message.seq >= last.seq) return;
+    }
+  } finally {
+    await release(messages, consumer);
+  }
+}
+
+/**
+ * How long the server keeps a consumer nobody reads: a router that stops without closing
+ * (killed) leaves its consumers behind only this long.
+ */
+const INACTIVE_THRESHOLD_MS = 30_000;
+
+/** Stops reading and deletes the consumer at once: ordered consumers outlive `close()`. */
+async function release(messages: ConsumerMessages, consumer: Consumer): Promise<void> {
+  await messages.close().catch(() => undefined);
+  await consumer.delete().catch(() => undefined); // gone already, or the connection is
+}
+
+async function lastOnSubject(jsm: JetStreamManager, stream: string, subject: string) {
+  try {
+    return await jsm.streams.getMessage(stream, { last_by_subj: subject });
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Creates the declared streams that are missing, and checks that every stream a field
+ * reads exists and captures the field's subjects, so a mistake stops start-up with one
+ * line that says how to fix it instead of subscriptions that never receive anything.
+ */
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  declared: readonly StreamDeclaration[],
+  required: readonly StreamRequirement[],
+): Promise<void> {
+  const infos = new Map<string, StreamInfo | undefined>();
+  const info = async (name: string): Promise<StreamInfo | undefined> => {
+    if (!infos.has(name)) infos.set(name, await streamInfo(jsm, name));
+    return infos.get(name);
+  };
+  for (const stream of declared) {
+    const existing = await info(stream.name);
+    if (!existing) {
+      infos.set(
+        stream.name,
+        await jsm.streams.add({
+          name: stream.name,
+          subjects: [...stream.subjects],
+          storage: stream.storage === 'file' ? StorageType.File : StorageType.Memory,
+          max_age: stream.maxAgeSeconds * 1_000_000_000,
+          max_msgs_per_subject: stream.maxMessagesPerSubject,
+        }),
+      );
+      continue;
+    }
+    for (const subject of stream.subjects) {
+      if (!existing.config.subjects.some((captured) => covers(captured, subject))) {
+        throw new StreamConfigError(
+          `it exists on NATS with subjects ${existing.config.subjects.join(', ')}, which do not capture ${subject} as the config declares; add the subject to the stream (nats stream edit ${stream.name}) or change the config`,
+          stream.name,
+        );
+      }
+    }
+  }
+  for (const { field, stream, pattern } of required) {
+    const existing = await info(stream);
+    if (!existing) {
+      throw new StreamConfigError(
+        `${field} reads it, but it does not exist on NATS; declare it under nats.streams in the router config, or create it: nats stream add ${stream} --subjects '${pattern}'`,
+        stream,
+      );
+    }
+    if (!existing.config.subjects.some((captured) => covers(captured, pattern))) {
+      throw new StreamConfigError(
+        `${field} publishes on ${pattern}, but the stream captures only ${existing.config.subjects.join(', ')}; add ${pattern} to its subjects or bind the field to another stream`,
+        stream,
+      );
+    }
+  }
+}
+
+async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
+  try {
+    return await jsm.streams.info(name);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === '404' || (typeof message === 'string' && /not found/i.test(message));
+}
+
+/**
+ * Whether NATS subject filter `filter` matches every subject `subject` can stand for, where
+ * `subject` may itself hold `*` and `>` wildcards: `room.*.messages` covers `room.*.messages`.
+ */
+export function covers(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return i < s.length;
+    if (i >= s.length) return false;
+    if (s[i] === '>') return false;
+    if (f[i] !== '*' && f[i] !== s[i]) return false;
+  }
+  return f.length === s.length;
+}
