@@ -1,0 +1,298 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'nats';
+import type { Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { startTestStack, type TestStack } from './support/stack.js';
+import { post, withoutCursor, wsClient, type Result } from './support/graphql.js';
+import { parseEvents } from './support/sse.js';
+import { startGatedPage } from './support/gated-page.js';
+import { coreNats, startRouterWith } from './support/routers.js';
+import { waitFor } from './support/wait.js';
+import { listeningUrl, spawnRouter } from './support/cli.js';
+
+type Message = { messageAdded: { id: string } };
+const ROOM = 'subscription ($r: ID!) { messageAdded(roomID: $r) { id } }';
+
+/** A graphql-ws subscription that can start from a cursor; results keep their cursor. */
+function resumable(client: Client, room: string, cursor?: string) {
+  const iterator = client.iterate<Message>({
+    query: ROOM,
+    variables: { r: room },
+    ...(cursor ? { extensions: { cursor } } : {}),
+  });
+  return {
+    async next(): Promise<{ result: Result<Message>; cursor: string | undefined }> {
+      const { value, done } = await iterator.next();
+      if (done) throw new Error('completed');
+      return withoutCursor(value as Result<Message>);
+    },
+    /** Reads ids until `count` have come; fails on an error result. */
+    async ids(count: number): Promise<{ ids: string[]; cursor: string | undefined }> {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      while (ids.length < count) {
+        const next = await this.next();
+        if (next.result.errors) throw new Error(JSON.stringify(next.result.errors));
+        ids.push(next.result.data!.messageAdded.id);
+        cursor = next.cursor;
+      }
+      return { ids, cursor };
+    },
+    stop: () => iterator.return?.(),
+  };
+}
+
+const range = (from: number, to: number, prefix = 'm') =>
+  Array.from({ length: to - from + 1 }, (_, i) => `${prefix}${from + i}`);
+
+describe('durable subscriptions (JetStream)', () => {
+  let stack: TestStack;
+  let client: Client;
+  beforeAll(async () => {
+    stack = await startTestStack({ scrapeTimeoutMs: 5_000 });
+    client = wsClient(stack.router.url);
+  });
+  afterAll(async () => {
+    await client?.dispose();
+    await stack?.close();
+  });
+
+  const publish = (room: string, ids: string[]) => {
+    for (const id of ids) stack.publish(`room.${room}.messages`, { __typename: 'Message', id });
+  };
+
+  it('gives a subscriber that comes after a scrape job finished its COMPLETE state at once', async () => {
+    const page = await startGatedPage();
+    try {
+      const started = await post<{ scrapeWebsite: string }>(
+        stack.router.url,
+        'mutation ($url: String!) { scrapeWebsite(url: $url) }',
+        { url: page.url },
+      );
+      const id = started.body.data!.scrapeWebsite;
+      await page.requested();
+      page.respond(200, 13);
+      page.send('<p>done.</p>\n');
+      page.end();
+      const status = async () =>
+        (
+          await post<{ scrapeJob: { status: string } }>(
+            stack.router.url,
+            `{ scrapeJob(id: "${id}") { status } }`,
+          )
+        ).body.data?.scrapeJob.status;
+      await waitFor('the job to complete', async () => (await status()) === 'COMPLETE');
+
+      const late = client.iterate<{ scrapeJobState: { id: string; status: string } }>({
+        query: 'subscription ($id: ID!) { scrapeJobState(id: $id) { id status } }',
+        variables: { id },
+      });
+      const first = await late.next();
+      expect(withoutCursor(first.value as Result).result).toEqual({
+        data: { scrapeJobState: { id, status: 'COMPLETE' } },
+      });
+      await late.return?.();
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('resumes a graphql-ws subscription from its cursor: the missed events in order, then live', async () => {
+    const first = resumable(client, 'resume');
+    await stack.subscribedOn('room.resume.messages');
+    publish('resume', range(1, 5));
+    const { ids, cursor } = await first.ids(5);
+    expect(ids).toEqual(range(1, 5));
+    await first.stop();
+    await stack.subscribedOn('room.resume.messages', 0);
+
+    publish('resume', range(6, 205)); // while nobody listens
+    const resumed = resumable(client, 'resume', cursor);
+    // Live events keep coming while it catches up.
+    const live = (async () => {
+      await stack.subscribedOn('room.resume.messages');
+      for (let i = 206; i <= 405; i++) publish('resume', [`m${i}`]);
+    })();
+    const caughtUp = await resumed.ids(400);
+    await live;
+    expect(caughtUp.ids).toEqual(range(6, 405));
+    // Nothing more than that: the next one is the next live event.
+    publish('resume', ['m406']);
+    expect((await resumed.ids(1)).ids).toEqual(['m406']);
+    await resumed.stop();
+  });
+
+  it('resumes over SSE with Last-Event-ID, as a browser EventSource reconnects', async () => {
+    const open = async (lastEventId?: string) => {
+      const controller = new AbortController();
+      const response = await fetch(stack.router.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+        },
+        body: JSON.stringify({ query: ROOM, variables: { r: 'sse-resume' } }),
+        signal: controller.signal,
+      });
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      return {
+        async events(count: number) {
+          for (;;) {
+            const events = parseEvents(text).filter((e) => e['event'] === 'next');
+            if (events.length >= count) return events.slice(0, count);
+            const { value, done } = await reader.read();
+            if (done) throw new Error('the stream ended');
+            text += value;
+          }
+        },
+        close: () => controller.abort(),
+      };
+    };
+    const first = await open();
+    await stack.subscribedOn('room.sse-resume.messages');
+    publish('sse-resume', ['s1', 's2']);
+    const seen = await first.events(2);
+    first.close();
+    await stack.subscribedOn('room.sse-resume.messages', 0);
+    publish('sse-resume', ['s3', 's4', 's5']);
+
+    const again = await open(seen[1]!['id']);
+    const missed = await again.events(3);
+    const ids = missed.map((e) => {
+      const { result, cursor } = withoutCursor(JSON.parse(e['data']!) as Result<Message>);
+      expect(cursor).toBe(e['id']);
+      return result.data!.messageAdded.id;
+    });
+    expect(ids).toEqual(['s3', 's4', 's5']);
+    again.close();
+  });
+
+  it('resumes multipart and legacy subscriptions from extensions.cursor', async () => {
+    const first = resumable(client, 'others');
+    await stack.subscribedOn('room.others.messages');
+    publish('others', ['o1']);
+    const { cursor } = await first.ids(1);
+    await first.stop();
+    await stack.subscribedOn('room.others.messages', 0);
+    publish('others', ['o2', 'o3']);
+
+    const controller = new AbortController();
+    const response = await fetch(stack.router.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'multipart/mixed;subscriptionSpec=1.0',
+      },
+      body: JSON.stringify({ query: ROOM, variables: { r: 'others' }, extensions: { cursor } }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let body = '';
+    while ((body.match(/"payload"/g) ?? []).length < 2) body += (await reader.read()).value ?? '';
+    const payloads = [...body.matchAll(/\{"payload":(\{.*?\})\}\r\n/g)].map(
+      (m) => withoutCursor(JSON.parse(m[1]!) as Result<Message>).result.data!.messageAdded.id,
+    );
+    expect(payloads).toEqual(['o2', 'o3']);
+    controller.abort();
+
+    const legacy = new WebSocket(stack.router.url.replace(/^http/, 'ws'), 'graphql-ws');
+    const frames: { type: string; payload?: Result<Message> }[] = [];
+    legacy.on('message', (data) => frames.push(JSON.parse(String(data))));
+    await new Promise((resolve) => legacy.once('open', resolve));
+    legacy.send(JSON.stringify({ type: 'connection_init' }));
+    legacy.send(
+      JSON.stringify({
+        type: 'start',
+        id: '1',
+        payload: { query: ROOM, variables: { r: 'others' }, extensions: { cursor } },
+      }),
+    );
+    await waitFor('two data frames', () => frames.filter((f) => f.type === 'data').length === 2);
+    expect(
+      frames
+        .filter((f) => f.type === 'data')
+        .map((f) => withoutCursor(f.payload!).result.data!.messageAdded.id),
+    ).toEqual(['o2', 'o3']);
+    legacy.close();
+  });
+
+  it.each([
+    ['malformed', () => 'not-a-cursor', 'INVALID_CURSOR'],
+    [
+      'of another stream',
+      () => Buffer.from('edfs1:scrape_jobs:1').toString('base64url'),
+      'CURSOR_WRONG_STREAM',
+    ],
+  ])('refuses a cursor that is %s with its own code', async (_, cursor, code) => {
+    const sub = resumable(client, 'bad-cursor', cursor());
+    await expect(sub.next()).rejects.toEqual([expect.objectContaining({ extensions: { code } })]);
+    expect(stack.router.subjects).toBe(0);
+  });
+
+  it('refuses a cursor older than what the stream keeps with CURSOR_EXPIRED', async () => {
+    const first = resumable(client, 'expired');
+    await stack.subscribedOn('room.expired.messages');
+    publish('expired', ['e1']);
+    const { cursor } = await first.ids(1);
+    await first.stop();
+    const nc = await connect({ servers: stack.natsUrl });
+    publish('expired', ['e2', 'e3']);
+    await nc.flush();
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.purge('chat', { keep: 1 }); // only the newest message stays
+    await nc.close();
+
+    const sub = resumable(client, 'expired', cursor);
+    const result = await sub.next();
+    expect(result.result.errors).toEqual([
+      expect.objectContaining({ extensions: { code: 'CURSOR_EXPIRED' } }),
+    ]);
+    await expect(sub.next()).rejects.toThrow('completed');
+  });
+
+  it('resumes on a second router after the first is killed: 0 lost, 0 twice over 1,200 events', async () => {
+    const killed = spawnRouter([], {
+      PORT: '0',
+      NATS_URL: stack.natsUrl,
+      SUBGRAPH_MESSAGE_URL: stack.subgraphs.message.url,
+      SUBGRAPH_USER_URL: stack.subgraphs.user.url,
+      SUBGRAPH_SCRAPE_JOB_URL: stack.subgraphs.scrapeJob.url,
+    });
+    const other = wsClient(await listeningUrl(killed));
+    other.on('error', () => undefined);
+    try {
+      const first = resumable(other, 'failover');
+      await stack.subscribedOn('room.failover.messages');
+      publish('failover', range(1, 600));
+      const before = await first.ids(300);
+      killed.kill('SIGKILL'); // events 301 to 600 are on their way to it
+      publish('failover', range(601, 1200));
+
+      const resumed = resumable(client, 'failover', before.cursor);
+      const after = await resumed.ids(900);
+      expect([...before.ids, ...after.ids]).toEqual(range(1, 1200));
+      await resumed.stop();
+    } finally {
+      if (killed.exitCode === null) killed.kill('SIGKILL');
+      await other.dispose();
+    }
+  });
+
+  it('ignores a cursor sent for a core-NATS field', async () => {
+    const router = await startRouterWith(stack, coreNats);
+    const core = wsClient(router.url);
+    try {
+      const cursor = Buffer.from('edfs1:chat:1').toString('base64url');
+      const sub = resumable(core, 'core-cursor', cursor);
+      await stack.subscribedOn('room.core-cursor.messages');
+      publish('core-cursor', ['c1']);
+      const next = await sub.next();
+      expect(next).toEqual({ result: { data: { messageAdded: { id: 'c1' } } }, cursor: undefined });
+    } finally {
+      await core.dispose();
+      await router.close();
+    }
+  });
+});
