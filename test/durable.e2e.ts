@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'nats';
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { RouterConfig } from '@edfs/router';
+import { startNatsServer, type NatsServer } from '../stack/nats-server.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { post, withoutCursor, wsClient, type Result } from './support/graphql.js';
 import { parseEvents } from './support/sse.js';
@@ -293,6 +295,81 @@ describe('durable subscriptions (JetStream)', () => {
     } finally {
       await core.dispose();
       await router.close();
+    }
+  });
+});
+
+describe('streams at start-up', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  /** A router of the example graph on a NATS of its own, with `streams` declared. */
+  async function startOn(nats: NatsServer, streams: RouterConfig['nats']['streams']) {
+    return startRouterWith(stack, (config) => {
+      config.nats.url = nats.url;
+      config.nats.streams = streams;
+    });
+  }
+
+  it('stops with one line naming a stream that is missing and how to create it', async () => {
+    const nats = await startNatsServer();
+    try {
+      await expect(startOn(nats, [])).rejects.toThrow(
+        `stream "chat": Subscription.messageAdded reads it, but it does not exist on NATS; declare it under nats.streams in the router config, or create it: nats stream add chat --subjects 'room.*.messages'`,
+      );
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('stops when a stream does not capture the subjects of a field that reads it', async () => {
+    const nats = await startNatsServer();
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.add({ name: 'chat', subjects: ['chat.>'] });
+      await jsm.streams.add({ name: 'scrape_jobs', subjects: ['scrapeJob.*.state'] });
+      await expect(startOn(nats, [])).rejects.toThrow(
+        'stream "chat": Subscription.messageAdded publishes on room.*.messages, but the stream captures only chat.>',
+      );
+      // Declaring it with other subjects than it has is refused too: the router never edits a stream.
+      await expect(
+        startOn(nats, [
+          {
+            name: 'chat',
+            subjects: ['room.*.messages'],
+            maxAgeSeconds: 60,
+            maxMessagesPerSubject: 10,
+            storage: 'memory',
+          },
+        ]),
+      ).rejects.toThrow('stream "chat": it exists on NATS with subjects chat.>');
+    } finally {
+      await nc.close();
+      await nats.stop();
+    }
+  });
+
+  it('creates the declared streams once, and starts again on them', async () => {
+    const nats = await startNatsServer();
+    try {
+      const first = await startOn(nats, stack.routerConfig.nats.streams);
+      await first.close();
+      const again = await startOn(nats, stack.routerConfig.nats.streams);
+      await again.close();
+      const nc = await connect({ servers: nats.url });
+      const jsm = await nc.jetstreamManager();
+      const names = (await jsm.streams.names().next()).sort();
+      expect(names).toEqual(['chat', 'scrape_jobs']);
+      expect((await jsm.streams.info('chat')).config.max_msgs_per_subject).toBe(1000);
+      await nc.close();
+    } finally {
+      await nats.stop();
     }
   });
 });
