@@ -34,7 +34,7 @@ export async function closedPort(): Promise<number> {
 
 /** The example events graph with every field on core NATS (no streams). */
 export const coreEventsSchema = fileURLToPath(
-  new URL('../fixtures/core-events.graphql', import.meta.url),
+  new URL('../../schemas/events-core.graphql', import.meta.url),
 );
 
 /** A config change for `startTestStack({ configure })`: every field on core NATS. */
