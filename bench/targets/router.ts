@@ -4,14 +4,17 @@ import { stringify } from 'yaml';
 import { repoRoot, spawnNode, waitForLogLine } from './child.js';
 import type { RunningTarget, TargetContext } from './target.js';
 
-/** router.yaml for the benchmark: the example graph, the backend's NATS and subgraphs. */
+/**
+ * router.yaml for the benchmark: the example graph on core NATS (as the relay and Hive
+ * read it, so the comparison is like for like), the backend's NATS and subgraphs.
+ */
 export function writeRouterConfig({ backend, workDir }: TargetContext): string {
   const file = join(workDir, 'router.yaml');
   const schema = (name: string): string => join(repoRoot, 'schemas', `${name}.graphql`);
   const config = {
     listen: { host: '127.0.0.1', port: 0 },
     nats: { url: backend.nats.url },
-    events: { name: 'events', schema: schema('events') },
+    events: { name: 'events', schema: schema('events-core') },
     subgraphs: Object.fromEntries(
       Object.entries(backend.subgraphUrls).map(([name, url]) => [
         name,
