@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { startTestStack, type TestStack } from './support/stack.js';
-import { post, subscribe, wsClient } from './support/graphql.js';
+import { post, subscribe, wsClient, type Result } from './support/graphql.js';
 
 const MESSAGE_ADDED = /* GraphQL */ `
   subscription ($roomID: ID!) {
@@ -170,6 +170,58 @@ describe('queries and mutations through the router', () => {
     const response = await post(stack.router.url, '{ nope }');
     expect(response.status).toBe(400);
     expect(response.body.errors?.[0]?.message).toContain('Cannot query field "nope"');
+  });
+
+  it('answers an invalid query with 200 and the errors when the client accepts application/json', async () => {
+    // The GraphQL over HTTP spec: a request error is 200 for application/json (the body is
+    // trusted only with 200), and 4xx only for application/graphql-response+json.
+    const response = await fetch(stack.router.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ query: '{ nope }' }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await response.json()) as Result;
+    expect(body.data).toBeUndefined();
+    expect(body.errors?.[0]?.message).toContain('Cannot query field "nope"');
+  });
+
+  describe('a subscription sent as plain GraphQL over HTTP', () => {
+    const subscription = 'subscription { messageAdded(roomID: "123") { id } }';
+    const refusal = {
+      errors: [
+        {
+          message:
+            'Subscriptions need a streaming protocol: use a WebSocket (graphql-transport-ws), ' +
+            'Accept: text/event-stream (SSE) or Accept: multipart/mixed;subscriptionSpec=1.0 ' +
+            '(see "Protocols" in the README).',
+          extensions: { code: 'BAD_REQUEST' },
+        },
+      ],
+    };
+
+    it.each([
+      ['application/json', 200],
+      ['*/*', 200],
+      ['application/graphql-response+json', 400],
+    ])('is refused, saying what to use instead (Accept: %s → %i)', async (accept, status) => {
+      const response = await fetch(stack.router.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept },
+        body: JSON.stringify({ query: subscription }),
+      });
+      expect(response.status).toBe(status);
+      expect(await response.json()).toEqual(refusal);
+      expect(stack.router.subscriptions).toBe(0);
+    });
+
+    it('is refused the same way over GET', async () => {
+      const url = `${stack.router.url}?query=${encodeURIComponent(subscription)}`;
+      const response = await fetch(url, { headers: { accept: 'application/json' } });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual(refusal);
+    });
   });
 
   it('refuses variables of the wrong type', async () => {

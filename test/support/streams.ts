@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 /** A value source a test pulls from: results of a subscription, in order. */
 export interface Pull<T> {
@@ -54,22 +54,30 @@ export function pushToPull<T>(): Pull<T> & {
   };
 }
 
-/** `curl` running against the router, its output read as it arrives. */
-export interface Curl {
+/** A process whose stdout a test reads as it arrives: `curl -N`, a README snippet. */
+export interface Watched {
   readonly child: ChildProcess;
-  /** Everything curl has written to stdout so far. */
+  /** Everything the process has written to stdout so far. */
   readonly output: string;
-  /** Resolves with the output once it satisfies `check`; rejects if curl exits first. */
+  /** Resolves with the output once it satisfies `check`; rejects if the process exits first. */
   until(what: string, check: (output: string) => boolean): Promise<string>;
-  /** Resolves when curl has exited, with its exit code. */
+  /** Resolves when the process has exited, with its exit code. */
   readonly exited: Promise<number | null>;
+  /** Everything the process has written to stderr so far. */
+  readonly stderr: string;
   kill(): Promise<void>;
 }
 
+/** `curl` running against the router. */
+export type Curl = Watched;
+
 export function spawnCurl(args: string[]): Curl {
-  const child = spawn('curl', ['--silent', '--show-error', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawnWatched('curl', ['--silent', '--show-error', ...args]);
+}
+
+/** Runs `command`; with `detached`, `kill()` ends its whole process group. */
+export function spawnWatched(command: string, args: string[], options: SpawnOptions = {}): Watched {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let stderr = '';
   const checks = new Set<() => void>();
@@ -78,11 +86,21 @@ export function spawnCurl(args: string[]): Curl {
     for (const check of checks) check();
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('close', resolve);
+    // Not started (e.g. not on PATH): there is no exit code, and the reason goes with stderr.
+    child.once('error', (error) => {
+      stderr += `${error.message}\n`;
+      resolve(null);
+    });
+  });
   return {
     child,
     get output() {
       return output;
+    },
+    get stderr() {
+      return stderr;
     },
     until(what, check) {
       return new Promise((resolve, reject) => {
@@ -96,13 +114,17 @@ export function spawnCurl(args: string[]): Curl {
         void exited.then((code) => {
           if (!checks.has(test)) return;
           checks.delete(test);
-          reject(new Error(`curl exited (${code}) before ${what}: ${stderr}\n${output}`));
+          reject(new Error(`${command} exited (${code}) before ${what}: ${stderr}\n${output}`));
         });
       });
     },
     exited,
     async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) {
+        // A detached child leads its own process group: end what a shell started as well.
+        if (options.detached && child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+        else child.kill('SIGTERM');
+      }
       await exited;
     },
   };

@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { GraphQLError } from 'graphql';
 import { createHandler } from 'graphql-http';
 import { isErrors, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
@@ -46,7 +47,10 @@ export function createHttpListener({
     schema: core.schema,
     onSubscribe: (_req, params) => {
       const prepared = core.prepare(params);
-      return isErrors(prepared) ? prepared : toExecutionArgs(core, prepared);
+      if (isErrors(prepared)) return prepared;
+      // graphql-http would refuse it too, but without saying what the client can do instead.
+      if (prepared.operation.kind === 'subscription') return [needsStreamingProtocol()];
+      return toExecutionArgs(core, prepared);
     },
     execute: (args) => core.execute(fromExecutionArgs(args).prepared),
   });
@@ -103,6 +107,20 @@ export function createHttpListener({
 const NOT_ACCEPTABLE =
   'None of the accepted media types can be served: accept application/graphql-response+json, ' +
   'application/json, text/event-stream or multipart/mixed;subscriptionSpec=1.0.';
+
+/**
+ * A subscription sent as plain GraphQL over HTTP. graphql-http picks the status as the
+ * GraphQL over HTTP spec asks for a request error: 200 for `application/json`, 400 for
+ * `application/graphql-response+json`.
+ */
+function needsStreamingProtocol(): GraphQLError {
+  return new GraphQLError(
+    'Subscriptions need a streaming protocol: use a WebSocket (graphql-transport-ws), ' +
+      'Accept: text/event-stream (SSE) or Accept: multipart/mixed;subscriptionSpec=1.0 ' +
+      '(see "Protocols" in the README).',
+    { extensions: { code: 'BAD_REQUEST' } },
+  );
+}
 
 function notFound(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'application/json' });

@@ -7,6 +7,7 @@ import {
   type Logger,
   type RunningSubgraph,
 } from '@edfs/subgraph-shared';
+import { createDemoPage, DEMO_PAGE_PATH, type DemoPageOptions } from './demo-page.js';
 import { ScrapeJobStore, type SettledScrapeJobState } from './job-store.js';
 import { createScrapeJobResolvers } from './resolvers.js';
 import { Scraper } from './scraper.js';
@@ -39,10 +40,18 @@ export interface ScrapeJobSubgraphOptions {
    * @default createSubgraphLogger('scrape-job')
    */
   logger?: Logger | undefined;
+  /**
+   * Serve `GET /demo/slow-page?seconds=N` to loopback clients: a page that takes N seconds
+   * to download, to watch a job's progress with; `false` turns it off.
+   * @default {}
+   */
+  demoPage?: DemoPageOptions | false | undefined;
 }
 
 /** The running scrape-job subgraph. */
 export interface ScrapeJobSubgraph extends RunningSubgraph {
+  /** The slow demo page, e.g. `http://127.0.0.1:4003/demo/slow-page`, unless turned off. */
+  readonly demoPageUrl: string | undefined;
   /** Resolves with a job's final state, COMPLETE or FAILED; rejects for an unknown id. */
   whenSettled(id: string): Promise<SettledScrapeJobState>;
 }
@@ -65,15 +74,18 @@ export async function createScrapeJobSubgraph(
       resolvers: createScrapeJobResolvers(store, scraper),
     },
   ]);
+  const demoPage = options.demoPage ?? {};
   const server = await serveSubgraph({
     name: 'scrape-job',
     schema,
     port: options.port,
     host: options.host,
     logger,
+    routes: demoPage ? { [DEMO_PAGE_PATH]: createDemoPage({ ...demoPage, logger }) } : {},
   });
   return {
     url: server.url,
+    demoPageUrl: demoPage ? server.url.replace(/\/graphql$/, DEMO_PAGE_PATH) : undefined,
     port: server.port,
     whenSettled: (id) => store.whenSettled(id),
     async close() {

@@ -46,6 +46,31 @@ describe('serveSubgraph', () => {
     expect((await fetch(subgraph.url.replace('/graphql', '/other'))).status).toBe(404);
   });
 
+  it('hands extra routes to their listeners, and answers 500 when one throws', async () => {
+    const withRoutes = await serveSubgraph({
+      name: 'routes',
+      schema,
+      logger,
+      routes: {
+        '/page': (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('hi'),
+        '/broken': () => {
+          throw new Error('broken route');
+        },
+      },
+    });
+    try {
+      const base = withRoutes.url.replace('/graphql', '');
+      const page = await fetch(`${base}/page?x=1`);
+      expect([page.status, await page.text()]).toEqual([200, 'hi']);
+      expect((await fetch(`${base}/broken`)).status).toBe(500);
+      expect((await fetch(`${base}/toString`)).status).toBe(404);
+      const health = await fetch(`${base}/health`);
+      expect(await health.json()).toEqual({ status: 'ok' });
+    } finally {
+      await withRoutes.close();
+    }
+  });
+
   it('closes while a keep-alive connection sits idle', async () => {
     const other = await serveSubgraph({ name: 'idle', schema, logger });
     const agent = new Agent({ keepAlive: true });

@@ -1,4 +1,9 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { createHandler } from 'graphql-http/lib/use/http';
@@ -25,6 +30,12 @@ export interface ServeSubgraphOptions {
    * @default createSubgraphLogger(name)
    */
   logger?: Logger | undefined;
+  /**
+   * More paths to serve beside `/graphql` and `/health`, each by its own listener, which
+   * checks the method and handles its own response's errors.
+   * @default {}
+   */
+  routes?: Readonly<Record<string, RequestListener>> | undefined;
 }
 
 /** A subgraph listening for GraphQL over HTTP. */
@@ -39,12 +50,13 @@ export interface RunningSubgraph {
 
 /**
  * Serves `schema` with graphql-http on `/graphql` (GET and POST), answers `GET /health`
- * with `{"status":"ok"}`, and 404 to anything else.
+ * with `{"status":"ok"}`, hands the paths in `routes` to their listeners, and answers 404
+ * to anything else.
  *
  * @throws SubgraphListenError when the port is taken or the host is not one of this machine's.
  */
 export async function serveSubgraph(options: ServeSubgraphOptions): Promise<RunningSubgraph> {
-  const { name, schema, port = 0, host = '127.0.0.1' } = options;
+  const { name, schema, port = 0, host = '127.0.0.1', routes = {} } = options;
   const logger = options.logger ?? createSubgraphLogger(name);
   const graphql = createHandler({ schema });
 
@@ -58,6 +70,15 @@ export async function serveSubgraph(options: ServeSubgraphOptions): Promise<Runn
       });
     } else if (path === '/health' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    } else if (Object.hasOwn(routes, path)) {
+      try {
+        routes[path]!(req, res);
+      } catch (error) {
+        // A throw here would otherwise end the process, and every other request with it.
+        logger.error({ err: error, method: req.method, path }, 'request failed');
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      }
     } else {
       res.writeHead(404).end();
     }
