@@ -37,7 +37,10 @@ export interface Delivery {
 export interface Membership {
   /** Removes the subscriber from its group. */
   readonly leave: () => void;
-  /** It gets only events at later positions: those before it joined or caught up on are not its. */
+  /**
+   * It gets only events at later positions: those before it joined, caught up on, or
+   * already given to it are not its (a backlogged member's is set when it catches up).
+   */
   after: number;
   /** While it catches up on stored events, the live ones wait here for it. */
   backlog?: Delivery[];
@@ -134,8 +137,11 @@ export class Group {
       .then((value) => {
         const delivery = this.delivery(value, position);
         for (const [subscriber, membership] of this.members) {
-          if (position <= membership.after) continue;
-          this.give(subscriber, membership, delivery);
+          // A member catching up takes everything into its backlog; the hand-over sorts it.
+          if (!membership.backlog && position <= membership.after) continue;
+          if (this.give(subscriber, membership, delivery) && position !== NOTICE) {
+            membership.after = Math.max(membership.after, position); // never the same twice
+          }
         }
       })
       .catch((error: unknown) => this.hub.failedDelivery(this.subject, error));

@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import type { GraphQLError } from 'graphql';
+import { pino } from 'pino';
+import { createCounters } from '../counters.js';
+import { StreamPositionGoneError } from '../errors.js';
+import type {
+  EventProvider,
+  ReplayRequest,
+  StoredMessage,
+  SubscriptionHandlers,
+} from '../providers/provider.js';
+import { decodeCursor } from './cursor.js';
+import { createEventValidator } from './event.js';
+import { EventHub, type GroupSpec, type Subscriber } from './event-hub.js';
+
+const encode = (id: string) =>
+  new TextEncoder().encode(JSON.stringify({ __typename: 'Message', id }));
+
+/** Lets every promise chain the hub started settle. */
+async function flush(): Promise<void> {
+  for (let turn = 0; turn < 5; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A stream of its own: stored messages by position, a live subscription the test feeds,
+ * and a replay that waits at `gate` before it yields, so the test can publish meanwhile.
+ */
+function fakeStream() {
+  const stored: StoredMessage[] = [];
+  let live: SubscriptionHandlers | undefined;
+  let opened!: () => void;
+  const gate = new Promise<void>((resolve) => (opened = resolve));
+  const replays: ReplayRequest[] = [];
+  let firstPosition = 1;
+  const provider: EventProvider = {
+    name: 'fake',
+    syntax: { isToken: () => true, tokenRule: 'anything', maxSubjectBytes: 256 },
+    subscribe(_subject, handlers) {
+      live = handlers;
+      queueMicrotask(() => handlers.onReady?.());
+      return { unsubscribe: () => (live = undefined) };
+    },
+    async *replay(request) {
+      replays.push(request);
+      const last = stored.at(-1);
+      if (!last) return;
+      if (request.after === 'last') {
+        yield last;
+        return;
+      }
+      if (request.after + 1 < firstPosition) {
+        throw new StreamPositionGoneError('chat', 'room.1', firstPosition);
+      }
+      const upTo = last.position;
+      await gate;
+      yield* stored.filter((m) => m.position > (request.after as number) && m.position <= upTo);
+    },
+    onReconnect: () => {},
+    isConnected: () => true,
+    close: () => Promise.resolve(),
+  };
+  return {
+    provider,
+    replays,
+    open: opened,
+    expire: (first: number) => void (firstPosition = first),
+    /** Stores a message and, if the live subscription is there, delivers it. */
+    publish(id: string) {
+      const message = { data: encode(id), position: stored.length + 1 };
+      stored.push(message);
+      live?.onMessage(message.data, message.position);
+    },
+    /** Delivers a stored message live again, as one still in flight when a client joins. */
+    redeliver(position: number) {
+      const message = stored[position - 1]!;
+      live?.onMessage(message.data, message.position);
+    },
+    /** Stores a message the live subscription does not see (it was published before). */
+    store(id: string) {
+      stored.push({ data: encode(id), position: stored.length + 1 });
+    },
+  };
+}
+
+const spec: GroupSpec = {
+  key: 'g',
+  stream: 'chat',
+  validate: createEventValidator('messageAdded', new Map([['Message', ['id']]])),
+  resolve: async (event) => ({ data: { messageAdded: { id: event['id'] } } }),
+};
+
+function recorder() {
+  const received: { id: string; position: number | undefined }[] = [];
+  const ended: GraphQLError[] = [];
+  const subscriber: Subscriber = {
+    push(serialize, cursor) {
+      const result = JSON.parse(serialize()) as {
+        data: { messageAdded: { id: string } };
+        extensions?: { cursor?: string };
+      };
+      expect(result.extensions?.cursor).toBe(cursor);
+      const position = cursor
+        ? (decodeCursor(cursor, 'chat') as { sequence: number }).sequence
+        : undefined;
+      received.push({ id: result.data.messageAdded.id, position });
+      return true;
+    },
+    end: (error) => void ended.push(error),
+    tooSlow: () => undefined,
+  };
+  return { subscriber, received, ended, ids: () => received.map((r) => r.id) };
+}
+
+function hub(provider: EventProvider) {
+  return new EventHub({ provider, logger: pino({ level: 'silent' }), counters: createCounters() });
+}
+
+describe('catching up from a stream position', () => {
+  it('replays what it missed, then the live events that came meanwhile, none twice', async () => {
+    const stream = fakeStream();
+    const events = hub(stream.provider);
+    const watcher = recorder();
+    events.join('room.1', spec, watcher.subscriber);
+    await flush();
+    for (const id of ['m1', 'm2', 'm3', 'm4', 'm5']) stream.publish(id);
+    await flush();
+
+    const resumer = recorder();
+    events.join('room.1', spec, resumer.subscriber, { after: 2 });
+    await flush();
+    // While the replay waits, live events arrive: m5 (it was in flight), then m6 and m7.
+    stream.redeliver(5);
+    stream.publish('m6');
+    stream.publish('m7');
+    await flush();
+    expect(resumer.ids()).toEqual([]);
+    stream.open();
+    await flush();
+
+    expect(resumer.ids()).toEqual(['m3', 'm4', 'm5', 'm6', 'm7']);
+    expect(resumer.received.map((r) => r.position)).toEqual([3, 4, 5, 6, 7]);
+    stream.publish('m8');
+    await flush();
+    expect(resumer.ids()).toEqual(['m3', 'm4', 'm5', 'm6', 'm7', 'm8']);
+    // The live subscriber was never held back.
+    expect(watcher.ids()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
+    // (It got m5 once: the hub skips what it delivered already to a member.)
+  });
+
+  it('gives initial LAST the latest stored event first, then the live ones', async () => {
+    const stream = fakeStream();
+    stream.store('old');
+    stream.store('latest');
+    const events = hub(stream.provider);
+    const late = recorder();
+    events.join('room.1', spec, late.subscriber, 'last');
+    await flush();
+    stream.publish('next');
+    await flush();
+    expect(late.ids()).toEqual(['latest', 'next']);
+    expect(stream.replays).toEqual([{ stream: 'chat', subject: 'room.1', after: 'last' }]);
+  });
+
+  it('ends a subscriber whose position the stream no longer holds with CURSOR_EXPIRED', async () => {
+    const stream = fakeStream();
+    stream.store('a');
+    stream.store('b');
+    stream.expire(2);
+    const events = hub(stream.provider);
+    const resumer = recorder();
+    events.join('room.1', spec, resumer.subscriber, { after: 0 });
+    await flush();
+    expect(resumer.ended.map((e) => e.extensions['code'])).toEqual(['CURSOR_EXPIRED']);
+    expect(events.subscribers).toBe(0);
+    expect(events.subjects).toBe(0);
+  });
+
+  it('stops replaying for a subscriber that leaves, and releases the subject', async () => {
+    const stream = fakeStream();
+    for (const id of ['a', 'b', 'c']) stream.store(id);
+    const events = hub(stream.provider);
+    const resumer = recorder();
+    const leave = events.join('room.1', spec, resumer.subscriber, { after: 0 });
+    await flush();
+    leave();
+    stream.open();
+    await flush();
+    expect(resumer.ids()).toEqual([]);
+    expect(events.subjects).toBe(0);
+  });
+});
