@@ -82,6 +82,8 @@ export interface CoreOptions {
 
 /** How far past its limit a subscriber whose connection is clear may fall behind. */
 const HARD_LIMIT_FACTOR = 10;
+/** A replay for a subscriber holding half its limit unwritten waits for its connection. */
+const PACE_FACTOR = 0.5;
 
 export function createCore({
   schema,
@@ -134,7 +136,15 @@ export function createCore({
     },
     subscribe({ operation, variables, subject, start }, sink) {
       const binding = operation.subscription!.binding;
-      const lifetime = new SubscriptionLifetime<ExecutionResult>(() => leave());
+      // A replay for this subscriber waits here while its connection is behind.
+      const paused: (() => void)[] = [];
+      const unpause = (): void => {
+        for (const resume of paused.splice(0)) resume();
+      };
+      const lifetime = new SubscriptionLifetime<ExecutionResult>(() => {
+        leave();
+        unpause();
+      });
       // Results handed to the sink that the OS has not taken yet, and their size.
       let unwritten = 0;
       let unwrittenBytes = 0;
@@ -147,6 +157,7 @@ export function createCore({
           () => {
             unwritten--;
             unwrittenBytes -= bytes;
+            if (paused.length > 0 && !behind(PACE_FACTOR)) unpause();
           },
           cursor,
         );
@@ -168,13 +179,17 @@ export function createCore({
             write(serialize(), cursor);
             return true;
           },
+          writable: () =>
+            behind(PACE_FACTOR) ? new Promise<void>((resume) => paused.push(resume)) : undefined,
           end: (error) => {
             if (sink.failed) sink.failed(error);
             else write(JSON.stringify({ errors: [error] }));
             lifetime.end();
+            unpause();
           },
           tooSlow: () => {
             lifetime.end();
+            unpause();
             sink.tooSlow();
           },
         },

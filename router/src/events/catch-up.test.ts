@@ -188,4 +188,32 @@ describe('catching up from a stream position', () => {
     expect(resumer.ids()).toEqual([]);
     expect(events.subjects).toBe(0);
   });
+
+  it('replays at the pace of the subscriber: it waits while the subscriber has no room', async () => {
+    const stream = fakeStream();
+    for (const id of ['a', 'b', 'c']) stream.store(id);
+    stream.open();
+    const events = hub(stream.provider);
+    const slow = recorder();
+    let room!: () => void;
+    let full = false;
+    slow.subscriber.writable = () =>
+      full ? new Promise<void>((resolve) => (room = resolve)) : undefined;
+    const push = slow.subscriber.push.bind(slow.subscriber);
+    slow.subscriber.push = (serialize, cursor) => {
+      full = true; // each result fills the connection until the test makes room
+      return push(serialize, cursor);
+    };
+    events.join('room.1', spec, slow.subscriber, { after: 0 });
+    await flush();
+    expect(slow.ids()).toEqual(['a']);
+    full = false;
+    room();
+    await flush();
+    expect(slow.ids()).toEqual(['a', 'b']);
+    full = false;
+    room();
+    await flush();
+    expect(slow.ids()).toEqual(['a', 'b', 'c']);
+  });
 });

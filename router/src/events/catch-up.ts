@@ -25,6 +25,7 @@ export interface CatchUp {
  * to the last one stored once the live subscription is in place, resolved like any event
  * (many at once, so the entity batcher merges them) and delivered in order; then the
  * backlog, less what the replay already gave, and from there on it is a plain member.
+ * The replay goes at the pace of the subscriber's connection.
  */
 export async function catchUp(
   hub: EventHub,
@@ -42,6 +43,7 @@ export async function catchUp(
     const delivered: Promise<boolean>[] = [];
     let previous: Promise<boolean> = Promise.resolve(true);
     for await (const message of replay) {
+      await subscriber.writable?.();
       if (!present()) break;
       const payload = parseEventPayload(message.data);
       const event = payload instanceof GraphQLError ? payload : group.spec.validate(payload);

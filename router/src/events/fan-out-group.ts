@@ -11,6 +11,11 @@ export interface Subscriber {
    * must be dropped.
    */
   push(serialize: () => string, cursor: string | undefined): boolean;
+  /**
+   * Settles when the subscriber has room for more results (`undefined`: it has room now),
+   * so a replay goes at the pace of its connection instead of piling results up.
+   */
+  writable?(): Promise<void> | undefined;
   /** The subscription cannot go on; the subscriber has been removed. */
   end(error: GraphQLError): void;
   /** The subscriber fell too far behind and has been removed. */
