@@ -133,6 +133,7 @@ describe('fuzzing every transport', () => {
       variables: { roomID: VICTIM_ROOM },
     });
     await stack.subscriptionsOpen(victims.length);
+    await stack.subscribedOn(VICTIM_SUBJECT); // the room's stream consumer is in place
     await delivered(publish());
     const subscribed = { subjects: stack.router.subjects, nats: await routerConnection() };
 

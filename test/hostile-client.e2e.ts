@@ -143,6 +143,45 @@ describe('one hostile client never takes down the router or the others', () => {
     await victimStillReceives();
   });
 
+  it.each(['next', 'error', 'connection_ack'])(
+    'closes a graphql-transport-ws client that sends the server message %s with 4400',
+    async (type) => {
+      const { socket, closed } = await openSocket(stack.router.url, 'graphql-transport-ws');
+      socket.send(JSON.stringify({ type, id: '1', payload: {} }));
+      expect(await closed).toBe(4400);
+    },
+  );
+
+  it('keeps one subscription for subscribe, complete, subscribe of one id sent at once', async () => {
+    const { socket, closed } = await openSocket(stack.router.url, 'graphql-transport-ws');
+    const subscribe = JSON.stringify({
+      id: '1',
+      type: 'subscribe',
+      payload: { query: 'subscription { messageAdded(roomID: "reuse") { id } }' },
+    });
+    socket.send(subscribe);
+    socket.send(JSON.stringify({ id: '1', type: 'complete' }));
+    socket.send(subscribe);
+    await stack.subscribedOn('room.reuse.messages');
+    await waitFor('one subscription besides the victim', () => stack.router.subscriptions === 2);
+    const next = messages(socket);
+    stack.publish('room.reuse.messages', { __typename: 'Message', id: '1' });
+    expect(await next()).toMatchObject({ id: '1', type: 'next' });
+    socket.close();
+    await closed;
+    await waitFor('only the victim', () => stack.router.subscriptions === 1);
+    await stack.subscribedOn('room.reuse.messages', 0);
+  });
+
+  it('closes a graphql-transport-ws client that floods more messages than it lets run', async () => {
+    const { socket, closed } = await openSocket(stack.router.url, 'graphql-transport-ws');
+    const subscribe = (id: number) =>
+      JSON.stringify({ id: String(id), type: 'subscribe', payload: { query: '{ __typename }' } });
+    for (let id = 0; id < 5000; id++) socket.send(subscribe(id));
+    expect(await closed).toBe(4400);
+    await victimStillReceives();
+  });
+
   it('refuses a legacy start whose variables are not an object with 4400', async () => {
     const { socket, closed } = await openSocket(stack.router.url, 'graphql-ws');
     socket.send(

@@ -45,17 +45,33 @@ export interface OperationCacheOptions {
   eventFields: ReadonlyMap<string, EventField>;
   /** Prepared operations kept. @default 1000 */
   maxSize?: number;
+  /**
+   * Total length of the kept operations' text. A parsed and planned operation takes tens
+   * of times its text in memory, so a bound on entries alone lets a few huge queries take
+   * gigabytes. An operation longer than 1/64 of it is planned each time it comes and never
+   * kept. @default 1048576 (1 MiB of text, about 40 MB in memory)
+   */
+  maxTextBytes?: number;
 }
 
 /** Parses, validates and plans operations once; the most recently used are kept. */
 export class OperationCache {
   readonly #options: OperationCacheOptions;
   readonly #maxSize: number;
+  readonly #maxTextBytes: number;
   readonly #entries = new Map<string, PreparedOperation>();
+  /** The total length of the kept operations' keys (their text). */
+  #textBytes = 0;
 
   constructor(options: OperationCacheOptions) {
     this.#options = options;
     this.#maxSize = options.maxSize ?? 1000;
+    this.#maxTextBytes = options.maxTextBytes ?? 1024 * 1024;
+  }
+
+  /** Operations kept now. */
+  get size(): number {
+    return this.#entries.size;
   }
 
   /** The prepared operation, or the GraphQL errors that make the request invalid. */
@@ -72,9 +88,13 @@ export class OperationCache {
     }
     const prepared = this.#build(key, query, operationName ?? undefined);
     if (Array.isArray(prepared)) return prepared;
+    if (key.length > this.#maxTextBytes / 64) return prepared;
     this.#entries.set(key, prepared as PreparedOperation);
-    if (this.#entries.size > this.#maxSize) {
-      this.#entries.delete(this.#entries.keys().next().value!);
+    this.#textBytes += key.length;
+    while (this.#entries.size > this.#maxSize || this.#textBytes > this.#maxTextBytes) {
+      const oldest = this.#entries.keys().next().value!;
+      this.#entries.delete(oldest);
+      this.#textBytes -= oldest.length;
     }
     return prepared;
   }

@@ -1,5 +1,6 @@
 import { makeServer } from 'graphql-ws';
 import { isErrors, type RouterCore } from '../core.js';
+import { CloseCode } from './close-codes.js';
 import { fromExecutionArgs, toExecutionArgs } from './operation-args.js';
 import {
   connectionSink,
@@ -42,5 +43,82 @@ export function graphqlWsProtocol({
       return core.subscribe(prepared, sink!);
     },
   });
-  return { opened: (socket, connection) => server.opened(socket, { connection }) };
+  return {
+    opened(socket, connection) {
+      const turns = takeTurns(connection);
+      const closed = server.opened(
+        {
+          protocol: socket.protocol,
+          send: (data) => socket.send(data),
+          close: (code, reason) => socket.close(code, reason),
+          onMessage: (handler) => socket.onMessage((text) => turns.next(text, handler)),
+        },
+        { connection },
+      );
+      return (code, reason) => {
+        turns.stop(); // what waits for its turn would set up subscriptions nobody ends
+        return closed(code, reason);
+      };
+    },
+  };
+}
+
+/** What a client may send on graphql-transport-ws; the rest are the server's messages. */
+const CLIENT_MESSAGES = new Set(['connection_init', 'ping', 'pong', 'subscribe', 'complete']);
+
+/** Messages a connection may have waiting for their turn before it is closed. */
+const MAX_WAITING = 1000;
+
+/**
+ * Feeds graphql-ws one message at a time where its state machine races. It sets up and
+ * winds down a subscription across awaits, so `subscribe 1, complete 1, subscribe 1` sent at
+ * once either left the first subscription running with nothing to end it (a leak, and
+ * every event twice) or let the first one's clean-up delete the second (which then never
+ * received anything). After a `subscribe` or a `complete` the next message waits until
+ * that is done (it makes no I/O, so a turn of the event loop is enough). A message that only
+ * the server sends is malformed (4400): graphql-ws would throw on it, which reads as the
+ * router failing.
+ */
+function takeTurns(connection: Connection) {
+  let turn: Promise<void> = Promise.resolve();
+  let waiting = 0;
+  let stopped = false;
+  return {
+    next(text: string, handler: (text: string) => Promise<void>): Promise<void> {
+      const type = messageType(text);
+      if (type !== undefined && !CLIENT_MESSAGES.has(type)) {
+        connection.close(CloseCode.BadRequest, 'Invalid message received');
+        return Promise.resolve();
+      }
+      if (++waiting > MAX_WAITING) {
+        connection.close(CloseCode.BadRequest, 'Too many messages at once');
+        return Promise.resolve();
+      }
+      let handled: Promise<void> | undefined;
+      const started = turn.then(() => {
+        waiting--;
+        if (!stopped) handled = handler(text);
+      });
+      turn =
+        type === 'subscribe' || type === 'complete'
+          ? started.then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+          : started;
+      return started.then(() => handled);
+    },
+    /** The socket closed: messages still waiting are dropped. */
+    stop(): void {
+      stopped = true;
+    },
+  };
+}
+
+/** The `type` of a message, if it is a JSON object that has one; graphql-ws checks the rest. */
+function messageType(text: string): string | undefined {
+  try {
+    const message: unknown = JSON.parse(text);
+    const type = (message as { type?: unknown } | null)?.type;
+    return typeof type === 'string' ? type : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -139,6 +139,9 @@ export function attachWebSockets({
   }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // Node drops its own error listener from an upgraded socket: a client that resets it
+    // while we refuse the upgrade would otherwise end the process.
+    socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket upgrade failed'));
     if ((req.url ?? '/').split('?', 1)[0] !== path) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
