@@ -5,6 +5,7 @@ import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createRouter } from './router.js';
 import { composeSupergraph, configSources } from './schema/compose.js';
+import { readSupergraphFile } from './schema/supergraph.js';
 
 const usage = `Usage: edfs-router [--config router.yaml] [--supergraph supergraph.graphql]
        edfs-router compose [--config router.yaml] [--out supergraph.graphql]
@@ -30,12 +31,19 @@ async function main(): Promise<void> {
   if (values.supergraph) config.supergraph = resolve(values.supergraph);
 
   if (positionals[0] === 'compose') {
-    const sdl = composeSupergraph(configSources(config));
-    if (values.out) writeFileSync(values.out, sdl);
-    else process.stdout.write(sdl);
+    const sources = configSources(config);
+    const sdl = composeSupergraph(sources);
+    if (!values.out) return void process.stdout.write(sdl);
+    writeFileSync(values.out, sdl);
+    // On stderr: stdout carries nothing but SDL, so a redirect never captures this line.
+    console.error(
+      `edfs-router: wrote the supergraph of ${sources.length} subgraphs to ${values.out}`,
+    );
     return;
   }
   if (positionals.length > 0) throw new Error(`unknown command "${positionals[0]}"\n${usage}`);
+  // createRouter reads the file too, but its error cannot name the file.
+  if (config.supergraph) readSupergraphFile(config.supergraph);
 
   const logger = createLogger();
   const router = await createRouter({ config, logger });
