@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface NatsServerOptions {
-  /** Client port; -1 picks a free one. @default -1 */
+  /** Client port; 0 or -1 picks a free one. @default -1 */
   port?: number;
-  /** HTTP monitoring port (`/varz`, `/subsz`); -1 picks a free one. @default -1 */
+  /** HTTP monitoring port (`/varz`, `/subsz`); 0 or -1 picks a free one. @default -1 */
   monitorPort?: number;
   /** @default "127.0.0.1" */
   host?: string;
@@ -36,20 +36,12 @@ export class NatsServerNotFoundError extends Error {
 /** Spawns `nats-server` with JetStream in a temporary store and waits until it listens. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const host = options.host ?? '127.0.0.1';
+  // nats-server reads 0 as "the default port" (4222) and, for monitoring, as "off".
+  const port = (value = -1): string => String(value === 0 ? -1 : value);
   const storeDir = mkdtempSync(join(tmpdir(), 'edfs-nats-'));
   const child = spawn(
     'nats-server',
-    [
-      '-a',
-      host,
-      '-p',
-      String(options.port ?? -1),
-      '-m',
-      String(options.monitorPort ?? -1),
-      '-js',
-      '-sd',
-      storeDir,
-    ],
+    ['-a', host, '-p', port(options.port), '-m', port(options.monitorPort), '-js', '-sd', storeDir],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const cleanUp = (): void => rmSync(storeDir, { recursive: true, force: true });

@@ -1,22 +1,46 @@
-/** `pnpm start`: NATS, the three subgraphs and the router on their default ports. */
+/**
+ * `pnpm start`: NATS, the three subgraphs and the router on their default ports (see
+ * ports.ts for the variables that move them).
+ */
 import { pino } from 'pino';
-import { startExampleStack } from './example-stack.js';
+import { ConfigError, loadConfig } from '@edfs/router';
+import { routerConfigFile, startExampleStack } from './example-stack.js';
 import { NatsServerNotFoundError } from './nats-server.js';
+import { readStackPorts, stackPortProblems, StackPortError, type StackPorts } from './ports.js';
 
 const env = process.env;
 const logger = pino({ level: env['LOG_LEVEL'] ?? 'info' });
+const natsUrl = env['NATS_URL'] || undefined; // set: use that NATS instead of spawning one
+
+function fail(...lines: string[]): never {
+  for (const line of lines) console.error(`pnpm start: ${line}`);
+  process.exit(1);
+}
+
+/** The ports asked for, once each is known to be free: nothing has started yet. */
+async function freePorts(): Promise<StackPorts> {
+  let ports: StackPorts;
+  let routerHost: string;
+  try {
+    ports = readStackPorts(env);
+    routerHost = loadConfig(routerConfigFile, env).listen.host;
+  } catch (error) {
+    if (error instanceof StackPortError || error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  // One line per clash; left to nats-server, a clash was a fatal log with the cause at its end.
+  const { nats, natsMonitor, ...servers } = ports;
+  const problems = await stackPortProblems(natsUrl ? servers : ports, { router: routerHost });
+  if (problems.length > 0) fail(...problems);
+  return ports;
+}
+
+const ports = await freePorts();
 
 try {
   const stack = await startExampleStack({
-    natsUrl: env['NATS_URL'],
-    ports: {
-      router: Number(env['PORT'] ?? 4000),
-      message: 4001,
-      user: 4002,
-      scrapeJob: 4003,
-      nats: 4222,
-      natsMonitor: 8222,
-    },
+    natsUrl,
+    ports,
     env,
     logger,
   });
@@ -55,7 +79,7 @@ Ctrl-C stops everything.
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 } catch (error) {
-  if (error instanceof NatsServerNotFoundError) console.error(`pnpm start: ${error.message}`);
-  else logger.fatal({ err: error }, 'the example stack did not start');
+  if (error instanceof NatsServerNotFoundError) fail(error.message);
+  logger.fatal({ err: error }, 'the example stack did not start');
   process.exit(1);
 }
