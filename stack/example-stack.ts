@@ -23,6 +23,12 @@ export interface ExampleStackOptions {
   logger?: Logger;
   /** The scrape worker's deadline per page. @default 10000 */
   scrapeTimeoutMs?: number;
+  /**
+   * Spawn nats-server in a process group of its own (see `NatsServerOptions.detached`), so
+   * that a Ctrl-C stops it only after the router and the subgraphs have let go of it.
+   * @default false
+   */
+  detachNats?: boolean;
 }
 
 export interface ExampleStack {
@@ -44,13 +50,22 @@ export async function startExampleStack(options: ExampleStackOptions = {}): Prom
   const ports = options.ports ?? {};
   const logger = options.logger ?? pino({ level: 'silent' });
   const closers: (() => Promise<void>)[] = [];
+  // Every closer runs even when one fails: NATS, last, must not outlive a failed subgraph.
   const close = async (): Promise<void> => {
-    for (const closer of closers.splice(0).reverse()) await closer();
+    const errors: unknown[] = [];
+    for (const closer of closers.splice(0).reverse()) await closer().catch((e) => errors.push(e));
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1)
+      throw new AggregateError(errors, 'the example stack did not stop cleanly');
   };
   try {
     const nats = options.natsUrl
       ? undefined
-      : await startNatsServer({ port: ports.nats ?? -1, monitorPort: ports.natsMonitor ?? -1 });
+      : await startNatsServer({
+          port: ports.nats ?? -1,
+          monitorPort: ports.natsMonitor ?? -1,
+          detached: options.detachNats ?? false,
+        });
     if (nats) closers.push(() => nats.stop());
     const natsUrl = options.natsUrl ?? nats!.url;
     const publisher = await connectNatsPublisher(natsUrl, {
@@ -91,7 +106,9 @@ export async function startExampleStack(options: ExampleStackOptions = {}): Prom
 
     return { nats, natsUrl, router, routerConfig, subgraphs: { message, user, scrapeJob }, close };
   } catch (error) {
-    await close();
+    await close().catch((closeError: unknown) =>
+      logger.error({ err: closeError }, 'could not stop what had started'),
+    );
     throw error;
   }
 }

@@ -1,10 +1,10 @@
 /**
  * `pnpm start`: NATS, the three subgraphs and the router on their default ports (see
- * ports.ts for the variables that move them).
+ * ports.ts for the variables that move them). Ctrl-C stops everything, NATS last, and exits 0.
  */
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '@edfs/router';
-import { routerConfigFile, startExampleStack } from './example-stack.js';
+import { routerConfigFile, startExampleStack, type ExampleStack } from './example-stack.js';
 import { NatsServerNotFoundError } from './nats-server.js';
 import { readStackPorts, stackPortProblems, StackPortError, type StackPorts } from './ports.js';
 
@@ -37,13 +37,55 @@ async function freePorts(): Promise<StackPorts> {
 
 const ports = await freePorts();
 
+// One Ctrl-C can arrive twice: from the terminal, and from pnpm passing it on to its child.
+// Another signal after that forces the exit (nats-server.ts still removes NATS at exit).
+const SAME_SIGNAL_MS = 500;
+let stopRequestedAt: number | undefined;
+let stack: ExampleStack | undefined;
+const onSignal = (): void => {
+  if (stopRequestedAt !== undefined) {
+    if (Date.now() - stopRequestedAt < SAME_SIGNAL_MS) return;
+    fail('stopped without waiting for the example stack to close');
+  }
+  stopRequestedAt = Date.now();
+  // Closing is expected: only what goes wrong deserves a line next to "stopped.".
+  if (env['LOG_LEVEL'] === undefined) logger.level = 'warn';
+  if (stack) stop(stack);
+};
+// From the start: a Ctrl-C while the stack starts waits for it, then stops it.
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+function stop(running: ExampleStack): void {
+  running.close().then(
+    () => {
+      console.log('stopped.');
+      process.exit(0);
+    },
+    (error: unknown) => {
+      logger.error({ err: error }, 'could not stop cleanly');
+      process.exit(1);
+    },
+  );
+}
+
 try {
-  const stack = await startExampleStack({
+  stack = await startExampleStack({
     natsUrl,
     ports,
     env,
     logger,
+    // NATS must outlive its clients: the terminal's Ctrl-C would otherwise stop it first.
+    detachNats: true,
   });
+} catch (error) {
+  if (error instanceof NatsServerNotFoundError) fail(error.message);
+  logger.fatal({ err: error }, 'the example stack did not start');
+  process.exit(1);
+}
+
+if (stopRequestedAt !== undefined) stop(stack);
+else {
   const url = stack.router.url;
   console.log(`
 EDFS Router example stack is up.
@@ -64,22 +106,4 @@ then publish the key of what changed:
 
 Ctrl-C stops everything.
 `);
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    stack.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'could not stop cleanly');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-} catch (error) {
-  if (error instanceof NatsServerNotFoundError) fail(error.message);
-  logger.fatal({ err: error }, 'the example stack did not start');
-  process.exit(1);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +24,11 @@ describe('pnpm start', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   const natsStores = (): string[] => readdirSync(tmp).filter((n) => n.startsWith('edfs-nats-'));
-  const runStart = (env: Record<string, string | undefined> = {}): RunningScript => {
-    const script = runScript(start, {
+  const runStart = (
+    env: Record<string, string | undefined> = {},
+    command: readonly string[] = start,
+  ): RunningScript => {
+    const script = runScript(command, {
       TMPDIR: tmp,
       LOG_LEVEL: undefined,
       NATS_URL: undefined,
@@ -84,7 +87,8 @@ describe('pnpm start', () => {
         expect(script.stdout).toMatch(new RegExp(`^ {2}NATS {2,}${nats.url}$`, 'm'));
         expect(natsStores()).toEqual([]);
         script.signalGroup('SIGINT');
-        expect(await script.exited).toEqual({ code: 0, signal: null });
+        await script.exited;
+        expect(script.ended).toEqual({ code: 0, signal: null, stderr: '' });
       } finally {
         await nats.stop();
       }
@@ -107,4 +111,82 @@ describe('pnpm start', () => {
         '(the user subgraph): move one of them\n',
     );
   });
+
+  it.each([1, 2, 3])(
+    'stops on Ctrl-C with one line and status 0, NATS and its store gone (run %i)',
+    async () => {
+      const script = runStart();
+      // The banner, and the router's own log line that its logger may write after it.
+      await Promise.all([
+        script.printed(/Ctrl-C stops everything\.\n/),
+        script.printed(/"msg":"router listening"/),
+      ]);
+      const monitor = /\(monitoring (http:\S+)\)/.exec(script.stdout)![1]!;
+      expect((await fetch(`${monitor}/healthz`)).status).toBe(200);
+      expect(natsStores()).toHaveLength(1);
+
+      const before = script.stdout.length;
+      script.signalGroup('SIGINT');
+      await script.exited;
+      expect(script.ended).toEqual({ code: 0, signal: null, stderr: '' });
+      expect(script.stdout.slice(before)).toBe('stopped.\n');
+      expect(natsStores()).toEqual([]);
+      await expect(fetch(`${monitor}/healthz`)).rejects.toThrow(); // nats-server is gone
+    },
+  );
+
+  it('stops cleanly on a Ctrl-C that comes while it starts', async () => {
+    const script = runStart();
+    const store = join(tmp, await created(tmp, (name) => name.startsWith('edfs-nats-')));
+    // nats-server makes this itself, so it runs, in its own process group; the subgraphs and
+    // the router are yet to start. (A Ctrl-C in the instant between its fork and its setsid
+    // would still reach it and fail the start: that instant is why the test waits for this.)
+    await created(store, (name) => name === 'jetstream');
+    script.signalGroup('SIGINT');
+    await script.exited;
+    expect(script.ended).toEqual({ code: 0, signal: null, stderr: '' });
+    expect(script.stdout).not.toContain('is up');
+    expect(script.stdout).toMatch(/(^|\n)stopped\.\n$/);
+    expect(natsStores()).toEqual([]);
+  });
+
+  // pnpm runs a script with `sh -c`, and sh ends itself with SIGINT after a Ctrl-C whatever
+  // its child did, so pnpm reports ELIFECYCLE; only a script that `exec`s its command ends 0.
+  const startScript = (
+    JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts['start']!;
+  it.skipIf(!startScript.startsWith('exec '))(
+    'through pnpm, ends with status 0 and no ELIFECYCLE on a terminal Ctrl-C',
+    async () => {
+      const pnpm = runStart({}, ['pnpm', 'start']);
+      await Promise.all([
+        pnpm.printed(/Ctrl-C stops everything\.\n/),
+        pnpm.printed(/"msg":"router listening"/),
+      ]);
+      const before = pnpm.stdout.length;
+      pnpm.signalGroup('SIGINT');
+      await pnpm.exited;
+      expect(pnpm.ended).toEqual({ code: 0, signal: null, stderr: '' });
+      expect(pnpm.stdout.slice(before)).toBe('stopped.\n'); // pnpm writes ELIFECYCLE here
+      expect(natsStores()).toEqual([]);
+    },
+  );
 });
+
+/** Resolves with the name of the first entry of `dir` that matches, once there is one. */
+function created(dir: string, matches: (name: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const found = (name: string): void => {
+      watcher.close();
+      resolve(name);
+    };
+    const watcher = watch(dir, (_event, name) => {
+      if (name && matches(name)) found(name);
+    });
+    watcher.once('error', reject);
+    const existing = readdirSync(dir).find(matches); // made before the watch began
+    if (existing) found(existing);
+  });
+}

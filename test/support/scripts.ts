@@ -15,6 +15,8 @@ export interface RunningScript {
   signalGroup(signal: NodeJS.Signals): void;
   /** How it ended. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Once exited: how, with stderr, to compare in one assertion that shows all three. */
+  readonly ended: { code: number | null; signal: NodeJS.Signals | null; stderr: string };
 }
 
 /**
@@ -38,12 +40,13 @@ export function runScript(
   });
   let stdout = '';
   let stderr = '';
+  let end: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   child.stdout!.setEncoding('utf8').on('data', (data: string) => (stdout += data));
   child.stderr!.setEncoding('utf8').on('data', (data: string) => (stderr += data));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
     (resolve, reject) => {
       child.once('error', reject);
-      child.once('close', (code, signal) => resolve({ code, signal }));
+      child.once('close', (code, signal) => resolve((end = { code, signal })));
     },
   );
   return {
@@ -53,6 +56,10 @@ export function runScript(
     },
     get stderr() {
       return stderr;
+    },
+    get ended() {
+      if (!end) throw new Error('the script has not exited yet');
+      return { ...end, stderr };
     },
     printed(pattern) {
       return new Promise((resolve, reject) => {
