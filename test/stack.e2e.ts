@@ -3,10 +3,12 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsServer } from '../stack/nats-server.js';
+import { connect, type NatsConnection } from 'nats';
+import { startNatsServer, type NatsServer } from '../stack/nats-server.js';
 import { runScript, type RunningScript } from './support/scripts.js';
 
 const start = [process.execPath, '--import', 'tsx', 'stack/start.ts'];
+const pub = [process.execPath, '--import', 'tsx', 'stack/pub.ts'];
 
 describe('pnpm start', () => {
   // nats-server's store goes to TMPDIR: a directory of the test's own shows what is left.
@@ -173,6 +175,54 @@ describe('pnpm start', () => {
       expect(natsStores()).toEqual([]);
     },
   );
+});
+
+describe('pnpm pub', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  const publish = async (subject: string, payload: string) => {
+    const subscription = nc.subscribe(subject, { max: 1 });
+    await nc.flush();
+    const script = runScript([...pub, subject, payload], { NATS_URL: nats.url });
+    const received: string[] = [];
+    for await (const message of subscription) received.push(message.string());
+    return { ...(await script.exited), received, stdout: script.stdout, stderr: script.stderr };
+  };
+
+  it('warns that a payload that is not JSON makes an INVALID_EVENT, and sends it', async () => {
+    const result = await publish('room.7.messages', 'Hello, Bob!');
+    expect(result).toEqual({
+      code: 0,
+      signal: null,
+      received: ['Hello, Bob!'],
+      stdout: 'published 11 bytes to room.7.messages\n',
+      stderr:
+        'pnpm pub: warning: the payload is not JSON; the router will answer subscribers with INVALID_EVENT\n',
+    });
+  });
+
+  it('warns about JSON that is not an event', async () => {
+    const array = await publish('room.7.messages', '[1]');
+    expect(array.stderr).toContain('warning: the payload is not a JSON object;');
+    expect(array.received).toEqual(['[1]']);
+    const untyped = await publish('room.7.messages', '{"id":"1"}');
+    expect(untyped.stderr).toContain('warning: the payload has no "__typename";');
+  });
+
+  it('sends an event quietly', async () => {
+    const event = '{"__typename":"Message","id":"1"}';
+    const result = await publish('room.7.messages', event);
+    expect(result).toMatchObject({ code: 0, received: [event], stderr: '' });
+  });
 });
 
 /** Resolves with the name of the first entry of `dir` that matches, once there is one. */
