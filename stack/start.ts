@@ -52,9 +52,11 @@ const onSignal = (): void => {
   if (env['LOG_LEVEL'] === undefined) logger.level = 'warn';
   if (stack) stop(stack);
 };
-// From the start: a Ctrl-C while the stack starts waits for it, then stops it.
+// From the start: a Ctrl-C while the stack starts waits for it, then stops it. SIGHUP (the
+// terminal closed) too: NATS, in a process group of its own, would not get it.
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+process.on('SIGHUP', onSignal);
 
 function stop(running: ExampleStack): void {
   running.close().then(

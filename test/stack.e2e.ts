@@ -114,9 +114,15 @@ describe('pnpm start', () => {
     );
   });
 
-  it.each([1, 2, 3])(
-    'stops on Ctrl-C with one line and status 0, NATS and its store gone (run %i)',
-    async () => {
+  it.each([
+    ['SIGINT', 'Ctrl-C'],
+    ['SIGINT', 'Ctrl-C again'],
+    ['SIGINT', 'Ctrl-C a third time'],
+    ['SIGTERM', 'kill'],
+    ['SIGHUP', 'a closed terminal'],
+  ] as const)(
+    'stops on %s (%s) with one line and status 0, NATS and its store gone',
+    async (signal, _what) => {
       const script = runStart();
       // The banner, and the router's own log line that its logger may write after it.
       await Promise.all([
@@ -128,7 +134,7 @@ describe('pnpm start', () => {
       expect(natsStores()).toHaveLength(1);
 
       const before = script.stdout.length;
-      script.signalGroup('SIGINT');
+      script.signalGroup(signal);
       await script.exited;
       expect(script.ended).toEqual({ code: 0, signal: null, stderr: '' });
       expect(script.stdout.slice(before)).toBe('stopped.\n');
