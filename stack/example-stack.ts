@@ -25,6 +25,12 @@ export interface ExampleStackOptions {
   scrapeTimeoutMs?: number;
   /** Changes the router's config (read from router.yaml) before the router starts. */
   configure?: (config: RouterConfig) => void;
+  /**
+   * Spawn nats-server in a process group of its own (see `NatsServerOptions.detached`), so
+   * that a Ctrl-C stops it only after the router and the subgraphs have let go of it.
+   * @default false
+   */
+  detachNats?: boolean;
 }
 
 export interface ExampleStack {
@@ -46,13 +52,22 @@ export async function startExampleStack(options: ExampleStackOptions = {}): Prom
   const ports = options.ports ?? {};
   const logger = options.logger ?? pino({ level: 'silent' });
   const closers: (() => Promise<void>)[] = [];
+  // Every closer runs even when one fails: NATS, last, must not outlive a failed subgraph.
   const close = async (): Promise<void> => {
-    for (const closer of closers.splice(0).reverse()) await closer();
+    const errors: unknown[] = [];
+    for (const closer of closers.splice(0).reverse()) await closer().catch((e) => errors.push(e));
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1)
+      throw new AggregateError(errors, 'the example stack did not stop cleanly');
   };
   try {
     const nats = options.natsUrl
       ? undefined
-      : await startNatsServer({ port: ports.nats ?? -1, monitorPort: ports.natsMonitor ?? -1 });
+      : await startNatsServer({
+          port: ports.nats ?? -1,
+          monitorPort: ports.natsMonitor ?? -1,
+          detached: options.detachNats ?? false,
+        });
     if (nats) closers.push(() => nats.stop());
     const natsUrl = options.natsUrl ?? nats!.url;
     const publisher = await connectNatsPublisher(natsUrl, {
@@ -94,7 +109,9 @@ export async function startExampleStack(options: ExampleStackOptions = {}): Prom
 
     return { nats, natsUrl, router, routerConfig, subgraphs: { message, user, scrapeJob }, close };
   } catch (error) {
-    await close();
+    await close().catch((closeError: unknown) =>
+      logger.error({ err: closeError }, 'could not stop what had started'),
+    );
     throw error;
   }
 }

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface NatsServerOptions {
-  /** Client port; -1 picks a free one. @default -1 */
+  /** Client port; 0 or -1 picks a free one. @default -1 */
   port?: number;
-  /** HTTP monitoring port (`/varz`, `/subsz`); -1 picks a free one. @default -1 */
+  /** HTTP monitoring port (`/varz`, `/subsz`); 0 or -1 picks a free one. @default -1 */
   monitorPort?: number;
   /** @default "127.0.0.1" */
   host?: string;
@@ -16,6 +16,13 @@ export interface NatsServerOptions {
    * has the same streams and messages. @default a temporary folder, removed on stop
    */
   storeDir?: string;
+  /**
+   * Run it in a process group of its own, so that a Ctrl-C in the terminal reaches only our
+   * process, which can then stop NATS last, after its clients have closed. It is still
+   * stopped when our process exits, unless that process is killed with SIGKILL.
+   * @default false: it shares our process group and gets the terminal's signals too
+   */
+  detached?: boolean;
 }
 
 export interface NatsServer {
@@ -48,28 +55,33 @@ export class NatsServerNotFoundError extends Error {
   }
 }
 
-/** Spawns `nats-server` with JetStream in a temporary store and waits until it listens. */
+/**
+ * Spawns `nats-server` with JetStream in a temporary store and waits until it listens.
+ * The server and its store go when `stop` is called, or at the latest when our process exits.
+ */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const host = options.host ?? '127.0.0.1';
+  // nats-server reads 0 as "the default port" (4222) and, for monitoring, as "off".
+  const port = (value = -1): string => String(value === 0 ? -1 : value);
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'edfs-nats-'));
   const child = spawn(
     'nats-server',
-    [
-      '-a',
-      host,
-      '-p',
-      String(options.port ?? -1),
-      '-m',
-      String(options.monitorPort ?? -1),
-      '-js',
-      '-sd',
-      storeDir,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    ['-a', host, '-p', port(options.port), '-m', port(options.monitorPort), '-js', '-sd', storeDir],
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached ?? false },
   );
   const cleanUp = (): void => {
-    if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true });
+    if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true, maxRetries: 3 });
   };
+  const forget = atExit(() => {
+    child.kill('SIGKILL');
+    cleanUp();
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= stopProcess(child).then(() => {
+      cleanUp();
+      forget();
+    }));
   try {
     const { clientPort, monitorPort } = await readyPorts(child);
     const monitorUrl = `http://${host}:${monitorPort}`;
@@ -92,45 +104,70 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
           consumers.length
         );
       },
-      async stop() {
-        await stopProcess(child);
-        cleanUp();
-      },
+      stop,
     };
   } catch (error) {
-    child.kill('SIGKILL');
-    cleanUp();
+    await stop();
     throw error;
   }
 }
+
+// An exit that skips `stop` (process.exit, an uncaught error, a forced Ctrl-C) must not leave
+// a server or its store behind. Only synchronous work runs at exit, hence SIGKILL.
+const atExitTasks = new Set<() => void>();
+function atExit(task: () => void): () => void {
+  if (atExitTasks.size === 0) process.once('exit', runAtExitTasks);
+  atExitTasks.add(task);
+  return () => {
+    atExitTasks.delete(task);
+    if (atExitTasks.size === 0) process.off('exit', runAtExitTasks);
+  };
+}
+function runAtExitTasks(): void {
+  for (const task of atExitTasks) task();
+}
+
+// Far above its usual 50 ms, but a start-up that hangs must end in an error, not in silence.
+const READY_TIMEOUT_MS = 10_000;
 
 function readyPorts(child: ChildProcess): Promise<{ clientPort: number; monitorPort: number }> {
   return new Promise((resolve, reject) => {
     let clientPort = 0;
     let monitorPort = 0;
     const log: string[] = [];
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    const timer = setTimeout(() => {
+      const last = log.slice(-5).join('\n');
+      fail(new Error(`nats-server did not say it was ready in ${READY_TIMEOUT_MS} ms:\n${last}`));
+    }, READY_TIMEOUT_MS);
     const lines = createInterface({ input: child.stderr! });
     lines.on('line', (line) => {
       log.push(line);
       clientPort ||= Number(/client connections on .*:(\d+)$/.exec(line)?.[1] ?? 0);
       monitorPort ||= Number(/http monitor on .*:(\d+)$/.exec(line)?.[1] ?? 0);
       if (clientPort && monitorPort && line.includes('Server is ready')) {
+        clearTimeout(timer);
         lines.removeAllListeners('line');
         child.stderr!.resume();
         resolve({ clientPort, monitorPort });
       }
     });
     child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'ENOENT' ? new NatsServerNotFoundError({ cause: error }) : error),
+      fail(error.code === 'ENOENT' ? new NatsServerNotFoundError({ cause: error }) : error),
     );
-    child.once('exit', (code) =>
-      reject(new Error(`nats-server exited with code ${code}:\n${log.slice(-5).join('\n')}`)),
-    );
+    child.once('exit', (code, signal) => {
+      const how = signal ? `on ${signal}` : `with code ${code}`;
+      fail(new Error(`nats-server exited ${how}:\n${log.slice(-5).join('\n')}`));
+    });
   });
 }
 
+/** Resolves once `child` has exited (the store is only removed after that). */
 async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;

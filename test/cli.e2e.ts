@@ -1,4 +1,13 @@
-import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  copyFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +16,8 @@ import { startTestStack, type TestStack } from './support/stack.js';
 import { post, subscribe, wsClient } from './support/graphql.js';
 import { listeningUrl, runRouter, spawnRouter } from './support/cli.js';
 
-const schemas = join(import.meta.dirname, '..', 'schemas');
+const root = join(import.meta.dirname, '..');
+const schemas = join(root, 'schemas');
 
 describe('the router CLI', () => {
   let dir: string;
@@ -16,6 +26,7 @@ describe('the router CLI', () => {
     for (const name of ['events', 'message', 'user'])
       copyFileSync(join(schemas, `${name}.graphql`), join(dir, `${name}.graphql`));
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const writeConfig = (config: unknown): string => {
     const file = join(dir, `router-${Math.random().toString(36).slice(2)}.yaml`);
@@ -71,6 +82,29 @@ describe('the router CLI', () => {
     expect(stderr).toContain('[ghost] cannot read');
   });
 
+  it('names the file and the fix when a supergraph does not start with SDL', async () => {
+    // The newcomer's command: pnpm writes its banner to stdout ahead of the SDL.
+    const supergraph = join(dir, 'redirected.graphql');
+    const out = openSync(supergraph, 'w');
+    const pnpm = spawn('pnpm', ['router', 'compose'], {
+      cwd: root,
+      stdio: ['ignore', out, 'inherit'],
+    });
+    closeSync(out);
+    expect(await new Promise((resolve) => pnpm.once('exit', resolve))).toBe(0);
+    const banner = readFileSync(supergraph, 'utf8').split('\n')[1]!;
+    expect(banner).toMatch(/^> edfs-router-workspace@ router /);
+
+    const { code, stdout, stderr } = await runRouter(['--supergraph', supergraph]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      `edfs-router: ${supergraph}: line 2 is not GraphQL SDL (${JSON.stringify(banner)}): ` +
+        `write the file with \`pnpm router compose --out ${supergraph}\` ` +
+        `(or \`pnpm -s router compose > ${supergraph}\`)\n`,
+    );
+  });
+
   describe('--supergraph', () => {
     let stack: TestStack;
     beforeAll(async () => {
@@ -88,6 +122,10 @@ describe('the router CLI', () => {
         SUBGRAPH_SCRAPE_JOB_URL: stack.subgraphs.scrapeJob.url,
       });
       expect(composed.code).toBe(0);
+      expect(composed.stdout).toBe('');
+      expect(composed.stderr).toBe(
+        `edfs-router: wrote the supergraph of 4 subgraphs to ${supergraph}\n`,
+      );
 
       const router = spawnRouter(['--supergraph', supergraph], {
         PORT: '0',

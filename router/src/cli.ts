@@ -30,12 +30,18 @@ async function main(): Promise<void> {
   if (values.supergraph) config.supergraph = resolve(values.supergraph);
 
   if (positionals[0] === 'compose') {
-    const sdl = composeSupergraph(configSources(config));
-    if (values.out) writeFileSync(values.out, sdl);
-    else process.stdout.write(sdl);
+    const sources = configSources(config);
+    const sdl = composeSupergraph(sources);
+    if (!values.out) return void process.stdout.write(sdl);
+    writeFileSync(values.out, sdl);
+    // On stderr: stdout carries nothing but SDL, so a redirect never captures this line.
+    console.error(
+      `edfs-router: wrote the supergraph of ${sources.length} subgraphs to ${values.out}`,
+    );
     return;
   }
   if (positionals.length > 0) throw new Error(`unknown command "${positionals[0]}"\n${usage}`);
+  // createRouter reads the file too, but its error cannot name the file.
 
   const logger = createLogger();
   const router = await createRouter({ config, logger });

@@ -1,10 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { QueryPlanner } from '@apollo/query-planner';
 import type { RouterConfig } from './config.js';
 import { createCore } from './core.js';
-import { SchemaError } from './errors.js';
 import { createCounters, type Counters } from './counters.js';
 import { EventHub } from './events/event-hub.js';
 import { bindEventFields } from './events/event-field.js';
@@ -16,7 +14,7 @@ import { createLogger, type Logger } from './logger.js';
 import { connectNats, NATS_SUBJECT_SYNTAX } from './providers/nats.js';
 import { composeSupergraph, configSources, readSubgraphSdl } from './schema/compose.js';
 import { readEventsGraph } from './schema/events-graph.js';
-import { loadSupergraph } from './schema/supergraph.js';
+import { loadSupergraph, readSupergraphFile } from './schema/supergraph.js';
 import { attachWebSockets } from './transports/websocket.js';
 import { createHttpListener } from './transports/http.js';
 
@@ -163,12 +161,4 @@ export async function createRouter({
       logger.info('router stopped');
     },
   };
-}
-
-function readSupergraphFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new SchemaError(`cannot read the supergraph ${file}`, undefined, { cause });
-  }
 }

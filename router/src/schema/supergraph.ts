@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { GraphQLSchema } from 'graphql';
 import { Supergraph, type Schema } from '@apollo/federation-internals';
 import { SchemaError } from '../errors.js';
@@ -16,6 +17,7 @@ export interface LoadedSupergraph {
 }
 
 export function loadSupergraph(sdl: string, eventsGraph: string): LoadedSupergraph {
+  assertStartsWithSdl(sdl);
   let supergraph: Supergraph;
   try {
     supergraph = Supergraph.build(sdl);
@@ -42,4 +44,40 @@ export function loadSupergraph(sdl: string, eventsGraph: string): LoadedSupergra
     supergraphGraphQLSchema: supergraph.schema.toGraphQLJSSchema(),
     subgraphUrls,
   };
+}
+
+/**
+ * Reads a supergraph SDL file. A file that does not start with SDL is refused with the line
+ * found there: most often `pnpm router compose > file` also captured pnpm's banner.
+ */
+export function readSupergraphFile(file: string): string {
+  let sdl: string;
+  try {
+    sdl = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new SchemaError(`cannot read the supergraph ${file}`, undefined, { cause });
+  }
+  assertStartsWithSdl(sdl, file);
+  return sdl;
+}
+
+// What a type system document can start with: a description or a definition's keyword.
+const SDL_START = /^(?:"|(?:schema|scalar|type|interface|union|enum|input|directive|extend)\b)/;
+const IGNORED = /^[\s,\uFEFF]*/; // white space, commas and a byte order mark mean nothing
+
+/** @param file the file the SDL came from, named in the error */
+function assertStartsWithSdl(sdl: string, file?: string): void {
+  const lines = sdl.split(/\r\n|[\n\r]/);
+  const index = lines.findIndex((line) => {
+    const text = line.replace(IGNORED, '');
+    return text !== '' && !text.startsWith('#');
+  });
+  if (index === -1 || SDL_START.test(lines[index]!.replace(IGNORED, ''))) return;
+  const line = lines[index]!.trim();
+  const shown = line.length > 80 ? `${line.slice(0, 79)}…` : line;
+  const target = file ?? 'supergraph.graphql';
+  throw new SchemaError(
+    `${file ?? 'the supergraph'}: line ${index + 1} is not GraphQL SDL (${JSON.stringify(shown)}): write the file ` +
+      `with \`pnpm router compose --out ${target}\` (or \`pnpm -s router compose > ${target}\`)`,
+  );
 }
