@@ -35,6 +35,7 @@ export async function catchUp(
   let last = start === 'last' ? 0 : start.after;
   try {
     await ready;
+    if (!present()) return; // it left, or the broker ended the subscription meanwhile
     const replay = hub.provider.replay({
       stream,
       subject: group.subject,

@@ -108,14 +108,14 @@ export class EventHub {
       : { leave, after: trigger.lastPosition };
     joined.members.set(subscriber, membership);
     if (catchingUp) {
-      void catchUp(this, {
+      catchUp(this, {
         ready: trigger.ready,
         group: joined,
         subscriber,
         membership,
         stream: spec.stream!,
         start: start!,
-      });
+      }).catch((error: unknown) => this.failedDelivery(subject, error));
     }
     return leave;
   }
@@ -159,6 +159,7 @@ export class EventHub {
           onReady: () => ready(),
           onError: (error) => {
             this.logger.error({ err: error, subject }, 'broker ended a subscription');
+            ready(); // nothing waits for a subscription that has ended
             if (!trigger) return;
             this.#drop(trigger);
             trigger.endAll(subscriptionFailed());
