@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GraphQLDataSourceProcessOptions, ServiceMap } from '@apollo/gateway';
 import { pino } from 'pino';
-import { createCounters } from '../counters.js';
 import { createServiceMap, type DataSourcesOptions } from './data-sources.js';
 
 const ENTITIES =
@@ -66,7 +65,6 @@ describe('createServiceMap', () => {
       eventsGraph: 'events',
       timeoutMs: 5_000,
       logger: pino({ level: 'silent' }),
-      counters: createCounters(),
       ...options,
     });
     return map['message']!;
