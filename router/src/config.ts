@@ -24,6 +24,20 @@ const streamSchema = z.strictObject({
   storage: z.enum(['file', 'memory']).default('file'),
 });
 
+const metricsSchema = z.strictObject({
+  /** Serve Prometheus metrics at `path`; off, that path answers 404. @default true */
+  enabled: z.boolean().default(true),
+  /** Where the metrics are served, on the router's port. @default "/metrics" */
+  path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~/-]*$/, 'a path: / then letters, digits, . _ ~ / -')
+    .refine(
+      (path) => path !== '/graphql' && path !== '/health' && !path.startsWith('/graphiql'),
+      'taken by /graphql, /health or GraphiQL',
+    )
+    .default('/metrics'),
+});
+
 const configSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -104,6 +118,8 @@ const configSchema = z.strictObject({
   multipartHeartbeatMs: z.number().int().positive().default(5_000),
   /** Serve GraphiQL to browsers at `GET /graphql`. @default true */
   graphiql: z.boolean().default(true),
+  /** Prometheus metrics (`GET /metrics`). @default { enabled: true, path: "/metrics" } */
+  metrics: metricsSchema.prefault({}),
   /**
    * How long a WebSocket client has to send its connection_init message (both protocols).
    * @default 3000

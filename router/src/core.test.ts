@@ -7,7 +7,7 @@ import {
   type PreparedRequest,
   type SubscriptionSink,
 } from './core.js';
-import { createCounters } from './counters.js';
+import { countInto, createCounters } from './counters.js';
 import { ProviderError } from './errors.js';
 import { createEventValidator, type EntityEvent } from './events/event.js';
 import { EventHub } from './events/event-hub.js';
@@ -75,6 +75,7 @@ function fakeSink({ backedUp = true, withFailed = false } = {}) {
   const failures: GraphQLError[] = [];
   let tooSlow = 0;
   const sink: SubscriptionSink = {
+    transport: 'graphql-ws',
     write(json, done) {
       written.push(json);
       unacknowledged.push(done);
@@ -117,7 +118,11 @@ type Limits = Pick<CoreOptions, 'slowSubscriberLimit' | 'slowSubscriberMaxBytes'
 function setup(limits: Limits = {}, text = 'x'.repeat(10)) {
   const broker = fakeBroker();
   const counters = createCounters();
-  const hub = new EventHub({ provider: broker.provider, logger, counters });
+  const hub = new EventHub({
+    provider: broker.provider,
+    logger,
+    instrumentation: countInto(counters),
+  });
   const resolved: string[] = [];
   const executor: Pick<Executor, 'resolveEvent'> = {
     resolveEvent: (_operation, _variables, event) => {

@@ -3,6 +3,11 @@ import { decodeCursor } from './events/cursor.js';
 import type { EventHub, StartFrom } from './events/event-hub.js';
 import { SubscriptionLifetime } from './events/lifetime.js';
 import type { Executor, Variables } from './execution/executor.js';
+import {
+  noopInstrumentation,
+  type Instrumentation,
+  type TransportName,
+} from './instrumentation.js';
 import type { OperationCache, PreparedOperation } from './execution/operation.js';
 import type { Logger } from './logger.js';
 
@@ -43,6 +48,8 @@ export interface RouterCore {
 
 /** How a transport delivers one client's subscription. */
 export interface SubscriptionSink {
+  /** The protocol it is delivered over, for instrumentation. */
+  readonly transport: TransportName;
   /**
    * Writes one result, serialized once for every subscriber of its group, and calls
    * `written` once the OS has taken it. `cursor` is the result's stream position, for
@@ -71,6 +78,8 @@ export interface CoreOptions {
   executor: Executor;
   hub: EventHub;
   logger: Logger;
+  /** Where subscriptions opening and closing are reported. @default nothing is reported */
+  instrumentation?: Instrumentation;
   /**
    * Results one subscriber may have waiting before it is dropped, if its connection is
    * backed up; ten times as many drop it regardless, to bound memory. @default 1000
@@ -90,6 +99,7 @@ export function createCore({
   operations,
   executor,
   hub,
+  instrumentation = noopInstrumentation,
   slowSubscriberLimit = 1000,
   slowSubscriberMaxBytes = 8 * 1024 * 1024,
   logger,
@@ -141,10 +151,15 @@ export function createCore({
       const unpause = (): void => {
         for (const resume of paused.splice(0)) resume();
       };
-      const lifetime = new SubscriptionLifetime<ExecutionResult>(() => {
-        leave();
-        unpause();
-      });
+      const instruments = instrumentation.field(binding.name);
+      instruments.subscriptionOpened(sink.transport);
+      const lifetime = new SubscriptionLifetime<ExecutionResult>(
+        () => {
+          leave();
+          unpause();
+        },
+        () => instruments.subscriptionClosed(sink.transport),
+      );
       // Results handed to the sink that the OS has not taken yet, and their size.
       let unwritten = 0;
       let unwrittenBytes = 0;
@@ -169,6 +184,7 @@ export function createCore({
         subject!,
         {
           key: `${operation.key}\u0000${JSON.stringify(variables)}`,
+          field: binding.name,
           stream: binding.stream,
           validate: binding.validate,
           resolve: (event) => executor.resolveEvent(operation, variables, event),

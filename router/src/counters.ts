@@ -1,4 +1,6 @@
-/** What the router counts, for logs, tests, benchmarks and the metrics endpoint to come. */
+import type { FieldInstrumentation, Instrumentation } from './instrumentation.js';
+
+/** What the router counts, for logs, tests and benchmarks; `/metrics` has the same and more. */
 export interface Counters {
   /** Broker messages received on subscribed subjects. */
   eventsReceived: number;
@@ -25,5 +27,26 @@ export function createCounters(): Counters {
     slowSubscriberCloses: 0,
     eventsDropped: 0,
     subscriptionsRefused: 0,
+  };
+}
+
+/** Instrumentation that adds up into `counters`, across every field and label. */
+export function countInto(counters: Counters): Instrumentation {
+  const noop = (): void => {};
+  const field: FieldInstrumentation = {
+    eventReceived: () => void counters.eventsReceived++,
+    eventInvalid: () => void counters.eventsInvalid++,
+    eventDropped: () => void counters.eventsDropped++,
+    delivered: (count) => void (counters.deliveries += count),
+    eventDelivered: noop,
+    slowSubscriberClosed: () => void counters.slowSubscriberCloses++,
+    subscriptionOpened: noop,
+    subscriptionClosed: noop,
+  };
+  return {
+    field: () => field,
+    subscriptionRefused: () => void counters.subscriptionsRefused++,
+    subgraphRequestFinished: () => void counters.subgraphRequests++,
+    httpRequestFinished: noop,
   };
 }

@@ -3,14 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { QueryPlanner } from '@apollo/query-planner';
 import type { RouterConfig } from './config.js';
 import { createCore } from './core.js';
-import { createCounters, type Counters } from './counters.js';
+import { countInto, createCounters, type Counters } from './counters.js';
 import { EventHub } from './events/event-hub.js';
 import { bindEventFields } from './events/event-field.js';
 import { exampleOperation } from './events/example-operation.js';
 import { createServiceMap } from './execution/data-sources.js';
 import { createExecutor } from './execution/executor.js';
 import { OperationCache } from './execution/operation.js';
+import { combineInstrumentation, type Instrumentation } from './instrumentation.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './observability/metrics.js';
 import { connectNats, NATS_SUBJECT_SYNTAX } from './providers/nats.js';
 import { composeSupergraph, configSources, readSubgraphSdl } from './schema/compose.js';
 import { readEventsGraph } from './schema/events-graph.js';
@@ -66,10 +68,21 @@ export async function createRouter({
   });
   await provider.firstAttempt;
   const counters = createCounters();
+  // Reported once, counted twice: into `counters` (tests, bench) and into `/metrics`.
+  const metrics = config.metrics.enabled
+    ? createMetrics({
+        fields: eventFields.keys(),
+        subgraphs: schema.subgraphUrls.keys(),
+        brokerSubjects: (): number => hub.subjects,
+      })
+    : undefined;
+  const instrumentation: Instrumentation = metrics
+    ? combineInstrumentation(countInto(counters), metrics)
+    : countInto(counters);
   const hub = new EventHub({
     provider,
     logger,
-    counters,
+    instrumentation,
     maxResolutionsInFlight: config.maxResolutionsInFlight,
     maxPendingEventsPerGroup: config.maxPendingEventsPerGroup,
   });
@@ -90,11 +103,12 @@ export async function createRouter({
         batchWindowMs: config.batchWindowMs,
         maxBatchRepresentations: config.batchMaxRepresentations,
         logger,
-        counters,
+        instrumentation,
       }),
     }),
     hub,
     logger,
+    instrumentation,
     slowSubscriberLimit: config.slowSubscriberLimit,
     slowSubscriberMaxBytes: config.slowSubscriberMaxBytes,
   });
@@ -112,13 +126,15 @@ export async function createRouter({
       multipartHeartbeatMs: config.multipartHeartbeatMs,
       graphiql: config.graphiql,
       graphiqlDefaultQuery: exampleOperation(schema.apiGraphQLSchema, eventFields),
+      instrumentation,
+      metrics: metrics && { path: config.metrics.path, scrape: () => metrics.scrape() },
     }),
   );
   const ws = attachWebSockets({
     core,
     server,
     logger,
-    counters,
+    instrumentation,
     maxPayloadBytes: config.maxPayloadBytes,
     connectionInitTimeoutMs: config.connectionInitTimeoutMs,
     maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphQLError } from 'graphql';
 import { pino } from 'pino';
-import { createCounters } from '../counters.js';
 import { StreamPositionGoneError } from '../errors.js';
 import type {
   EventProvider,
@@ -84,6 +83,7 @@ function fakeStream() {
 
 const spec: GroupSpec = {
   key: 'g',
+  field: 'messageAdded',
   stream: 'chat',
   validate: createEventValidator('messageAdded', new Map([['Message', ['id']]])),
   resolve: async (event) => ({ data: { messageAdded: { id: event['id'] } } }),
@@ -112,7 +112,7 @@ function recorder() {
 }
 
 function hub(provider: EventProvider) {
-  return new EventHub({ provider, logger: pino({ level: 'silent' }), counters: createCounters() });
+  return new EventHub({ provider, logger: pino({ level: 'silent' }) });
 }
 
 describe('catching up from a stream position', () => {

@@ -57,10 +57,10 @@ export async function catchUp(
         const delivery = group.delivery(value, position);
         if (!subscriber.push(delivery.serialize, delivery.cursor)) {
           membership.leave();
-          hub.slowSubscriber(group.subject, subscriber);
+          hub.slowSubscriber(group, subscriber);
           return false;
         }
-        hub.counters.deliveries++;
+        group.instruments.delivered(1);
         return true;
       });
       delivered.push(previous);
@@ -85,6 +85,8 @@ export async function catchUp(
   membership.after = last;
   for (const delivery of backlog) {
     if (delivery.position <= last) continue;
-    if (!group.give(subscriber, membership, delivery)) return;
+    const given = group.give(subscriber, membership, delivery);
+    if (given === 'dropped') return;
+    if (given === 'pushed') group.instruments.delivered(1);
   }
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { pino } from 'pino';
-import { createCounters } from '../counters.js';
+import { countInto, createCounters } from '../counters.js';
 import { ProviderError } from '../errors.js';
 import type { EventProvider, SubscriptionHandlers } from '../providers/provider.js';
 import { createEventValidator, type EntityEvent } from './event.js';
@@ -111,7 +111,7 @@ function gatedResolver(group: string) {
       }),
     );
   };
-  const spec: GroupSpec = { key: group, validate, resolve };
+  const spec: GroupSpec = { key: group, field: 'messageAdded', validate, resolve };
   return {
     spec,
     calls,
@@ -165,7 +165,12 @@ type Limits = Pick<EventHubOptions, 'maxResolutionsInFlight' | 'maxPendingEvents
 function setup(limits: Limits = {}) {
   const broker = fakeBroker();
   const counters = createCounters();
-  const hub = new EventHub({ provider: broker.provider, logger, counters, ...limits });
+  const hub = new EventHub({
+    provider: broker.provider,
+    logger,
+    instrumentation: countInto(counters),
+    ...limits,
+  });
   /** `[subjects, groups, subscribers]` now. */
   const counts = () => [hub.subjects, hub.groups, hub.subscribers];
   return { broker, counters, hub, counts };

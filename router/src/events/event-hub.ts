@@ -1,5 +1,9 @@
 import { GraphQLError } from 'graphql';
-import type { Counters } from '../counters.js';
+import {
+  noopInstrumentation,
+  type FieldInstrumentation,
+  type Instrumentation,
+} from '../instrumentation.js';
 import type { Logger } from '../logger.js';
 import type { EventProvider, ProviderSubscription } from '../providers/provider.js';
 import { catchUp } from './catch-up.js';
@@ -15,7 +19,8 @@ export type StartFrom = { readonly after: number } | 'last';
 export interface EventHubOptions {
   provider: EventProvider;
   logger: Logger;
-  counters: Counters;
+  /** Where events received, delivered, dropped… are reported. @default nothing is reported */
+  instrumentation?: Instrumentation;
   /**
    * Event resolutions (per group, per event) running at once across the router; more wait
    * their turn in arrival order. @default 512
@@ -37,7 +42,7 @@ export interface EventHubOptions {
  * stored events privately, then joins the live group without a gap or a duplicate.
  */
 export class EventHub {
-  readonly counters: Counters;
+  readonly instrumentation: Instrumentation;
   readonly limiter: ResolutionLimiter;
   readonly maxPendingEventsPerGroup: number;
   readonly provider: EventProvider;
@@ -47,13 +52,13 @@ export class EventHub {
   constructor({
     provider,
     logger,
-    counters,
+    instrumentation = noopInstrumentation,
     maxResolutionsInFlight = 512,
     maxPendingEventsPerGroup = 1000,
   }: EventHubOptions) {
     this.provider = provider;
     this.logger = logger;
-    this.counters = counters;
+    this.instrumentation = instrumentation;
     this.limiter = new ResolutionLimiter(maxResolutionsInFlight);
     this.maxPendingEventsPerGroup = maxPendingEventsPerGroup;
     provider.onReconnect(() => this.#reconnected());
@@ -86,7 +91,8 @@ export class EventHub {
    * `start` (stream-backed fields only), it first gets the stored events from there.
    */
   join(subject: string, spec: GroupSpec, subscriber: Subscriber, start?: StartFrom): () => void {
-    const trigger = this.#triggers.get(subject) ?? this.#subscribe(subject, spec.stream);
+    const trigger =
+      this.#triggers.get(subject) ?? this.#subscribe(subject, spec.stream, spec.field);
     if (!trigger) {
       subscriber.end(subscriptionFailed());
       return () => {};
@@ -121,8 +127,8 @@ export class EventHub {
   }
 
   /** @internal */
-  invalidEvent(subject: string, error: GraphQLError): void {
-    this.counters.eventsInvalid++;
+  invalidEvent(subject: string, error: GraphQLError, instruments: FieldInstrumentation): void {
+    instruments.eventInvalid();
     this.logger.warn({ subject, reason: error.message }, 'invalid event');
   }
 
@@ -135,9 +141,9 @@ export class EventHub {
   }
 
   /** @internal A subscriber that did not keep up, already removed from its group. */
-  slowSubscriber(subject: string, subscriber: Subscriber): void {
-    this.counters.slowSubscriberCloses++;
-    this.logger.warn({ subject }, 'dropped a subscriber that did not keep up');
+  slowSubscriber(group: Group, subscriber: Subscriber): void {
+    group.instruments.slowSubscriberClosed();
+    this.logger.warn({ subject: group.subject }, 'dropped a subscriber that did not keep up');
     subscriber.tooSlow();
   }
 
@@ -146,7 +152,7 @@ export class EventHub {
     this.logger.error({ subject, err: error }, 'could not deliver an event');
   }
 
-  #subscribe(subject: string, stream: string | undefined): Trigger | undefined {
+  #subscribe(subject: string, stream: string | undefined, field: string): Trigger | undefined {
     let trigger: Trigger | undefined;
     let ready!: () => void;
     const readyPromise = new Promise<void>((resolve) => (ready = resolve));
@@ -171,7 +177,9 @@ export class EventHub {
       this.logger.error({ err: error, subject }, 'broker refused a subscription');
       return undefined;
     }
-    trigger = new Trigger(subject, stream, subscription, readyPromise, this);
+    // A subject shared by two fields counts its events under the field that opened it.
+    const instruments = this.instrumentation.field(field);
+    trigger = new Trigger(subject, stream, subscription, readyPromise, instruments, this);
     this.#triggers.set(subject, trigger);
     this.logger.debug({ subject, stream }, 'subscribed to subject');
     return trigger;
@@ -221,20 +229,22 @@ class Trigger {
     readonly subscription: ProviderSubscription,
     /** Settles once the broker delivers every message published from then on. */
     readonly ready: Promise<void>,
+    readonly instruments: FieldInstrumentation,
     private readonly hub: EventHub,
   ) {}
 
   dispatch(data: Uint8Array, position?: number): void {
-    this.hub.counters.eventsReceived++;
+    const received = performance.now();
+    this.instruments.eventReceived();
     this.lastPosition = position ?? this.lastPosition + 1;
     const payload = parseEventPayload(data);
     let invalid: GraphQLError | undefined;
     for (const group of this.groups.values()) {
       const event = payload instanceof GraphQLError ? payload : group.spec.validate(payload);
       if (event instanceof GraphQLError) invalid ??= event;
-      group.dispatch(event, this.lastPosition);
+      group.dispatch(event, this.lastPosition, received);
     }
-    if (invalid) this.hub.invalidEvent(this.subject, invalid);
+    if (invalid) this.hub.invalidEvent(this.subject, invalid, this.instruments);
   }
 
   /** Ends every subscriber; results still being resolved reach nobody. */

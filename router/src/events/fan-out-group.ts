@@ -2,6 +2,7 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import { encodeCursor } from './cursor.js';
 import type { EntityEvent, EventValidator } from './event.js';
 import type { EventHub } from './event-hub.js';
+import { secondsSince, type FieldInstrumentation } from '../instrumentation.js';
 
 /** One client's end of a subscription. */
 export interface Subscriber {
@@ -25,6 +26,8 @@ export interface Subscriber {
 /** Subscribers with the same operation and variables: one resolution per event serves all. */
 export interface GroupSpec {
   readonly key: string;
+  /** The `Subscription` field, for instrumentation. */
+  readonly field: string;
   /** The stream the subject is read from; its results then carry cursors. */
   readonly stream?: string | undefined;
   readonly validate: EventValidator;
@@ -57,6 +60,8 @@ export interface Membership {
  */
 export class Group {
   readonly members = new Map<Subscriber, Membership>();
+  /** Resolved once per group, so no event looks up a label. */
+  readonly instruments: FieldInstrumentation;
   /** Resolutions run concurrently but are delivered in the order the events came. */
   #delivered: Promise<void> = Promise.resolve();
   /** Events received and not yet delivered. */
@@ -67,13 +72,16 @@ export class Group {
     readonly spec: GroupSpec,
     readonly subject: string,
     private readonly hub: EventHub,
-  ) {}
+  ) {
+    this.instruments = hub.instrumentation.field(spec.field);
+  }
 
-  dispatch(event: EntityEvent | GraphQLError, position: number): void {
+  /** `received`: when the event arrived (`performance.now()`), for the delivery latency. */
+  dispatch(event: EntityEvent | GraphQLError, position: number, received: number): void {
     if (this.#pending >= this.hub.maxPendingEventsPerGroup) return this.#drop();
     this.#dropping = false;
     this.#pending++;
-    this.#deliver(position, this.resolve(event)).finally(() => this.#pending--);
+    this.#deliver(position, this.resolve(event), received).finally(() => this.#pending--);
   }
 
   /** Tells every member something that is not an event (e.g. events may have been missed). */
@@ -105,25 +113,32 @@ export class Group {
     return { position, cursor, serialize: () => (json ??= JSON.stringify(value)) };
   }
 
-  /** Hands a delivery to one member; false if it had to be dropped as too slow. */
-  give(subscriber: Subscriber, membership: Membership, delivery: Delivery): boolean {
+  /**
+   * Hands a delivery to one member: `pushed` if it took it, `held` if it went to the
+   * member's backlog, `dropped` if the member had to be dropped as too slow. The caller
+   * counts deliveries, once for all the members it gave to.
+   */
+  give(
+    subscriber: Subscriber,
+    membership: Membership,
+    delivery: Delivery,
+  ): 'pushed' | 'held' | 'dropped' {
     if (membership.backlog) {
       if (membership.backlog.length < this.hub.maxPendingEventsPerGroup) {
         membership.backlog.push(delivery);
-        return true;
+        return 'held';
       }
     } else if (subscriber.push(delivery.serialize, delivery.cursor)) {
-      this.hub.counters.deliveries++;
-      return true;
+      return 'pushed';
     }
     membership.leave();
-    this.hub.slowSubscriber(this.subject, subscriber);
-    return false;
+    this.hub.slowSubscriber(this, subscriber);
+    return 'dropped';
   }
 
   /** Drops an event; the first of a run of drops tells the subscribers, in order. */
   #drop(): void {
-    this.hub.counters.eventsDropped++;
+    this.instruments.eventDropped();
     if (this.#dropping) return;
     this.#dropping = true;
     this.hub.droppingEvents(this.subject);
@@ -136,18 +151,25 @@ export class Group {
   }
 
   /** Chains a result's delivery after the previous one's, to the members it is for. */
-  #deliver(position: number, result: Promise<ExecutionResult>): Promise<void> {
+  #deliver(position: number, result: Promise<ExecutionResult>, received?: number): Promise<void> {
     this.#delivered = this.#delivered
       .then(() => result)
       .then((value) => {
         const delivery = this.delivery(value, position);
+        let pushed = 0;
         for (const [subscriber, membership] of this.members) {
           // A member catching up takes everything into its backlog; the hand-over sorts it.
           if (!membership.backlog && position <= membership.after) continue;
-          if (this.give(subscriber, membership, delivery) && position !== NOTICE) {
+          const given = this.give(subscriber, membership, delivery);
+          if (given === 'pushed') pushed++;
+          if (given !== 'dropped' && position !== NOTICE) {
             membership.after = Math.max(membership.after, position); // never the same twice
           }
         }
+        // Counted once per group and event, not per subscriber: this loop is the hot path.
+        if (pushed === 0) return;
+        this.instruments.delivered(pushed);
+        if (received !== undefined) this.instruments.eventDelivered(secondsSince(received));
       })
       .catch((error: unknown) => this.hub.failedDelivery(this.subject, error));
     return this.#delivered;

@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GraphQLDataSourceProcessOptions, ServiceMap } from '@apollo/gateway';
 import { pino } from 'pino';
-import { createCounters } from '../counters.js';
-import { createServiceMap, type DataSourcesOptions } from './data-sources.js';
+import { GraphQLError } from 'graphql';
+import { noopInstrumentation, type SubgraphOutcome } from '../instrumentation.js';
+import { createServiceMap, subgraphFailure, type DataSourcesOptions } from './data-sources.js';
 
 const ENTITIES =
   'query($representations:[_Any!]!){_entities(representations:$representations){...on Message{text}}}';
@@ -66,7 +67,6 @@ describe('createServiceMap', () => {
       eventsGraph: 'events',
       timeoutMs: 5_000,
       logger: pino({ level: 'silent' }),
-      counters: createCounters(),
       ...options,
     });
     return map['message']!;
@@ -103,5 +103,35 @@ describe('createServiceMap', () => {
     // A timeout per HTTP request let it wait out the first request's, then its own: ~2x.
     expect(took).toBeLessThan(1.5 * timeoutMs);
     expect((await first).errors?.map((e) => e.extensions?.['code'])).toEqual(['SUBGRAPH_TIMEOUT']);
+  });
+
+  it('reports each request after batching, with its subgraph and outcome', async () => {
+    const reported: [string, SubgraphOutcome][] = [];
+    const source = messageSource({
+      maxBatchRepresentations: 2,
+      instrumentation: {
+        ...noopInstrumentation,
+        subgraphRequestFinished: (subgraph, outcome, seconds) => {
+          expect(seconds).toBeGreaterThanOrEqual(0);
+          reported.push([subgraph, outcome]);
+        },
+      },
+    });
+    await Promise.all(['1', '2', '3'].map((id) => source.process(fetchOf([id]))));
+    expect(reported).toEqual([
+      ['message', 'ok'],
+      ['message', 'ok'],
+    ]);
+  });
+});
+
+describe('subgraphFailure', () => {
+  it('names what a failed subgraph request ran into', () => {
+    expect(subgraphFailure(new DOMException('late', 'TimeoutError'))).toBe('timeout');
+    const response = { url: 'http://x', status: 502, statusText: 'Bad Gateway', body: '' };
+    expect(subgraphFailure(new GraphQLError('502', { extensions: { response } }))).toBe(
+      'http_error',
+    );
+    expect(subgraphFailure(new TypeError('fetch failed'))).toBe('error');
   });
 });

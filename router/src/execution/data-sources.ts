@@ -5,8 +5,13 @@ import {
   type ServiceMap,
 } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import type { GraphQLFormattedError } from 'graphql';
-import type { Counters } from '../counters.js';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import {
+  noopInstrumentation,
+  secondsSince,
+  type Instrumentation,
+  type SubgraphOutcome,
+} from '../instrumentation.js';
 import type { Logger } from '../logger.js';
 import { DeadlineExceededError, withDeadline } from './deadline.js';
 import { batchEntityFetches } from './entity-batcher.js';
@@ -27,8 +32,8 @@ export interface DataSourcesOptions {
    */
   maxBatchRepresentations?: number | undefined;
   logger: Logger;
-  /** `subgraphRequests` is counted here. */
-  counters: Counters;
+  /** Where each subgraph request (after batching) is reported. @default nothing is reported */
+  instrumentation?: Instrumentation | undefined;
 }
 
 /**
@@ -46,7 +51,11 @@ export interface EventContext {
 export function createServiceMap(options: DataSourcesOptions): ServiceMap {
   const map: ServiceMap = Object.create(null);
   for (const [name, url] of options.urls) {
-    const remote = remoteSource(url, options.timeoutMs, options.counters);
+    const remote = instrumented(
+      name,
+      remoteSource(url, options.timeoutMs),
+      options.instrumentation ?? noopInstrumentation,
+    );
     const batched = batchEntityFetches(remote, {
       windowMs: options.batchWindowMs ?? 0,
       maxRepresentations: options.maxBatchRepresentations,
@@ -65,14 +74,48 @@ const eventsSource: GraphQLDataSource = {
   },
 };
 
-function remoteSource(url: string, timeoutMs: number, counters: Counters): GraphQLDataSource {
+function remoteSource(url: string, timeoutMs: number): GraphQLDataSource {
   // Node's fetch in place of the default make-fetch-happen. The fetch's deadline is
   // withDeadline's; this one frees the socket of a request nobody waits for any more.
-  const fetcher = ((input: string, init?: RequestInit) => {
-    counters.subgraphRequests++;
-    return fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-  }) as unknown as Fetcher;
+  const fetcher = ((input: string, init?: RequestInit) =>
+    fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
   return new RemoteGraphQLDataSource({ url, fetcher });
+}
+
+/** Reports every request to one subgraph, with how it ended and how long it took. */
+function instrumented(
+  name: string,
+  source: GraphQLDataSource,
+  instrumentation: Instrumentation,
+): GraphQLDataSource {
+  return {
+    async process(options: GraphQLDataSourceProcessOptions) {
+      const start = performance.now();
+      let outcome: SubgraphOutcome = 'error';
+      try {
+        const response = await source.process(options);
+        outcome = response.errors?.length ? 'graphql_error' : 'ok';
+        return response;
+      } catch (error) {
+        outcome = subgraphFailure(error);
+        throw error;
+      } finally {
+        instrumentation.subgraphRequestFinished(name, outcome, secondsSince(start));
+      }
+    },
+  };
+}
+
+/** What a subgraph request that threw ran into. */
+export function subgraphFailure(error: unknown): SubgraphOutcome {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return 'timeout';
+  }
+  // RemoteGraphQLDataSource turns a non-2xx answer into an error carrying the response.
+  if (error instanceof GraphQLError && error.extensions['response'] !== undefined) {
+    return 'http_error';
+  }
+  return 'error';
 }
 
 /**

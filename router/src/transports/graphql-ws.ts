@@ -35,7 +35,11 @@ export function graphqlWsProtocol({
       const prepared = core.prepare(payload);
       if (isErrors(prepared)) return prepared;
       const frameStart = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-      return toExecutionArgs(core, prepared, connectionSink(ctx.extra.connection, frameStart));
+      return toExecutionArgs(
+        core,
+        prepared,
+        connectionSink('graphql-ws', ctx.extra.connection, frameStart),
+      );
     },
     execute: (args) => core.execute(fromExecutionArgs(args).prepared),
     subscribe: (args) => {

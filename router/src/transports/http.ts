@@ -2,6 +2,13 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { GraphQLError } from 'graphql';
 import { createHandler } from 'graphql-http';
 import { isErrors, type RouterCore } from '../core.js';
+import {
+  noopInstrumentation,
+  secondsSince,
+  type HttpOutcome,
+  type Instrumentation,
+  type OperationType,
+} from '../instrumentation.js';
 import type { Logger } from '../logger.js';
 import { negotiate } from './accept.js';
 import { createGraphiQL, GRAPHIQL_ASSETS_PATH } from './graphiql.js';
@@ -25,6 +32,22 @@ export interface HttpTransportOptions {
   graphiql?: boolean;
   /** The operation GraphiQL opens with. @default GraphiQL's welcome text */
   graphiqlDefaultQuery?: string | undefined;
+  /** Where GraphQL-over-HTTP requests are reported. @default nothing is reported */
+  instrumentation?: Instrumentation;
+  /** Metrics to serve at `GET path`. @default none: the path is not served */
+  metrics?: MetricsEndpoint | undefined;
+}
+
+/** What serves `GET /metrics`; the transport knows nothing of the format. */
+export interface MetricsEndpoint {
+  readonly path: string;
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
+
+/** What one GraphQL-over-HTTP request came to, filled in by graphql-http's hooks. */
+interface RequestReport {
+  operation: OperationType;
+  outcome: HttpOutcome;
 }
 
 /**
@@ -42,17 +65,26 @@ export function createHttpListener({
   multipartHeartbeatMs,
   graphiql = true,
   graphiqlDefaultQuery,
+  instrumentation = noopInstrumentation,
+  metrics,
 }: HttpTransportOptions): RequestListener {
+  const reports = new WeakMap<IncomingMessage, RequestReport>();
   const graphqlHttp = createHandler<IncomingMessage, undefined, PreparedContext>({
     schema: core.schema,
-    onSubscribe: (_req, params) => {
+    onSubscribe: (req, params) => {
       const prepared = core.prepare(params);
       if (isErrors(prepared)) return prepared;
+      const report = req.raw && reports.get(req.raw);
+      if (report) report.operation = prepared.operation.kind;
       // graphql-http would refuse it too, but without saying what the client can do instead.
       if (prepared.operation.kind === 'subscription') return [needsStreamingProtocol()];
       return toExecutionArgs(core, prepared);
     },
     execute: (args) => core.execute(fromExecutionArgs(args).prepared),
+    onOperation: (req, _args, result) => {
+      const report = req.raw && reports.get(req.raw);
+      if (report) report.outcome = result.errors?.length ? 'errors' : 'ok';
+    },
   });
   const streams = {
     sse: createSseHandler({ core, logger, heartbeatMs: sseHeartbeatMs }),
@@ -68,6 +100,22 @@ export function createHttpListener({
     if (protocol === 'sse' || protocol === 'multipart') {
       return streams[protocol](req, res, await readGraphQLRequest(req, maxPayloadBytes));
     }
+    const start = performance.now();
+    // Refused unless graphql-http gets as far as executing it.
+    const report: RequestReport = { operation: 'unknown', outcome: 'refused' };
+    reports.set(req, report);
+    try {
+      await answerGraphQL(req, res);
+    } catch (error) {
+      if (!(error instanceof HttpError)) report.outcome = 'failed';
+      throw error;
+    } finally {
+      instrumentation.httpRequestFinished(report.operation, report.outcome, secondsSince(start));
+    }
+  }
+
+  /** GraphQL over HTTP: one result, for a query or a mutation. */
+  async function answerGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = req.method === 'POST' ? await readBody(req, maxPayloadBytes) : null;
     const [text, init] = await graphqlHttp({
       method: req.method ?? 'GET',
@@ -93,6 +141,18 @@ export function createHttpListener({
       page
         .asset(req, res, path)
         .then((served) => served || notFound(res))
+        .catch((error: unknown) => fail(res, error, logger));
+    } else if (
+      metrics &&
+      path === metrics.path &&
+      (req.method === 'GET' || req.method === 'HEAD')
+    ) {
+      metrics
+        .scrape()
+        .then(({ contentType, body }) => {
+          res.writeHead(200, { 'content-type': contentType });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        })
         .catch((error: unknown) => fail(res, error, logger));
     } else if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       const { healthy, ...details } = health();

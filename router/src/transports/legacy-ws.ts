@@ -145,7 +145,10 @@ class LegacySession {
       return;
     }
     const frameStart = `{"type":"data","id":${JSON.stringify(id)},"payload":`;
-    const lifetime = core.subscribe(prepared, connectionSink(this.connection, frameStart));
+    const lifetime = core.subscribe(
+      prepared,
+      connectionSink('legacy-ws', this.connection, frameStart),
+    );
     this.#operations.set(id, lifetime);
     void lifetime
       .next() // settles when the subscription ends

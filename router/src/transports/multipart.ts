@@ -38,6 +38,7 @@ export function createMultipartHandler({
       core,
       prepared,
       framing: MULTIPART_FRAMING,
+      transport: 'multipart',
       heartbeatMs,
       logger,
     });

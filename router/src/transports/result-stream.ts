@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { GraphQLRequest, PreparedRequest, RouterCore } from '../core.js';
+import type { TransportName } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
 import { HttpError } from './request.js';
 
@@ -29,6 +30,8 @@ export interface StreamOptions {
   core: RouterCore;
   prepared: PreparedRequest;
   framing: Framing;
+  /** Which protocol this is, for instrumentation. */
+  transport: TransportName;
   /** Interval of heartbeats while the stream is open. */
   heartbeatMs: number;
   logger: Logger;
@@ -42,7 +45,7 @@ export interface StreamOptions {
 export async function streamResults(
   req: IncomingMessage,
   res: ServerResponse,
-  { core, prepared, framing, heartbeatMs, logger }: StreamOptions,
+  { core, prepared, framing, transport, heartbeatMs, logger }: StreamOptions,
 ): Promise<void> {
   if (prepared.operation.kind === 'mutation' && req.method === 'GET') {
     throw new HttpError(405, 'Mutations are sent with POST.', { allow: 'POST' });
@@ -69,6 +72,7 @@ export async function streamResults(
       if (!gone) res.write(framing.result(JSON.stringify(result)));
     } else {
       lifetime = core.subscribe(prepared, {
+        transport,
         write: (json, written, cursor) => {
           if (gone) written();
           else res.write(framing.result(json, cursor), () => written());

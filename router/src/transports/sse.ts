@@ -42,7 +42,14 @@ export function createSseHandler({
       res.end(framing.open + framing.result(JSON.stringify({ errors: prepared })) + framing.close);
       return;
     }
-    await streamResults(req, res, { core, prepared, framing, heartbeatMs, logger });
+    await streamResults(req, res, {
+      core,
+      prepared,
+      framing,
+      transport: 'sse',
+      heartbeatMs,
+      logger,
+    });
   };
 }
 

@@ -1,6 +1,7 @@
 import type { WebSocket as ProtocolSocket } from 'graphql-ws';
 import type { GraphQLError } from 'graphql';
 import type { SubscriptionSink } from '../core.js';
+import type { TransportName } from '../instrumentation.js';
 import { CloseCode } from './close-codes.js';
 
 export type { ProtocolSocket };
@@ -40,8 +41,13 @@ export interface OperationLimit {
  * Writes one subscription's results to the connection, each framed as
  * `${frameStart}${result}}`: the result is serialized once per group, only the frame differs.
  */
-export function connectionSink(connection: Connection, frameStart: string): SubscriptionSink {
+export function connectionSink(
+  transport: TransportName,
+  connection: Connection,
+  frameStart: string,
+): SubscriptionSink {
   return {
+    transport,
     write: (json, written) => connection.write(`${frameStart}${json}}`, written),
     isBackedUp: () => connection.isBackedUp(),
     tooSlow: () => connection.close(CloseCode.TryAgainLater, 'Subscriber too slow'),

@@ -4,7 +4,7 @@ import { GraphQLError } from 'graphql';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL as MODERN_PROTOCOL } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RouterCore } from '../core.js';
-import type { Counters } from '../counters.js';
+import type { Instrumentation } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
 import { CloseCode } from './close-codes.js';
 import { graphqlWsProtocol } from './graphql-ws.js';
@@ -15,8 +15,8 @@ export interface WebSocketOptions {
   core: RouterCore;
   server: Server;
   logger: Logger;
-  /** `subscriptionsRefused` is counted here. */
-  counters: Counters;
+  /** Where refused subscriptions are reported. */
+  instrumentation: Instrumentation;
   /** @default "/graphql" */
   path?: string;
   /** Largest message a client may send; larger closes the connection with 1009. */
@@ -50,7 +50,7 @@ export function attachWebSockets({
   core,
   server,
   logger,
-  counters,
+  instrumentation,
   path = '/graphql',
   maxPayloadBytes,
   connectionInitTimeoutMs,
@@ -60,7 +60,7 @@ export function attachWebSockets({
   const operations: OperationLimit = {
     max: maxSubscriptionsPerConnection,
     refuse() {
-      counters.subscriptionsRefused++;
+      instrumentation.subscriptionRefused();
       logger.warn(
         { limit: maxSubscriptionsPerConnection },
         'refused a subscription over the per-connection limit',

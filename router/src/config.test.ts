@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './errors.js';
+import { parseConfig } from './config.js';
+
+const minimal = { events: { schema: 'events.graphql' }, supergraph: 'supergraph.graphql' };
+
+describe('the metrics config', () => {
+  it('serves /metrics by default', () => {
+    expect(parseConfig(minimal, {}).metrics).toEqual({ enabled: true, path: '/metrics' });
+  });
+
+  it('takes another path, or none', () => {
+    const config = parseConfig({ ...minimal, metrics: { path: '/internal/prom' } }, {});
+    expect(config.metrics).toEqual({ enabled: true, path: '/internal/prom' });
+    expect(parseConfig({ ...minimal, metrics: { enabled: false } }, {}).metrics.enabled).toBe(
+      false,
+    );
+  });
+
+  it.each(['metrics', '/graphql', '/health', '/graphiql/x', '/a b'])('refuses %j', (path) => {
+    expect(() => parseConfig({ ...minimal, metrics: { path } }, {})).toThrow(ConfigError);
+  });
+});

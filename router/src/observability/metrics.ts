@@ -1,0 +1,177 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type {
+  FieldInstrumentation,
+  HttpOutcome,
+  Instrumentation,
+  OperationType,
+  SubgraphOutcome,
+  TransportName,
+} from '../instrumentation.js';
+
+export interface MetricsOptions {
+  /** The `Subscription` fields bound to events: the only values of the `field` label. */
+  fields: Iterable<string>;
+  /** The supergraph's subgraphs: the only values of the `subgraph` label. */
+  subgraphs: Iterable<string>;
+  /** Subjects the router is subscribed to on the broker now, read at each scrape. */
+  brokerSubjects(): number;
+  /** Collect prom-client's process metrics (CPU, memory, event loop, GC). @default true */
+  processMetrics?: boolean;
+}
+
+export interface Metrics extends Instrumentation {
+  readonly registry: Registry;
+  /** The Prometheus text exposition of every metric. */
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
+
+const TRANSPORTS: readonly TransportName[] = ['graphql-ws', 'legacy-ws', 'sse', 'multipart'];
+const SUBGRAPH_OUTCOMES: readonly SubgraphOutcome[] = [
+  'ok',
+  'graphql_error',
+  'http_error',
+  'timeout',
+  'error',
+];
+/** The label for a value outside the fixed set; no hook should ever pass one. */
+const OTHER = 'other';
+/** From half a millisecond (a local join) to the subgraph timeout's order of magnitude. */
+const LATENCY_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+/**
+ * The Prometheus metrics behind `GET /metrics`, on a registry of their own (several
+ * routers may share a process). Labelled children are resolved once per field, so the
+ * hooks on the event path only add to a number.
+ */
+export function createMetrics({
+  fields,
+  subgraphs,
+  brokerSubjects,
+  processMetrics = true,
+}: MetricsOptions): Metrics {
+  const registry = new Registry();
+  if (processMetrics) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const fieldCounter = (name: string, help: string): Counter<'field'> =>
+    new Counter({ name, help, labelNames: ['field'], registers });
+  const received = fieldCounter(
+    'edfs_events_received_total',
+    'Broker messages received on subscribed subjects.',
+  );
+  const invalid = fieldCounter(
+    'edfs_events_invalid_total',
+    'Broker messages refused as INVALID_EVENT.',
+  );
+  const dropped = fieldCounter(
+    'edfs_events_dropped_total',
+    'Events a fan-out group dropped because too many were waiting (maxPendingEventsPerGroup).',
+  );
+  const deliveries = fieldCounter(
+    'edfs_deliveries_total',
+    'Results handed to subscribers, one per subscriber per event.',
+  );
+  const slowCloses = fieldCounter(
+    'edfs_slow_subscriber_closes_total',
+    'Subscribers dropped because they did not keep up.',
+  );
+  const delivery = new Histogram({
+    name: 'edfs_event_delivery_seconds',
+    help: 'From an event received to its result written to the last subscriber of a fan-out group.',
+    labelNames: ['field'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const subscriptions = new Gauge({
+    name: 'edfs_subscriptions',
+    help: 'Client subscriptions open now.',
+    labelNames: ['field', 'transport'],
+    registers,
+  });
+  const refused = new Counter({
+    name: 'edfs_subscriptions_refused_total',
+    help: 'Subscriptions refused over maxSubscriptionsPerConnection.',
+    registers,
+  });
+  new Gauge({
+    name: 'edfs_broker_subjects',
+    help: 'Subjects the router is subscribed to on the broker now.',
+    registers,
+    collect() {
+      this.set(brokerSubjects());
+    },
+  });
+  const subgraphRequests = new Counter({
+    name: 'edfs_subgraph_requests_total',
+    help: 'HTTP requests sent to subgraphs, after batching.',
+    labelNames: ['subgraph', 'outcome'],
+    registers,
+  });
+  const subgraphDuration = new Histogram({
+    name: 'edfs_subgraph_request_duration_seconds',
+    help: 'Duration of HTTP requests to subgraphs.',
+    labelNames: ['subgraph', 'outcome'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const httpDuration = new Histogram({
+    name: 'edfs_http_request_duration_seconds',
+    help: 'Duration of GraphQL-over-HTTP requests (queries and mutations; not streams).',
+    labelNames: ['operation_type', 'outcome'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+
+  const knownSubgraphs = new Set(subgraphs);
+  for (const subgraph of knownSubgraphs) {
+    for (const outcome of SUBGRAPH_OUTCOMES) {
+      subgraphRequests.labels(subgraph, outcome).inc(0);
+    }
+  }
+
+  const byField = new Map<string, FieldInstrumentation>();
+  const fieldHooks = (field: string): FieldInstrumentation => {
+    const counted = (counter: Counter<'field'>) => {
+      const child = counter.labels(field);
+      child.inc(0); // the series exists, at 0, before anything happens
+      return child;
+    };
+    const [r, i, d, n, s] = [received, invalid, dropped, deliveries, slowCloses].map(counted);
+    const latency = delivery.labels(field);
+    const open = new Map(
+      TRANSPORTS.map((transport) => [transport, subscriptions.labels(field, transport)]),
+    );
+    for (const gauge of open.values()) gauge.set(0);
+    return {
+      eventReceived: () => r!.inc(),
+      eventInvalid: () => i!.inc(),
+      eventDropped: () => d!.inc(),
+      delivered: (count) => n!.inc(count),
+      eventDelivered: (seconds) => latency.observe(seconds),
+      slowSubscriberClosed: () => s!.inc(),
+      subscriptionOpened: (transport) => open.get(transport)?.inc(),
+      subscriptionClosed: (transport) => open.get(transport)?.dec(),
+    };
+  };
+  for (const field of fields) byField.set(field, fieldHooks(field));
+  const other = fieldHooks(OTHER);
+
+  return {
+    registry,
+    field: (name) => byField.get(name) ?? other,
+    subscriptionRefused: () => refused.inc(),
+    subgraphRequestFinished(subgraph, outcome, seconds) {
+      const label = knownSubgraphs.has(subgraph) ? subgraph : OTHER;
+      subgraphRequests.labels(label, outcome).inc();
+      subgraphDuration.labels(label, outcome).observe(seconds);
+    },
+    httpRequestFinished(operation: OperationType, outcome: HttpOutcome, seconds) {
+      httpDuration.labels(operation, outcome).observe(seconds);
+    },
+    async scrape() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
