@@ -116,6 +116,21 @@ const configSchema = z.strictObject({
   sseHeartbeatMs: z.number().int().positive().default(12_000),
   /** Interval of the `{}` heartbeat parts on a multipart stream. @default 5000 */
   multipartHeartbeatMs: z.number().int().positive().default(5_000),
+  shutdown: z
+    .strictObject({
+      /**
+       * How long a stopping router goes on serving, with `/ready` answering 503, before it
+       * stops accepting connections, so that load balancers take it out first. @default 0
+       */
+      delayMs: z.number().int().min(0).max(300_000).default(0),
+      /**
+       * How long in-flight queries and mutations get to finish once streaming clients have
+       * been told to go (WebSocket 1001, SSE and multipart streams ended); then the rest is
+       * cut. @default 10000
+       */
+      graceMs: z.number().int().min(0).max(300_000).default(10_000),
+    })
+    .prefault({}),
   /** Serve GraphiQL to browsers at `GET /graphql`. @default true */
   graphiql: z.boolean().default(true),
   /** Prometheus metrics (`GET /metrics`). @default { enabled: true, path: "/metrics" } */

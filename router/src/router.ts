@@ -19,6 +19,7 @@ import { readEventsGraph } from './schema/events-graph.js';
 import { loadSupergraph, readSupergraphFile } from './schema/supergraph.js';
 import { attachWebSockets } from './transports/websocket.js';
 import { createHttpListener } from './transports/http.js';
+import { OpenStreams } from './transports/open-streams.js';
 
 export interface RouterOptions {
   config: RouterConfig;
@@ -113,10 +114,18 @@ export async function createRouter({
     slowSubscriberMaxBytes: config.slowSubscriberMaxBytes,
   });
 
+  const open = new OpenStreams();
+  let draining = false;
   const server = createServer(
     createHttpListener({
       core,
       logger,
+      open,
+      ready: () => ({
+        ready: !draining && provider.isConnected(),
+        nats: provider.isConnected() ? 'connected' : 'disconnected',
+        ...(draining ? { draining: true } : {}),
+      }),
       health: () => ({
         healthy: provider.isConnected(),
         nats: provider.isConnected() ? 'connected' : 'disconnected',
@@ -170,9 +179,19 @@ export async function createRouter({
       return hub.groups;
     },
     async close() {
+      // Readiness first, so load balancers stop sending new clients here.
+      draining = true;
+      const { delayMs, graceMs } = config.shutdown;
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Streaming clients are told to go elsewhere; their subscriptions end here.
+      open.endAll();
       await ws.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Queries and mutations in flight get the grace period to finish.
+      const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(cut);
       await provider.close();
       logger.info('router stopped');
     },

@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import { negotiate } from './accept.js';
 import { createGraphiQL, GRAPHIQL_ASSETS_PATH } from './graphiql.js';
 import { createMultipartHandler } from './multipart.js';
+import type { OpenStreams } from './open-streams.js';
 import { fromExecutionArgs, toExecutionArgs, type PreparedContext } from './operation-args.js';
 import { HttpError, readBody, readGraphQLRequest, sendHttpError } from './request.js';
 import { createSseHandler } from './sse.js';
@@ -36,6 +37,13 @@ export interface HttpTransportOptions {
   instrumentation?: Instrumentation;
   /** Metrics to serve at `GET path`. @default none: the path is not served */
   metrics?: MetricsEndpoint | undefined;
+  /** Where SSE and multipart subscriptions are registered, so a stopping router ends them. */
+  open?: OpenStreams | undefined;
+  /**
+   * What `GET /ready` reports, for load balancers: not ready answers 503 (while the broker
+   * is disconnected, or the router is stopping). Absent: no `/ready`.
+   */
+  ready?: (() => { ready: boolean; [detail: string]: unknown }) | undefined;
 }
 
 /** What serves `GET /metrics`; the transport knows nothing of the format. */
@@ -67,6 +75,8 @@ export function createHttpListener({
   graphiqlDefaultQuery,
   instrumentation = noopInstrumentation,
   metrics,
+  open,
+  ready,
 }: HttpTransportOptions): RequestListener {
   const reports = new WeakMap<IncomingMessage, RequestReport>();
   const graphqlHttp = createHandler<IncomingMessage, undefined, PreparedContext>({
@@ -87,8 +97,8 @@ export function createHttpListener({
     },
   });
   const streams = {
-    sse: createSseHandler({ core, logger, heartbeatMs: sseHeartbeatMs }),
-    multipart: createMultipartHandler({ core, logger, heartbeatMs: multipartHeartbeatMs }),
+    sse: createSseHandler({ core, logger, heartbeatMs: sseHeartbeatMs, open }),
+    multipart: createMultipartHandler({ core, logger, heartbeatMs: multipartHeartbeatMs, open }),
   };
   const page = graphiql ? createGraphiQL({ defaultQuery: graphiqlDefaultQuery }) : undefined;
 
@@ -158,6 +168,10 @@ export function createHttpListener({
       const { healthy, ...details } = health();
       res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: healthy ? 'ok' : 'unavailable', ...details }));
+    } else if (ready && path === '/ready' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const { ready: isReady, ...details } = ready();
+      res.writeHead(isReady ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: isReady ? 'ready' : 'not ready', ...details }));
     } else {
       notFound(res);
     }

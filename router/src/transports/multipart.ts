@@ -1,6 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import { isErrors, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
+import type { OpenStreams } from './open-streams.js';
 import { streamResults, type Framing, type StreamHandler } from './result-stream.js';
 
 export interface MultipartTransportOptions {
@@ -8,6 +9,8 @@ export interface MultipartTransportOptions {
   logger: Logger;
   /** Interval of the empty `{}` parts that keep an idle stream open. @default 5000 */
   heartbeatMs?: number | undefined;
+  /** Where open subscriptions are registered, so that a stopping router can end them. */
+  open?: OpenStreams | undefined;
 }
 
 /**
@@ -21,6 +24,7 @@ export function createMultipartHandler({
   core,
   logger,
   heartbeatMs = 5_000,
+  open,
 }: MultipartTransportOptions): StreamHandler {
   return async (req, res, request) => {
     const prepared = core.prepare(request);
@@ -40,6 +44,7 @@ export function createMultipartHandler({
       framing: MULTIPART_FRAMING,
       transport: 'multipart',
       heartbeatMs,
+      open,
       logger,
     });
   };

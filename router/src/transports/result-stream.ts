@@ -3,6 +3,7 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { GraphQLRequest, PreparedRequest, RouterCore } from '../core.js';
 import type { TransportName } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
+import type { OpenStreams } from './open-streams.js';
 import { HttpError } from './request.js';
 
 /** Answers one request to `/graphql` whose GraphQL request has been read already. */
@@ -35,6 +36,8 @@ export interface StreamOptions {
   /** Interval of heartbeats while the stream is open. */
   heartbeatMs: number;
   logger: Logger;
+  /** Where an open subscription is registered, so that a stopping router can end it. */
+  open?: OpenStreams | undefined;
 }
 
 /**
@@ -45,7 +48,7 @@ export interface StreamOptions {
 export async function streamResults(
   req: IncomingMessage,
   res: ServerResponse,
-  { core, prepared, framing, transport, heartbeatMs, logger }: StreamOptions,
+  { core, prepared, framing, transport, heartbeatMs, logger, open }: StreamOptions,
 ): Promise<void> {
   if (prepared.operation.kind === 'mutation' && req.method === 'GET') {
     throw new HttpError(405, 'Mutations are sent with POST.', { allow: 'POST' });
@@ -53,6 +56,7 @@ export async function streamResults(
   let gone = false;
   let failure: GraphQLError | undefined;
   let lifetime: AsyncIterator<ExecutionResult> | undefined;
+  let unregister: (() => void) | undefined;
   const leave = (): void => {
     gone = true;
     void lifetime?.return?.();
@@ -85,6 +89,13 @@ export async function streamResults(
         },
         failed: (error) => (failure = error),
       });
+      // A stopping router ends the response without its closing part: the client sees an
+      // interrupted stream and reconnects, to another router.
+      unregister = open?.add(() => {
+        gone = true;
+        void lifetime?.return?.();
+        res.end();
+      });
       await lifetime.next(); // finishes when the subscription ends
       if (failure && !gone) res.write(framing.fatal([failure]));
     }
@@ -93,6 +104,7 @@ export async function streamResults(
     if (!gone) res.write(framing.fatal([internalError()]));
   } finally {
     clearInterval(heartbeat);
+    unregister?.();
     res.off('close', leave);
     if (!gone) res.end(framing.close);
     gone = true; // nothing may be written after the end

@@ -1,5 +1,6 @@
 import { isErrors, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
+import type { OpenStreams } from './open-streams.js';
 import { streamResults, type Framing, type StreamHandler } from './result-stream.js';
 
 export interface SseTransportOptions {
@@ -7,6 +8,8 @@ export interface SseTransportOptions {
   logger: Logger;
   /** Interval of the comment lines that keep an idle stream open through proxies. @default 12000 */
   heartbeatMs?: number | undefined;
+  /** Where open subscriptions are registered, so that a stopping router can end them. */
+  open?: OpenStreams | undefined;
 }
 
 /**
@@ -22,6 +25,7 @@ export function createSseHandler({
   core,
   logger,
   heartbeatMs = 12_000,
+  open,
 }: SseTransportOptions): StreamHandler {
   return async (req, res, request) => {
     // A browser's EventSource resends the last `id:` it saw when it reconnects: for a
@@ -48,6 +52,7 @@ export function createSseHandler({
       framing,
       transport: 'sse',
       heartbeatMs,
+      open,
       logger,
     });
   };

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { startTestStack, type TestStack } from './support/stack.js';
+import { startRouterWith } from './support/routers.js';
+import { withoutCursor, type Result } from './support/graphql.js';
+import { parseEvents } from './support/sse.js';
+import { listeningUrl, spawnRouter } from './support/cli.js';
+import { waitFor } from './support/wait.js';
+
+type Message = { messageAdded: { id: string } };
+const ROOM = 'subscription { messageAdded(roomID: "drain") { id } }';
+const SUBJECT = 'room.drain.messages';
+const ids = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => `d${from + i}`);
+
+/** A graphql-ws client that follows one subscription and resumes it on another router. */
+function wsFollower() {
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  let closeCode: number | undefined;
+  let current: Client | undefined;
+  const follow = async (url: string): Promise<void> => {
+    const client: Client = (current = createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      on: { closed: (event) => void (closeCode ??= (event as { code: number }).code) },
+    }));
+    try {
+      for await (const value of client.iterate<Message>({
+        query: ROOM,
+        ...(cursor ? { extensions: { cursor } } : {}),
+      })) {
+        const taken = withoutCursor(value as Result<Message>);
+        cursor = taken.cursor;
+        seen.push(taken.result.data!.messageAdded.id);
+      }
+    } catch {
+      // The router went away: the caller follows on another one.
+    } finally {
+      await client.dispose();
+    }
+  };
+  return { seen, follow, closeCode: () => closeCode, stop: () => current?.dispose() };
+}
+
+/** An SSE client that reconnects with Last-Event-ID, as a browser's EventSource does. */
+function sseFollower() {
+  const seen: string[] = [];
+  let lastEventId: string | undefined;
+  let controller: AbortController | undefined;
+  const follow = async (url: string): Promise<void> => {
+    controller = new AbortController();
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+      },
+      body: JSON.stringify({ query: ROOM }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    try {
+      for (;;) {
+        const { value: chunk, done } = await reader.read();
+        if (done) break;
+        text += chunk;
+        const end = text.lastIndexOf('\n\n');
+        if (end < 0) continue;
+        for (const event of parseEvents(text.slice(0, end + 2))) {
+          if (event['event'] !== 'next') continue;
+          const taken = withoutCursor(JSON.parse(event['data']!) as Result<Message>);
+          lastEventId = event['id'];
+          seen.push(taken.result.data!.messageAdded.id);
+        }
+        text = text.slice(end + 2);
+      }
+    } catch {
+      // aborted by the test
+    }
+  };
+  return { seen, follow, stop: () => controller?.abort() };
+}
+
+describe('a router that stops', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('turns /ready to 503 while it keeps serving for shutdown.delayMs', async () => {
+    const router = await startRouterWith(stack, (config) => {
+      config.shutdown.delayMs = 2_000;
+    });
+    const ready = async () => {
+      const response = await fetch(router.url.replace('/graphql', '/ready'));
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    expect(await ready()).toEqual({ status: 200, body: { status: 'ready', nats: 'connected' } });
+    const closed = router.close();
+    expect(await ready()).toEqual({
+      status: 503,
+      body: { status: 'not ready', nats: 'connected', draining: true },
+    });
+    await closed;
+  });
+
+  it('on SIGTERM sends its clients to another router: none loses or repeats an event', async () => {
+    const stopping = spawnRouter([], {
+      PORT: '0',
+      NATS_URL: stack.natsUrl,
+      SUBGRAPH_MESSAGE_URL: stack.subgraphs.message.url,
+      SUBGRAPH_USER_URL: stack.subgraphs.user.url,
+      SUBGRAPH_SCRAPE_JOB_URL: stack.subgraphs.scrapeJob.url,
+    });
+    const url = await listeningUrl(stopping);
+    const ws = wsFollower();
+    const sse = sseFollower();
+    try {
+      const following = [ws.follow(url), sse.follow(url)];
+      await stack.subscribedOn(SUBJECT);
+      await waitFor('both clients', async () => {
+        const health = await fetch(url.replace('/graphql', '/metrics'));
+        return (await health.text()).includes(
+          'edfs_subscriptions{field="messageAdded",transport="sse"} 1',
+        );
+      });
+      for (const id of ids(1, 200)) stack.publish(SUBJECT, { __typename: 'Message', id });
+      await waitFor('the first events', () => ws.seen.length >= 50 && sse.seen.length >= 50);
+
+      const exited = new Promise((resolve) => stopping.once('exit', resolve));
+      stopping.kill('SIGTERM');
+      await Promise.all(following); // both streams end
+      expect(await exited).toBe(0);
+      expect(ws.closeCode()).toBe(1001);
+
+      for (const id of ids(201, 400)) stack.publish(SUBJECT, { __typename: 'Message', id });
+      const resumed = [ws.follow(stack.router.url), sse.follow(stack.router.url)];
+      await waitFor('every event on the other router', () =>
+        [ws.seen, sse.seen].every((seen) => seen.at(-1) === 'd400'),
+      );
+      expect(ws.seen).toEqual(ids(1, 400));
+      expect(sse.seen).toEqual(ids(1, 400));
+      sse.stop();
+      await ws.stop();
+      await Promise.all(resumed);
+    } finally {
+      if (stopping.exitCode === null) stopping.kill('SIGKILL');
+    }
+  });
+});
