@@ -204,6 +204,12 @@ function notFound(res: ServerResponse): void {
 function fail(res: ServerResponse, error: unknown, logger: Logger): void {
   if (error instanceof HttpError && !res.headersSent) return sendHttpError(res, error);
   logger.error({ err: error }, 'HTTP request failed');
-  if (!res.headersSent) res.writeHead(500).end();
-  else res.destroy();
+  if (res.headersSent) return void res.destroy();
+  // Never an empty body: a client reads the same error shape as any other.
+  res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(
+    JSON.stringify({
+      errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    }),
+  );
 }
