@@ -2,13 +2,14 @@
  * The load process: opens the subscribers (one WebSocket each) and publishes the events,
  * so publish and receipt times come from one clock. Forked by bench/run.ts, one process per
  * cell; it gets a `CellSpec` over IPC, stops at checkpoints until told to continue, and
- * sends back a `LoadResult`.
+ * sends back a `LoadResult`. The resume scenario's steps are in load/resume.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkpoint, continued, send } from './load/ipc.js';
 import { connect, establish, natsSubscribed, warmUp } from './load/phases.js';
 import { atRate, EventPublisher } from './load/publisher.js';
 import type { CellSpec, LoadResult, ToLoad } from './load/protocol.js';
+import { runResume } from './load/resume.js';
 import type { OpenSubscription } from './load/subscription.js';
 import { Tally } from './load/tally.js';
 
@@ -25,7 +26,9 @@ process.on('message', (message: ToLoad) => {
 async function run(spec: CellSpec): Promise<LoadResult> {
   const publisher = await EventPublisher.connect(spec.natsUrl, spec.subjectTemplate);
   try {
-    return await runSubscribers(spec, publisher);
+    return spec.mode === 'resume'
+      ? await runResume(spec, publisher)
+      : await runSubscribers(spec, publisher);
   } finally {
     await publisher.close().catch(() => undefined);
   }

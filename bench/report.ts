@@ -141,6 +141,10 @@ export function targetChecks(results: CellResult[], options: BenchOptions): stri
   ];
 }
 
+/** Whether the run had any of the scenarios these tables report (fan-out, spread, mixed, idle). */
+export const sideBySide = (results: readonly CellResult[]): boolean =>
+  results.some((r) => r.cell.mode !== 'resume');
+
 /** The tables printed at the end of a run. */
 export function consoleReport(input: ReportInput): string {
   const checks = targetChecks(input.results, input.options);
@@ -155,13 +159,14 @@ export function consoleReport(input: ReportInput): string {
   ].join('\n');
 }
 
-/** bench/RESULTS.md: machine, command, date, per-cell numbers, ratios, targets. */
+/**
+ * The side-by-side part of bench/RESULTS.md: machine, command, date, per-cell numbers,
+ * ratios, targets.
+ */
 export function markdownReport(input: ReportInput): string {
   const { options } = input;
   const checks = targetChecks(input.results, options);
-  return `# Benchmark results
-
-Produced by \`${input.command}\` on ${input.startedAt.toISOString()} (took ${fixed(input.elapsedMs / 60_000)} min).
+  return `Produced by \`${input.command}\` on ${input.startedAt.toISOString()} (took ${fixed(input.elapsedMs / 60_000)} min).
 Rerun with the same command; \`pnpm bench --help\` lists the options.
 
 - **Machine:** ${machine()}
