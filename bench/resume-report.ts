@@ -35,7 +35,7 @@ export function requestsPerReplayedEvent(r: CellResult): number {
 /** One line per resume cell, for the log as each cell ends. */
 export function resumeSummary(r: CellResult): string {
   const resume = r.load!.resume!;
-  return `  catch-up p99 ${fixed(resume.catchUp.p99)} ms (${resume.caughtUp}/${resume.resumers} caught up), live p99 ${fixed(resume.live.baseline.p99)} → ${fixed(resume.live['catch-up'].p99)} ms (${fixed(liveDegradation(r), 2)}×), ${fixed(requestsPerReplayedEvent(r), 3)} subgraph requests per replayed event; resumers missing ${resume.missing - resume.missingLive} replayed, ${missingLive(resume)} live, dup ${resume.duplicates}; live subscribers missing ${r.load!.missing}`;
+  return `  catch-up p99 ${fixed(resume.catchUp.p99)} ms (${resume.caughtUp}/${resume.resumers} caught up), live p99 ${fixed(resume.live.baseline.p99)} → ${fixed(resume.live['catch-up'].p99)} ms (${fixed(liveDegradation(r), 2)}×), ${fixed(requestsPerReplayedEvent(r), 3)} subgraph requests per replayed event; resumers missing ${missingReplayed(resume)} replayed, ${missingLive(resume)} live, dup ${resume.duplicates}; live subscribers missing ${r.load!.missing}`;
 }
 
 function checks(results: readonly CellResult[]): string[][] {
@@ -63,16 +63,23 @@ function resumerTable(results: readonly CellResult[]): string {
       resume.behind.min === resume.behind.max
         ? int(resume.behind.min)
         : `${int(resume.behind.min)}–${int(resume.behind.max)}`;
-    return `| ${r.cell.label} | ${behind} | ${int(resume.caughtUp)} / ${int(resume.resumers)} | ${fixed(resume.catchUp.p50)} | ${fixed(resume.catchUp.p99)} | ${fixed(resume.catchUp.max)} | ${resume.allCaughtUpMs < 0 ? '–' : fixed(resume.allCaughtUpMs, 0)} | ${int(resume.replayed)} | ${int(r.subgraphRequests)} | ${fixed(requestsPerReplayedEvent(r), 3)} | ${int(resume.missing - resume.missingLive)} | ${missingLive(resume)} | ${int(resume.duplicates)} | ${int(resume.outOfOrder)} | ${int(resume.errors + resume.incomplete + resume.ended)} |`;
+    return `| ${r.cell.label} | ${behind} | ${int(resume.caughtUp)} / ${int(resume.resumers)} | ${fixed(resume.catchUp.p50)} | ${fixed(resume.catchUp.p99)} | ${fixed(resume.catchUp.max)} | ${resume.allCaughtUpMs < 0 ? '–' : fixed(resume.allCaughtUpMs, 0)} | ${int(resume.replayed)} | ${int(r.subgraphRequests)} | ${fixed(requestsPerReplayedEvent(r), 3)} | ${missingReplayed(resume)} | ${missingLive(resume)} | ${int(resume.duplicates)} | ${int(resume.outOfOrder)} | ${int(resume.errors + resume.incomplete + resume.ended)} |`;
   });
   return [header, header.replace(/[^|]+/g, ' --- '), ...rows].join('\n');
 }
 
-/** Live events missing after the resubscribe, and which ones (1 = the first published after it). */
+const span = ({ first, last }: { first: number; last: number }): string =>
+  first === last ? `${first}` : `${first}–${last}`;
+
+/** Missed events that never came, and which (1 = the first after the cursor). */
+function missingReplayed({ missing, missingLive, missingReplayedAt }: ResumeResult): string {
+  const count = missing - missingLive;
+  return count === 0 ? '0' : `${int(count)} (missed event ${span(missingReplayedAt)})`;
+}
+
+/** Live events that never came, and which (1 = the first published after the resubscribe). */
 function missingLive({ missingLive, missingLiveAfter }: ResumeResult): string {
-  if (missingLive === 0) return '0';
-  const { first, last } = missingLiveAfter;
-  return `${int(missingLive)} (${first === last ? `event ${first}` : `events ${first}–${last}`} after it)`;
+  return missingLive === 0 ? '0' : `${int(missingLive)} (event ${span(missingLiveAfter)} after it)`;
 }
 
 function liveTable(results: readonly CellResult[]): string {
@@ -193,7 +200,8 @@ ${totals(input.results)}
   cursor's own event or an earlier one is a duplicate.
 - **Windows**: each live event is filed under what the resumers were doing when it was published; its latency is
   publish → receipt by the live subscribers. **Resumers catching up** runs from the event published just before
-  the resubscribe to the last resumer caught up. The target compares the live p99 there with the **baseline**
+  the resubscribe until every resumer has caught up or can no longer (it got a later event first: results come in
+  order, so the missed event it lacks will not come). The target compares the live p99 there with the **baseline**
   (the same live subscribers, no resumers, earlier in the same run).
 - **Subgraph requests** are counted at the subgraphs' HTTP servers while the resumers catch up (the window opens
   at most two events before the resubscribe), the live events' fetches included; **per replayed event** =

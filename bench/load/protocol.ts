@@ -102,9 +102,12 @@ export interface ResumeResult {
   behind: { min: number; max: number };
   /** Per resumer, from its subscribe with a cursor to having every missed event. */
   catchUp: LatencySummary;
-  /** From the first subscribe with a cursor to the last resumer caught up. */
+  /** From the first subscribe with a cursor to the last resumer caught up; -1 if some never did. */
   allCaughtUpMs: number;
-  /** Resumers that got every missed event before the timeout. */
+  /**
+   * Resumers that got every missed event. The others got a later event first (results
+   * come in order: the missing one never will), ended, or ran out of time.
+   */
   caughtUp: number;
   /** Results of missed events the resumers received: the replay. */
   replayed: number;
@@ -112,6 +115,8 @@ export interface ResumeResult {
   expected: number;
   received: number;
   missing: number;
+  /** Where missing missed events fall: 1 is the first after the cursor (0, 0 when none). */
+  missingReplayedAt: { first: number; last: number };
   /** Of the missing, events published after the resubscribe: live ones, not replayed. */
   missingLive: number;
   /**

@@ -22,6 +22,8 @@ interface Resumer {
   /** Missed events (after `left`, up to `target`) received; all of them means caught up. */
   missed: number;
   caughtUp: boolean;
+  /** Done waiting: caught up, ended, or overtaken (a later event came first). */
+  settled: boolean;
   highest: number;
   /** Events received since resuming, by sequence number (1 once seen). */
   seen: Uint8Array;
@@ -46,6 +48,7 @@ export class ResumeTally {
   #caughtUp = 0;
   #endedAfterResume = 0;
   #settled = 0;
+  #lastSettled = 0;
   readonly #endReasons: Record<string, number> = {};
   /** Time of the last receipt of any kind. */
   lastActivity = 0;
@@ -71,6 +74,7 @@ export class ResumeTally {
       target: -1,
       missed: 0,
       caughtUp: false,
+      settled: false,
       highest: -1,
       seen: new Uint8Array(spec.eventIds.length),
     }));
@@ -86,9 +90,17 @@ export class ResumeTally {
     return this.#away;
   }
 
-  /** Resumers that have every event they missed, or whose subscription ended first. */
+  /**
+   * Resumers done catching up: with every event they missed, ended, or overtaken (a live
+   * event came while a missed one had not: results come in order, so it never will).
+   */
   get settled(): number {
     return this.#settled;
+  }
+
+  /** When the last resumer settled (`performance.now()`). */
+  get lastSettled(): number {
+    return this.#lastSettled;
   }
 
   /** The cursor resumer `index` left with; an error if it got none. */
@@ -115,7 +127,7 @@ export class ResumeTally {
   ended(index: number, reason: string): void {
     const resumer = this.#resumers[index]!;
     if (resumer.state !== 'resumed') return;
-    if (!resumer.caughtUp) this.#settled += 1;
+    this.#settle(resumer, performance.now());
     this.#endedAfterResume += 1;
     const key = reason.slice(0, 80);
     this.#endReasons[key] = (this.#endReasons[key] ?? 0) + 1;
@@ -154,16 +166,26 @@ export class ResumeTally {
     resumer.highest = Math.max(resumer.highest, sequence);
     if (payload.errors?.length) this.#errors += 1;
     else if (this.#spec.joins && !operations[0]!.joined(value)) this.#incomplete += 1;
-    if (sequence > resumer.target) return;
+    if (sequence > resumer.target) {
+      this.#settle(resumer, at); // overtaken, if it had not caught up
+      return;
+    }
     this.#replayed += 1;
     resumer.missed += 1;
     if (resumer.missed === resumer.target - resumer.left) {
       resumer.caughtUp = true;
       this.#caughtUp += 1;
-      this.#settled += 1;
       this.#lastCaughtUp = Math.max(this.#lastCaughtUp, at);
       this.#catchUp.record(at - resumer.resubscribedAt);
+      this.#settle(resumer, at);
     }
+  }
+
+  #settle(resumer: Resumer, at: number): void {
+    if (resumer.settled) return;
+    resumer.settled = true;
+    this.#settled += 1;
+    this.#lastSettled = Math.max(this.#lastSettled, at);
   }
 
   /** Deliveries owed to the resumers once `published` events have gone out. */
@@ -186,18 +208,16 @@ export class ResumeTally {
       .map((r) => r.target - r.left);
     if (behind.length === 0) behind.push(0);
     const expected = this.expectedFor(published);
-    // Of the missing events, the ones published after the resubscribe (the live ones), and
-    // where they fall: 1 is the first event published after it.
-    let missingLive = 0;
-    let first = Number.POSITIVE_INFINITY;
-    let last = 0;
-    for (const { state, target, seen } of this.#resumers) {
+    // Where the missing events fall: missed ones counted from the cursor, live ones from
+    // the resubscribe (1 is the first event after it).
+    const live = new Span();
+    const replayed = new Span();
+    for (const { state, left, target, seen } of this.#resumers) {
       if (state !== 'resumed') continue;
-      for (let n = target + 1; n < published; n++) {
+      for (let n = left + 1; n < published; n++) {
         if (seen[n]) continue;
-        missingLive += 1;
-        first = Math.min(first, n - target);
-        last = Math.max(last, n - target);
+        if (n > target) live.add(n - target);
+        else replayed.add(n - left);
       }
     }
     return {
@@ -211,8 +231,9 @@ export class ResumeTally {
       expected,
       received: this.#received,
       missing: expected - this.#received,
-      missingLive,
-      missingLiveAfter: missingLive ? { first, last } : { first: 0, last: 0 },
+      missingReplayedAt: replayed.range(),
+      missingLive: live.count,
+      missingLiveAfter: live.range(),
       duplicates: this.#duplicates,
       outOfOrder: this.#outOfOrder,
       errors: this.#errors,
@@ -220,5 +241,22 @@ export class ResumeTally {
       ended: this.#endedAfterResume,
       endReasons: this.#endReasons,
     };
+  }
+}
+
+/** How many numbers were added, and the least and greatest (0, 0 if none). */
+class Span {
+  count = 0;
+  #first = Number.POSITIVE_INFINITY;
+  #last = 0;
+
+  add(n: number): void {
+    this.count += 1;
+    this.#first = Math.min(this.#first, n);
+    this.#last = Math.max(this.#last, n);
+  }
+
+  range(): { first: number; last: number } {
+    return this.count ? { first: this.#first, last: this.#last } : { first: 0, last: 0 };
   }
 }

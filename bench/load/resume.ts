@@ -111,10 +111,10 @@ export async function runResume(spec: CellSpec, publisher: EventPublisher): Prom
     const framesBefore = tally.frames;
     resumeAt = resumeFrom;
     await waitFor(() => resumed, 'the resubscribe');
-    // A resumer that never catches up is reported as such; the run goes on.
+    // A resumer that cannot catch up any more (see `settled`) is reported as such.
     await until(() => resumers.settled === count, deadline, steady);
     window = 'after';
-    const measureEnd = performance.now();
+    const measureEnd = resumers.settled === count ? resumers.lastSettled : performance.now();
     const frames = tally.frames - framesBefore;
     await checkpoint('measure-end');
 
