@@ -108,19 +108,23 @@ function liveTable(results: readonly CellResult[]): string {
   return [header, header.replace(/[^|]+/g, ' --- '), ...rows].join('\n');
 }
 
+/** ` (12 × SUBGRAPH_TIMEOUT, …)`, or nothing when there are none. */
+function counts(byKey: Record<string, number>): string {
+  const entries = Object.entries(byKey).map(([key, count]) => `${int(count)} × ${key}`);
+  return entries.length ? ` (${oneLine(entries.join(', '))})` : '';
+}
+
 /** The whole cell: the live subscribers' losses, resumed subscriptions that ended, memory. */
 function totals(results: readonly CellResult[]): string {
   return resumeResults(results)
     .filter((r) => !r.error && r.load?.resume)
     .map((r) => {
       const l = r.load!;
-      const { ended, endReasons } = l.resume!;
-      const reasons = Object.entries(endReasons)
-        .map(([reason, count]) => `${int(count)} × ${reason}`)
-        .join(', ');
+      const { ended, endReasons, errorCodes } = l.resume!;
       return [
-        `- ${r.cell.label}: live subscribers over the whole cell (${int(l.published)} events) missing ${int(l.missing)}, dup ${int(l.duplicates)}, errors ${int(l.errors + l.incomplete + l.misrouted + l.ended)};`,
-        `  resumed subscriptions that ended early ${int(ended)}${reasons ? ` (${oneLine(reasons)})` : ''}; router peak RSS ${mb(r.peakRss)} MB.`,
+        `- ${r.cell.label}: live subscribers over the whole cell (${int(l.published)} events) missing ${int(l.missing)}, dup ${int(l.duplicates)}, errors ${int(l.errors + l.incomplete + l.misrouted + l.ended)}${counts(l.errorCodes)};`,
+        `  resumers' results with errors ${int(l.resume!.errors)}${counts(errorCodes)}; resumed subscriptions that ended early ${int(ended)}${counts(endReasons)};`,
+        `  router peak RSS ${mb(r.peakRss)} MB.`,
       ].join('\n');
     })
     .join('\n');

@@ -67,6 +67,8 @@ export interface LoadResult {
   duplicates: number;
   /** Results with GraphQL `errors`, without the joined fields, or sent to the wrong room. */
   errors: number;
+  /** Results with GraphQL errors, by the first error's `extensions.code`. */
+  errorCodes: Record<string, number>;
   incomplete: number;
   misrouted: number;
   /** Subscriptions that ended (socket closed, `complete`, `error`) while measuring. */
@@ -128,6 +130,8 @@ export interface ResumeResult {
   /** Results that came after a later event's. */
   outOfOrder: number;
   errors: number;
+  /** Results with GraphQL errors, by the first error's `extensions.code`. */
+  errorCodes: Record<string, number>;
   incomplete: number;
   /** Resumed subscriptions that ended before the run did, and how many for each reason. */
   ended: number;

@@ -1,10 +1,11 @@
 import { Histogram } from '../histogram.js';
 import { operations } from '../operations.js';
 import type { CellSpec, ResumeResult } from './protocol.js';
+import { countErrorCode } from './tally.js';
 
 interface Payload {
   data?: { messageAdded?: Record<string, unknown> | null } | null;
-  errors?: unknown[];
+  errors?: { extensions?: { code?: unknown } }[];
   extensions?: { cursor?: unknown };
 }
 
@@ -59,6 +60,7 @@ export class ResumeTally {
   #duplicates = 0;
   #outOfOrder = 0;
   #errors = 0;
+  readonly #errorCodes: Record<string, number> = {};
   #incomplete = 0;
 
   constructor(spec: CellSpec, count: number, onLeave: (index: number) => void) {
@@ -140,6 +142,7 @@ export class ResumeTally {
     const value = payload.data?.messageAdded;
     const id = value?.['id'];
     const sequence = typeof id === 'string' ? this.#sequenceOf.get(id) : undefined;
+    countErrorCode(this.#errorCodes, payload);
     if (sequence === undefined) {
       this.#errors += 1; // an error result, or an id that is not a measured event
       return;
@@ -237,6 +240,7 @@ export class ResumeTally {
       duplicates: this.#duplicates,
       outOfOrder: this.#outOfOrder,
       errors: this.#errors,
+      errorCodes: this.#errorCodes,
       incomplete: this.#incomplete,
       ended: this.#endedAfterResume,
       endReasons: this.#endReasons,

@@ -4,7 +4,15 @@ import type { CellSpec, LoadResult, WindowLatency } from './protocol.js';
 
 interface Payload {
   data?: { messageAdded?: Record<string, unknown> | null } | null;
-  errors?: unknown[];
+  errors?: { extensions?: { code?: unknown } }[];
+}
+
+/** Counts a result's first error under its `extensions.code`, if it has errors. */
+export function countErrorCode(counts: Record<string, number>, payload: Payload): void {
+  if (!payload.errors?.length) return;
+  const code = payload.errors[0]?.extensions?.code;
+  const key = typeof code === 'string' ? code.slice(0, 40) : 'no code';
+  counts[key] = (counts[key] ?? 0) + 1;
 }
 
 /** Per subscriber: which room and operation it uses, and what it has received. */
@@ -41,6 +49,7 @@ export class Tally {
   #received = 0;
   #duplicates = 0;
   #errors = 0;
+  readonly #errorCodes: Record<string, number> = {};
   #incomplete = 0;
   #misrouted = 0;
   #ended = 0;
@@ -107,6 +116,7 @@ export class Tally {
         this.#warmupReceipts += 1;
       } else {
         this.#errors += 1; // an error result, or an id nobody published in this phase
+        countErrorCode(this.#errorCodes, payload);
       }
       return;
     }
@@ -121,6 +131,7 @@ export class Tally {
     this.#latency.record(latency);
     this.#windowOf[sequence]?.latency.record(latency);
     if (sequence % this.#spec.rooms.length !== subscriber.room) this.#misrouted += 1;
+    countErrorCode(this.#errorCodes, payload);
     if (payload.errors?.length) this.#errors += 1;
     else if (this.#spec.joins && !operations[subscriber.operation]!.joined(value)) {
       this.#incomplete += 1;
@@ -191,6 +202,7 @@ export class Tally {
       missing: expected - this.#received,
       duplicates: this.#duplicates,
       errors: this.#errors,
+      errorCodes: this.#errorCodes,
       incomplete: this.#incomplete,
       misrouted: this.#misrouted,
       ended: this.#ended,
