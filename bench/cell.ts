@@ -5,12 +5,24 @@ import type { Backend } from './backend.js';
 import type { CellSpec, LoadResult, ToLoad, ToOrchestrator } from './load/protocol.js';
 import type { BenchOptions } from './options.js';
 import { childPids, CpuWindow, memory, resetPeakRss } from './proc-stats.js';
-import type { Cell } from './scenarios.js';
+import { resumeTimeoutMs, type Cell } from './scenarios.js';
 import { killOnExit, repoRoot, stopChild } from './targets/child.js';
 import { startTarget } from './targets/index.js';
 import type { RunningTarget, TargetName } from './targets/target.js';
 
 const loadScript = fileURLToPath(new URL('load.ts', import.meta.url));
+
+/**
+ * % of one core over a window; `other` is what the rest of the machine used meanwhile
+ * (another job on it makes the other numbers suspect).
+ */
+export interface CpuShares {
+  server: number;
+  load: number;
+  subgraphs: number;
+  nats: number;
+  other: number;
+}
 
 /** What one cell measured against one target. */
 export interface CellResult {
@@ -19,15 +31,14 @@ export interface CellResult {
   /** Set when the cell could not be run to the end; the other fields may be missing. */
   error?: string;
   load?: LoadResult;
-  /**
-   * % of one core over the measured window; `other` is what the rest of the machine used
-   * meanwhile (another job on it makes the other numbers suspect).
-   */
-  cpu?: { server: number; load: number; subgraphs: number; nats: number; other: number };
+  /** CPU over the measured window (in the resume scenario: while the resumers catch up). */
+  cpu?: CpuShares;
   /** Peak RSS of the server over the cell (subscribing, warm-up and measuring). */
   peakRss?: number;
   /** HTTP requests that reached the subgraphs in the measured window. */
   subgraphRequests?: number;
+  /** Resume scenario: CPU and subgraph requests in the window before any resumer. */
+  baseline?: { cpu: CpuShares; subgraphRequests: number };
   /** Idle scenario: server RSS with the baseline subscriptions and with all of them. */
   idle?: { baseline: number; subscribers: number; rssBefore: number; rssAfter: number };
 }
@@ -49,7 +60,11 @@ export async function runCell(
   let load: ChildProcess | undefined;
   let sampler: NodeJS.Timeout | undefined;
   try {
-    target = await startTarget[name]({ backend: context.backend, workDir: context.workDir });
+    target = await startTarget[name]({
+      backend: context.backend,
+      workDir: context.workDir,
+      durable: cell.mode === 'resume',
+    });
     const pid = target.pid;
     resetPeakRss(pid);
     let peak = memory(pid).rss;
@@ -69,7 +84,29 @@ export async function runCell(
     killOnExit(load);
     const natsPid = childPids('nats-server')[0] ?? 0;
     const pids = { server: pid, load: load.pid!, subgraphs: process.pid, nats: natsPid };
-    let cpu: CpuWindow | undefined;
+    /** Open measuring windows (`measure`, `baseline`): CPU and subgraph requests so far. */
+    const windows = new Map<string, { cpu: CpuWindow; requests: number }>();
+    const openWindow = (name: string): void =>
+      void windows.set(name, {
+        cpu: new CpuWindow(Object.values(pids).filter((p) => p > 0)),
+        requests: context.backend.requests.total(),
+      });
+    const closeWindow = (name: string): { cpu: CpuShares; subgraphRequests: number } => {
+      const { cpu, requests } = windows.get(name)!;
+      const { byPid, machine } = cpu.close();
+      const of = (pid: number): number => byPid.get(pid) ?? Number.NaN;
+      const ours = [...byPid.values()].reduce((sum, p) => sum + (Number.isNaN(p) ? 0 : p), 0);
+      return {
+        cpu: {
+          server: of(pids.server),
+          load: of(pids.load),
+          subgraphs: of(pids.subgraphs),
+          nats: of(pids.nats),
+          other: Math.max(0, machine - ours),
+        },
+        subgraphRequests: context.backend.requests.total() - requests,
+      };
+    };
     const idle = { baseline: 0, subscribers: cell.subscribers, rssBefore: 0, rssAfter: 0 };
 
     result.load = await new Promise<LoadResult>((resolve, reject) => {
@@ -83,28 +120,28 @@ export async function runCell(
         switch (message.type) {
           case 'checkpoint':
             void (async () => {
-              if (message.name === 'measure-start') {
-                context.backend.requests.reset();
-                cpu = new CpuWindow(Object.values(pids).filter((p) => p > 0));
-              } else if (message.name === 'measure-end') {
-                const { byPid, machine } = cpu!.close();
-                result.subgraphRequests = context.backend.requests.total();
-                const of = (pid: number): number => byPid.get(pid) ?? Number.NaN;
-                const ours = [...byPid.values()].reduce(
-                  (sum, p) => sum + (Number.isNaN(p) ? 0 : p),
-                  0,
-                );
-                result.cpu = {
-                  server: of(pids.server),
-                  load: of(pids.load),
-                  subgraphs: of(pids.subgraphs),
-                  nats: of(pids.nats),
-                  other: Math.max(0, machine - ours),
-                };
-              } else if (message.name === 'idle-before') {
-                idle.rssBefore = await settledRss(pid);
-              } else {
-                idle.rssAfter = await settledRss(pid);
+              switch (message.name) {
+                case 'measure-start':
+                  openWindow('measure');
+                  break;
+                case 'measure-end': {
+                  const measured = closeWindow('measure');
+                  result.cpu = measured.cpu;
+                  result.subgraphRequests = measured.subgraphRequests;
+                  break;
+                }
+                case 'baseline-start':
+                  openWindow('baseline');
+                  break;
+                case 'baseline-end':
+                  result.baseline = closeWindow('baseline');
+                  break;
+                case 'idle-before':
+                  idle.rssBefore = await settledRss(pid);
+                  break;
+                case 'idle-after':
+                  idle.rssAfter = await settledRss(pid);
+                  break;
               }
               tell({ type: 'continue' });
             })();
@@ -131,7 +168,9 @@ export async function runCell(
   } finally {
     clearInterval(sampler);
     if (load) await stopChild(load, 5000);
-    await target?.stop();
+    await target?.stop().catch((error: unknown) => {
+      result.error ??= `stopping ${name} failed: ${(error as Error).message}`;
+    });
   }
   return result;
 }
@@ -161,6 +200,7 @@ function specFor(cell: Cell, target: RunningTarget, { backend, options }: CellCo
     idleBaseline: idleBaseline(cell),
     connectConcurrency: 50,
     establishTimeoutMs: 120_000,
+    ...(cell.resume && { resume: { ...cell.resume, timeoutMs: resumeTimeoutMs } }),
   };
 }
 

@@ -2,20 +2,19 @@
  * The load process: opens the subscribers (one WebSocket each) and publishes the events,
  * so publish and receipt times come from one clock. Forked by bench/run.ts, one process per
  * cell; it gets a `CellSpec` over IPC, stops at checkpoints until told to continue, and
- * sends back a `LoadResult`.
+ * sends back a `LoadResult`. The resume scenario's steps are in load/resume.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { subscriptionDocument } from './operations.js';
+import { checkpoint, continued, send } from './load/ipc.js';
+import { connect, establish, natsSubscribed, warmUp } from './load/phases.js';
 import { atRate, EventPublisher } from './load/publisher.js';
-import type { CellSpec, Checkpoint, LoadResult, ToLoad, ToOrchestrator } from './load/protocol.js';
-import { openSubscription, type OpenSubscription } from './load/subscription.js';
+import type { CellSpec, LoadResult, ToLoad } from './load/protocol.js';
+import { runResume } from './load/resume.js';
+import type { OpenSubscription } from './load/subscription.js';
 import { Tally } from './load/tally.js';
 
-const send = (message: ToOrchestrator): void => void process.send!(message);
-let resume: (() => void) | undefined;
-
 process.on('message', (message: ToLoad) => {
-  if (message.type === 'continue') resume?.();
+  if (message.type === 'continue') continued();
   else
     run(message.spec).then(
       (result) => send({ type: 'result', result }),
@@ -24,17 +23,20 @@ process.on('message', (message: ToLoad) => {
     );
 });
 
-/** Tells the orchestrator where we are and waits for its `continue`. */
-function checkpoint(name: Checkpoint): Promise<void> {
-  return new Promise((resolve) => {
-    resume = resolve;
-    send({ type: 'checkpoint', name });
-  });
+async function run(spec: CellSpec): Promise<LoadResult> {
+  const publisher = await EventPublisher.connect(spec.natsUrl, spec.subjectTemplate);
+  try {
+    return spec.mode === 'resume'
+      ? await runResume(spec, publisher)
+      : await runSubscribers(spec, publisher);
+  } finally {
+    await publisher.close().catch(() => undefined);
+  }
 }
 
-async function run(spec: CellSpec): Promise<LoadResult> {
+/** The deliver and idle modes: every subscriber stays for the whole cell. */
+async function runSubscribers(spec: CellSpec, publisher: EventPublisher): Promise<LoadResult> {
   const tally = new Tally(spec);
-  const publisher = await EventPublisher.connect(spec.natsUrl, spec.subjectTemplate);
   const subscriptions: OpenSubscription[] = [];
   try {
     const connectStart = performance.now();
@@ -78,110 +80,5 @@ async function run(spec: CellSpec): Promise<LoadResult> {
     return tally.result({ connectMs, establishMs }, { startedAt, endedAt, frames });
   } finally {
     for (const subscription of subscriptions) subscription.close();
-    await publisher.close().catch(() => undefined);
-  }
-}
-
-/** Opens subscribers `from` … `to`-1, `connectConcurrency` at a time, each retried twice. */
-async function connect(
-  spec: CellSpec,
-  tally: Tally,
-  into: OpenSubscription[],
-  from: number,
-  to: number,
-): Promise<void> {
-  let next = from;
-  const worker = async (): Promise<void> => {
-    while (next < to) {
-      const index = next++;
-      tally.add(index);
-      for (let attempt = 1; ; attempt++) {
-        try {
-          into.push(
-            await openSubscription({
-              url: spec.url,
-              query: subscriptionDocument(index % spec.operations),
-              variables: { roomID: spec.rooms[index % spec.rooms.length] },
-              onNext: (payload, at) => tally.receive(index, payload, at),
-              onEnd: () => tally.ended(),
-              timeoutMs: 30_000,
-            }),
-          );
-          break;
-        } catch (error) {
-          if (attempt === 3)
-            throw new Error(`subscriber ${index} could not connect`, { cause: error });
-          await sleep(200 * attempt);
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: spec.connectConcurrency }, worker));
-}
-
-/**
- * Publishes warm-up events to every room that has a subscriber without one yet, until each
- * subscriber has received one: only then are all subscriptions known to be live. A new
- * round starts once deliveries have stopped for a second.
- */
-async function establish(spec: CellSpec, tally: Tally, publisher: EventPublisher): Promise<void> {
-  const deadline = performance.now() + spec.establishTimeoutMs;
-  for (let round = 0; ; round++) {
-    const awaiting = tally.roomsAwaitingWarmup();
-    if (awaiting.size === 0) return;
-    if (performance.now() > deadline) {
-      throw new Error(
-        `subscriptions not live after ${spec.establishTimeoutMs} ms (${awaiting.size} rooms waiting)`,
-      );
-    }
-    for (const room of awaiting)
-      publisher.publish(spec.rooms[room]!, spec.warmupIds[round % spec.warmupIds.length]!);
-    const roundStart = performance.now();
-    while (performance.now() < deadline) {
-      await sleep(20);
-      const quietSince = Math.max(tally.lastActivity, roundStart);
-      if (tally.roomsAwaitingWarmup().size === 0 || performance.now() - quietSince > 1000) break;
-    }
-  }
-}
-
-/** Publishes warm-up events at the cell's rate for `warmupMs`, then lets them drain. */
-async function warmUp(spec: CellSpec, tally: Tally, publisher: EventPublisher): Promise<void> {
-  const events = Math.round((spec.rate * spec.warmupMs) / 1000);
-  if (events === 0) return;
-  const target = tally.warmupReceipts + tally.expectedFor(events);
-  await atRate(events, spec.rate, (n) =>
-    publisher.publish(
-      spec.rooms[n % spec.rooms.length]!,
-      spec.warmupIds[n % spec.warmupIds.length]!,
-    ),
-  );
-  const deadline = performance.now() + spec.drainMs;
-  while (tally.warmupReceipts < target && performance.now() < deadline) await sleep(10);
-}
-
-/**
- * Waits until nats-server holds a subscription on the subject of each of the first `count`
- * subscribers' rooms (idle mode, where rooms are distinct, so that is every subscription).
- */
-async function natsSubscribed(spec: CellSpec, count: number): Promise<void> {
-  const wanted = new Set<string>();
-  for (let i = 0; i < count; i++) {
-    wanted.add(spec.subjectTemplate.replace('{room}', spec.rooms[i % spec.rooms.length]!));
-  }
-  const deadline = performance.now() + spec.establishTimeoutMs;
-  for (;;) {
-    const response = await fetch(`${spec.natsMonitorUrl}/subsz?subs=1&limit=1000000`);
-    const body = (await response.json()) as { subscriptions_list?: { subject: string }[] };
-    const present = new Set((body.subscriptions_list ?? []).map((s) => s.subject));
-    let missing = 0;
-    for (const subject of wanted) if (!present.has(subject)) missing += 1;
-    if (missing === 0) return;
-    if (performance.now() > deadline) {
-      throw new Error(
-        `${missing} of ${wanted.size} subjects not subscribed after ${spec.establishTimeoutMs} ms`,
-      );
-    }
-    await sleep(250);
   }
 }

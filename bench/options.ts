@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { targetNames, type TargetName } from './targets/target.js';
 
-export const scenarioNames = ['fan-out', 'spread', 'mixed', 'idle'] as const;
+export const scenarioNames = ['fan-out', 'spread', 'mixed', 'idle', 'resume'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /** Everything a run can be told; `parseOptions` fills the defaults (full or `--quick`). */
@@ -27,7 +27,22 @@ export interface BenchOptions {
   mixedSubscribers: number;
   /** Idle: open subscriptions, one connection and one room each. @default 10000 (quick: 1000) */
   idleSubscribers: number;
-  /** Measured publishing per cell. @default 10 s (quick: 3 s) */
+  /** Resume: subscribers that never leave, whose latency is watched. @default 1000 (quick: 100) */
+  resumeLive: number;
+  /**
+   * Resume: subscribers that leave and come back with their last cursor, one cell per count.
+   * @default 1000 (quick: 100)
+   */
+  resumers: number[];
+  /** Resume: events published while the resumers are away. @default 100 */
+  resumeBehind: number;
+  /**
+   * Resume: events per second, all to one room, throughout. Lower than `rate`: at 100 events/s
+   * 1,000 subscribers already take both cores of the 2-core machine the results come from, so
+   * any extra work would show as latency whatever the router did with it. @default 20 (quick: 50)
+   */
+  resumeRate: number;
+  /** Measured publishing per cell (resume: the baseline window). @default 10 s (quick: 3 s) */
   durationMs: number;
   /** Publishing at the cell's rate before measuring. @default 2 s (quick: 0.5 s) */
   warmupMs: number;
@@ -37,10 +52,13 @@ export interface BenchOptions {
   out: string;
 }
 
-export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,spread,mixed,idle] [--target router,relay,hive]
+export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,spread,mixed,idle,resume]
+                  [--target router,relay,hive]
                   [--fanout 1,100,1000,5000] [--rate 100] [--max-deliveries 100000]
                   [--spread-rooms 1000] [--spread-rate 200]
-                  [--mixed 1000] [--idle 10000] [--duration 10] [--warmup 2] [--drain 5]
+                  [--mixed 1000] [--idle 10000]
+                  [--resume-live 1000] [--resumers 1000] [--resume-behind 100] [--resume-rate 20]
+                  [--duration 10] [--warmup 2] [--drain 5]
                   [--out bench/RESULTS.md]
 
   --quick      short cells and smaller counts: a smoke run of every scenario and target
@@ -50,6 +68,12 @@ export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,spread,mix
   --fanout     subscriber counts of the fan-out scenario
   --rate       events per second of the fan-out and mixed scenarios
   --max-deliveries  fan-out cells publish at most this / subscribers events per second
+  --resume-live, --resumers, --resume-behind, --resume-rate
+               resume scenario (router only: durable subscriptions on JetStream): live
+               subscribers, resumer counts (one cell each), events missed while away,
+               events per second
+  --out        the report, in parts (side-by-side: fan-out, spread, mixed, idle; resume):
+               a run rewrites a part only if it ran all of that part's scenarios
   --duration   measured seconds per cell; --warmup and --drain in seconds too`;
 
 export function parseOptions(argv: string[]): BenchOptions | undefined {
@@ -66,6 +90,10 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       'spread-rate': { type: 'string' },
       mixed: { type: 'string' },
       idle: { type: 'string' },
+      'resume-live': { type: 'string' },
+      resumers: { type: 'string' },
+      'resume-behind': { type: 'string' },
+      'resume-rate': { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
       drain: { type: 'string' },
@@ -97,6 +125,12 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     spreadRate: number('spread-rate', values['spread-rate'], quick ? 100 : 200),
     mixedSubscribers: number('mixed', values.mixed, quick ? 100 : 1000),
     idleSubscribers: number('idle', values.idle, quick ? 1000 : 10_000),
+    resumeLive: number('resume-live', values['resume-live'], quick ? 100 : 1000),
+    resumers: values.resumers
+      ? values.resumers.split(',').map((n) => number('resumers', n, 1))
+      : [quick ? 100 : 1000],
+    resumeBehind: number('resume-behind', values['resume-behind'], 100),
+    resumeRate: number('resume-rate', values['resume-rate'], quick ? 50 : 20),
     durationMs: number('duration', values.duration, quick ? 3 : 10) * 1000,
     warmupMs: number('warmup', values.warmup, quick ? 0.5 : 2) * 1000,
     drainMs: number('drain', values.drain, quick ? 2 : 5) * 1000,

@@ -1,12 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
 import type { CellResult } from './cell.js';
+import { codeVersion, fixed, int, loadCpu, loadSaturated, machine, mb, oneLine } from './format.js';
 import type { BenchOptions } from './options.js';
-import { repoRoot } from './targets/child.js';
 import type { TargetName } from './targets/target.js';
-
-/** A load process above this share of one core may be what limits the cell, not the server. */
-const loadSaturated = 90;
 
 export interface ReportInput {
   options: BenchOptions;
@@ -15,13 +10,6 @@ export interface ReportInput {
   elapsedMs: number;
   results: CellResult[];
 }
-
-const fixed = (value: number | undefined, digits = 1): string =>
-  value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
-const int = (value: number | undefined): string =>
-  value === undefined || !Number.isFinite(value) ? '–' : Math.round(value).toLocaleString('en-US');
-const mb = (bytes: number | undefined): string =>
-  bytes === undefined ? '–' : fixed(bytes / 2 ** 20, 0);
 
 export function deliveriesPerSecond(r: CellResult): number {
   const load = r.load;
@@ -55,8 +43,7 @@ function deliveryTable(results: CellResult[]): string {
         return `| ${r.cell.scenario} | ${r.cell.label} | ${r.target} | failed: ${oneLine(r.error)} |||||||||||||||`;
       const l = r.load!;
       const ms = (value: number): string => (l.received ? fixed(value) : '–');
-      const loadCpu = `${fixed(r.cpu?.load, 0)}${(r.cpu?.load ?? 0) >= loadSaturated ? ' ⚠' : ''}`;
-      return `| ${r.cell.scenario} | ${r.cell.label} | ${r.target} | ${fixed(r.cell.rate, 0)} | ${int(deliveriesPerSecond(r))} | ${ms(l.latency.p50)} | ${ms(l.latency.p99)} | ${ms(l.latency.max)} | ${fixed(requestsPerEvent(r), 2)} | ${fixed(r.cpu?.server, 0)} | ${mb(r.peakRss)} | ${loadCpu} | ${fixed(r.cpu?.subgraphs, 0)} | ${fixed(r.cpu?.nats, 0)} | ${fixed(r.cpu?.other, 0)} | ${int(l.missing)} | ${int(l.duplicates)} | ${int(l.errors + l.incomplete + l.misrouted + l.ended)} |`;
+      return `| ${r.cell.scenario} | ${r.cell.label} | ${r.target} | ${fixed(r.cell.rate, 0)} | ${int(deliveriesPerSecond(r))} | ${ms(l.latency.p50)} | ${ms(l.latency.p99)} | ${ms(l.latency.max)} | ${fixed(requestsPerEvent(r), 2)} | ${fixed(r.cpu?.server, 0)} | ${mb(r.peakRss)} | ${loadCpu(r.cpu?.load)} | ${fixed(r.cpu?.subgraphs, 0)} | ${fixed(r.cpu?.nats, 0)} | ${fixed(r.cpu?.other, 0)} | ${int(l.missing)} | ${int(l.duplicates)} | ${int(l.errors + l.incomplete + l.misrouted + l.ended)} |`;
     });
   return [header, header.replace(/[^|]+/g, ' --- '), ...rows].join('\n');
 }
@@ -154,20 +141,9 @@ export function targetChecks(results: CellResult[], options: BenchOptions): stri
   ];
 }
 
-function git(args: string[]): string {
-  try {
-    return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).trim();
-  } catch {
-    return '?';
-  }
-}
-
-function machine(): string {
-  const cpu = cpus();
-  return `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${fixed(totalmem() / 2 ** 30, 0)} GiB RAM, Node ${process.version}, ${process.platform} ${process.arch}`;
-}
-
-const oneLine = (text: string): string => text.split('\n')[0]!.replace(/\|/g, '/').slice(0, 160);
+/** Whether the run had any of the scenarios these tables report (fan-out, spread, mixed, idle). */
+export const sideBySide = (results: readonly CellResult[]): boolean =>
+  results.some((r) => r.cell.mode !== 'resume');
 
 /** The tables printed at the end of a run. */
 export function consoleReport(input: ReportInput): string {
@@ -183,18 +159,18 @@ export function consoleReport(input: ReportInput): string {
   ].join('\n');
 }
 
-/** bench/RESULTS.md: machine, command, date, per-cell numbers, ratios, targets. */
+/**
+ * The side-by-side part of bench/RESULTS.md: machine, command, date, per-cell numbers,
+ * ratios, targets.
+ */
 export function markdownReport(input: ReportInput): string {
   const { options } = input;
-  const routerStatus = git(['status', '--porcelain', '--', 'router/src']);
   const checks = targetChecks(input.results, options);
-  return `# Benchmark results
-
-Produced by \`${input.command}\` on ${input.startedAt.toISOString()} (took ${fixed(input.elapsedMs / 60_000)} min).
+  return `Produced by \`${input.command}\` on ${input.startedAt.toISOString()} (took ${fixed(input.elapsedMs / 60_000)} min).
 Rerun with the same command; \`pnpm bench --help\` lists the options.
 
 - **Machine:** ${machine()}
-- **Code:** commit \`${git(['rev-parse', '--short', 'HEAD'])}\`${routerStatus ? ', with uncommitted changes in router/src' : ''}
+- **Code:** ${codeVersion()}
 - **Settings:** ${options.durationMs / 1000} s measured per cell after ${options.warmupMs / 1000} s of warm-up, up to ${options.drainMs / 1000} s drain;
   fan-out and mixed at ${options.rate} events/s (fan-out capped at ${int(options.maxDeliveries)} offered deliveries/s),
   spread at ${options.spreadRate} events/s over ${options.spreadRooms} subjects.

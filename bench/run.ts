@@ -1,9 +1,10 @@
 /**
  * `pnpm bench`: runs each scenario's cells against router, relay and Hive Gateway side by
- * side, over one nats-server and one set of subgraphs, prints the tables and writes
- * bench/RESULTS.md. `pnpm bench --help` for the options.
+ * side (the resume scenario against the router alone), over one nats-server and one set of
+ * subgraphs, prints the tables and updates bench/RESULTS.md. `pnpm bench --help` for the
+ * options.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startBackend, type Backend } from './backend.js';
@@ -15,7 +16,11 @@ import {
   deliveriesPerSecond,
   idleBytesPerSubscription,
   markdownReport,
+  sideBySide,
+  type ReportInput,
 } from './report.js';
+import { updateResults } from './results-file.js';
+import { resumeConsoleReport, resumeMarkdownReport, resumeSummary } from './resume-report.js';
 import { cellsFor, eventsNeeded } from './scenarios.js';
 import { repoRoot } from './targets/child.js';
 
@@ -52,7 +57,11 @@ try {
   backend = await startBackend({ seedMessages: eventsNeeded(cells, options.durationMs) });
   const results: CellResult[] = [];
   for (const cell of cells) {
-    for (const target of options.targets) {
+    const targets = options.targets.filter((t) => !cell.only || cell.only.targets.includes(t));
+    const skipped = options.targets.filter((t) => !targets.includes(t));
+    if (skipped.length > 0)
+      log(`${cell.scenario} / ${cell.label}: not on ${skipped.join(', ')}: ${cell.only?.why}`);
+    for (const target of targets) {
       let result: CellResult | undefined;
       // A cell that shared the machine with another job is run once more.
       for (let attempt = 1; attempt <= 2 && !(result && quiet(result)); attempt++) {
@@ -66,17 +75,31 @@ try {
       results.push(result!);
     }
   }
-  const input = {
+  const input: ReportInput = {
     options,
     command: ['pnpm bench', ...argv].join(' '),
     startedAt,
     elapsedMs: Date.now() - startedAt.getTime(),
     results,
   };
-  console.log(`\n${consoleReport(input)}`);
+  const resumed = results.some((r) => r.cell.mode === 'resume');
+  if (sideBySide(results)) console.log(`\n${consoleReport(input)}`);
+  if (resumed) console.log(`\n${resumeConsoleReport(input)}`);
   const out = resolve(repoRoot, options.out);
-  writeFileSync(out, markdownReport(input));
-  log(`wrote ${out}`);
+  const { text, wrote, kept } = updateResults(
+    existsSync(out) ? readFileSync(out, 'utf8') : undefined,
+    [...new Set(results.map((r) => r.cell.scenario))],
+    (part) => (part === 'resume' ? resumeMarkdownReport(input) : markdownReport(input)),
+  );
+  if (wrote.length > 0) {
+    writeFileSync(out, text);
+    log(`wrote the ${wrote.join(' and ')} part of ${out}`);
+  }
+  for (const part of kept) {
+    log(
+      `kept the ${part} part of ${out}: this run had only some of its scenarios (--out to write elsewhere)`,
+    );
+  }
 } finally {
   await cleanUp();
 }
@@ -89,6 +112,7 @@ function summary(r: CellResult): string {
   if (r.error) return `  failed: ${r.error.split('\n')[0]}`;
   if (r.idle)
     return `  ${(idleBytesPerSubscription(r) / 1024).toFixed(1)} KB per idle subscription`;
+  if (r.load?.resume) return resumeSummary(r);
   const l = r.load!;
   const p99 = l.received ? `${l.latency.p99.toFixed(1)} ms` : '–';
   return `  ${Math.round(deliveriesPerSecond(r))} deliveries/s, p99 ${p99}, missing ${l.missing}, CPU % server ${r.cpu?.server.toFixed(0)}, load ${r.cpu?.load.toFixed(0)}, other ${r.cpu?.other.toFixed(0)}`;

@@ -1,5 +1,6 @@
 import type { BenchOptions, ScenarioName } from './options.js';
 import { operations } from './operations.js';
+import type { TargetName } from './targets/target.js';
 
 /** One row of a scenario, run against each target in turn. */
 export interface Cell {
@@ -13,8 +14,18 @@ export interface Cell {
   operations: number;
   /** Events per second over all rooms (0 in idle mode). */
   rate: number;
-  mode: 'deliver' | 'idle';
+  mode: 'deliver' | 'idle' | 'resume';
+  /** Only these targets can run it; the others are skipped, saying `why`. All if absent. */
+  only?: { targets: readonly TargetName[]; why: string };
+  /** Resume mode: `subscribers` stay; these leave and come back `behind` events later. */
+  resume?: { resumers: number; behind: number };
 }
+
+/**
+ * Resume mode: the most time the resumers may take to join, leave, come back and catch up
+ * after the baseline window. Bounds the cell, and the seed messages it needs.
+ */
+export const resumeTimeoutMs = 120_000;
 
 const n = (value: number): string => value.toLocaleString('en-US');
 const rooms = (prefix: string, count: number): string[] =>
@@ -60,6 +71,24 @@ export function cellsFor(options: BenchOptions): Cell[] {
           mode: 'deliver',
         });
         break;
+      case 'resume':
+        for (const resumers of options.resumers) {
+          cells.push({
+            scenario,
+            label: `${n(options.resumeLive)} live + ${n(resumers)} resuming ${n(options.resumeBehind)} behind`,
+            subscribers: options.resumeLive,
+            rooms: ['resume'],
+            operations: 1,
+            rate: options.resumeRate,
+            mode: 'resume',
+            only: {
+              targets: ['router'],
+              why: 'the relay and Hive Gateway read core NATS: they keep no events and give no cursor to resume from',
+            },
+            resume: { resumers, behind: options.resumeBehind },
+          });
+        }
+        break;
       case 'idle':
         cells.push({
           scenario,
@@ -78,5 +107,10 @@ export function cellsFor(options: BenchOptions): Cell[] {
 
 /** Measured events in the busiest cell: how many seed messages the run needs. */
 export function eventsNeeded(cells: readonly Cell[], durationMs: number): number {
-  return Math.max(1, ...cells.map((cell) => Math.round((cell.rate * durationMs) / 1000)));
+  const events = (cell: Cell): number =>
+    cell.resume
+      ? // Published without pause from the baseline to the end: bounded by the time limit.
+        Math.ceil((cell.rate * (durationMs + resumeTimeoutMs + 10_000)) / 1000) + cell.resume.behind
+      : Math.round((cell.rate * durationMs) / 1000);
+  return Math.max(1, ...cells.map(events));
 }

@@ -1,9 +1,7 @@
 import WebSocket from 'ws';
 
-export interface SubscriptionOptions {
+export interface ConnectionOptions {
   url: string;
-  query: string;
-  variables: Record<string, unknown>;
   /** Each `next` payload, with the time it arrived (`performance.now()`). */
   onNext(payload: unknown, at: number): void;
   /** The subscription ended: socket closed, `error` or `complete` from the server. */
@@ -12,8 +10,25 @@ export interface SubscriptionOptions {
   timeoutMs: number;
 }
 
+export interface SubscriptionOptions extends ConnectionOptions {
+  query: string;
+  variables: Record<string, unknown>;
+}
+
+/** The `subscribe` payload: `extensions.cursor` resumes a stream-backed subscription. */
+export interface SubscribePayload {
+  query: string;
+  variables: Record<string, unknown>;
+  extensions?: Record<string, unknown>;
+}
+
 export interface OpenSubscription {
   close(): void;
+}
+
+/** An acknowledged connection that carries at most one subscription, sent when asked. */
+export interface OpenConnection extends OpenSubscription {
+  subscribe(payload: SubscribePayload): void;
 }
 
 interface ServerMessage {
@@ -26,9 +41,21 @@ interface ServerMessage {
  * large enough for the load process (thousands of them), with no retry and no keep-alive
  * of its own. Resolves once `subscribe` has been sent after `connection_ack`.
  */
-export function openSubscription(options: SubscriptionOptions): Promise<OpenSubscription> {
+export async function openSubscription(options: SubscriptionOptions): Promise<OpenSubscription> {
+  const connection = await openConnection(options);
+  connection.subscribe({ query: options.query, variables: options.variables });
+  return connection;
+}
+
+/**
+ * One WebSocket connection, resolved once the server has sent `connection_ack`; its one
+ * subscription starts when `subscribe` is called (a resuming client reconnects first and
+ * subscribes with its cursor when the run says so). `onEnd` only follows a `subscribe`.
+ */
+export function openConnection(options: ConnectionOptions): Promise<OpenConnection> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(options.url, 'graphql-transport-ws', { perMessageDeflate: false });
+    let acknowledged = false;
     let subscribed = false;
     let ended = false;
     const timer = setTimeout(() => {
@@ -46,18 +73,17 @@ export function openSubscription(options: SubscriptionOptions): Promise<OpenSubs
       const message = JSON.parse(String(data)) as ServerMessage;
       switch (message.type) {
         case 'next':
-          return options.onNext(message.payload, at);
+          return ended ? undefined : options.onNext(message.payload, at);
         case 'connection_ack':
           clearTimeout(timer);
-          socket.send(
-            JSON.stringify({
-              id: '1',
-              type: 'subscribe',
-              payload: { query: options.query, variables: options.variables },
-            }),
-          );
-          subscribed = true;
-          return resolve({ close: () => ((ended = true), socket.close(1000)) });
+          acknowledged = true;
+          return resolve({
+            subscribe: (payload) => {
+              socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload }));
+              subscribed = true;
+            },
+            close: () => ((ended = true), socket.close(1000)),
+          });
         case 'ping':
           return socket.send('{"type":"pong"}');
         case 'error':
@@ -70,11 +96,12 @@ export function openSubscription(options: SubscriptionOptions): Promise<OpenSubs
     });
     socket.on('error', (error) => {
       clearTimeout(timer);
-      if (!subscribed) reject(error);
+      if (!acknowledged) reject(error);
     });
     socket.on('close', (code, reason) => {
       clearTimeout(timer);
-      if (!subscribed) reject(new Error(`closed before connection_ack: ${code} ${String(reason)}`));
+      if (!acknowledged)
+        reject(new Error(`closed before connection_ack: ${code} ${String(reason)}`));
       end(`closed ${code} ${String(reason)}`);
     });
   });

@@ -1,10 +1,18 @@
 import { Histogram } from '../histogram.js';
 import { operations } from '../operations.js';
-import type { CellSpec, LoadResult } from './protocol.js';
+import type { CellSpec, LoadResult, WindowLatency } from './protocol.js';
 
 interface Payload {
   data?: { messageAdded?: Record<string, unknown> | null } | null;
-  errors?: unknown[];
+  errors?: { extensions?: { code?: unknown } }[];
+}
+
+/** Counts a result's first error under its `extensions.code`, if it has errors. */
+export function countErrorCode(counts: Record<string, number>, payload: Payload): void {
+  if (!payload.errors?.length) return;
+  const code = payload.errors[0]?.extensions?.code;
+  const key = typeof code === 'string' ? code.slice(0, 40) : 'no code';
+  counts[key] = (counts[key] ?? 0) + 1;
 }
 
 /** Per subscriber: which room and operation it uses, and what it has received. */
@@ -16,10 +24,17 @@ interface Subscriber {
   seen: Uint8Array;
 }
 
+/** The latency of the receipts of the events published in one window of a run. */
+interface Window {
+  readonly latency: Histogram;
+  events: number;
+}
+
 /**
  * Matches receipts to publishes by message id: measured event `n` carries
  * `spec.eventIds[n]` and goes to room `n % rooms`. Counts what each subscriber got, once,
- * twice, late or never, and records publish-to-receipt latency.
+ * twice, late or never, and records publish-to-receipt latency, overall and by the window
+ * each event was published in.
  */
 export class Tally {
   readonly #spec: CellSpec;
@@ -27,11 +42,14 @@ export class Tally {
   readonly #sequenceOf: Map<string, number>;
   readonly #warmupIds: Set<string>;
   readonly #latency = new Histogram();
+  readonly #windows = new Map<string, Window>();
+  #windowOf: (Window | undefined)[] = [];
   #publishedAt = new Float64Array(0);
   #published = 0;
   #received = 0;
   #duplicates = 0;
   #errors = 0;
+  readonly #errorCodes: Record<string, number> = {};
   #incomplete = 0;
   #misrouted = 0;
   #ended = 0;
@@ -65,7 +83,15 @@ export class Tally {
     for (const subscriber of this.#subscribers) subscriber.seen = new Uint8Array(events);
   }
 
-  published(sequence: number, at: number): void {
+  /** Event `sequence` went out at `at`; its receipts' latency counts in `window` too, if given. */
+  published(sequence: number, at: number, window?: string): void {
+    if (window !== undefined) {
+      let inWindow = this.#windows.get(window);
+      if (!inWindow)
+        this.#windows.set(window, (inWindow = { latency: new Histogram(), events: 0 }));
+      inWindow.events += 1;
+      this.#windowOf[sequence] = inWindow;
+    }
     this.#publishedAt[sequence] = at;
     this.#published = Math.max(this.#published, sequence + 1);
     if (sequence === 0) this.#firstPublish = at;
@@ -90,6 +116,7 @@ export class Tally {
         this.#warmupReceipts += 1;
       } else {
         this.#errors += 1; // an error result, or an id nobody published in this phase
+        countErrorCode(this.#errorCodes, payload);
       }
       return;
     }
@@ -100,8 +127,11 @@ export class Tally {
     subscriber.seen[sequence] = 1;
     this.#received += 1;
     this.#lastReceipt = at;
-    this.#latency.record(at - this.#publishedAt[sequence]!);
+    const latency = at - this.#publishedAt[sequence]!;
+    this.#latency.record(latency);
+    this.#windowOf[sequence]?.latency.record(latency);
     if (sequence % this.#spec.rooms.length !== subscriber.room) this.#misrouted += 1;
+    countErrorCode(this.#errorCodes, payload);
     if (payload.errors?.length) this.#errors += 1;
     else if (this.#spec.joins && !operations[subscriber.operation]!.joined(value)) {
       this.#incomplete += 1;
@@ -131,6 +161,13 @@ export class Tally {
       expected += eventsToRoom * perRoom[room]!;
     }
     return expected;
+  }
+
+  /** Latency of the receipts of the events published in `window`. */
+  windowLatency(window: string): WindowLatency {
+    const inWindow = this.#windows.get(window);
+    const latency = inWindow?.latency ?? new Histogram();
+    return { ...latency.summary(), events: inWindow?.events ?? 0, receipts: latency.count };
   }
 
   get received(): number {
@@ -165,6 +202,7 @@ export class Tally {
       missing: expected - this.#received,
       duplicates: this.#duplicates,
       errors: this.#errors,
+      errorCodes: this.#errorCodes,
       incomplete: this.#incomplete,
       misrouted: this.#misrouted,
       ended: this.#ended,

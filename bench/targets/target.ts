@@ -8,6 +8,11 @@ export interface TargetContext {
   readonly backend: Backend;
   /** A scratch directory for generated config files. */
   readonly workDir: string;
+  /**
+   * Read `messageAdded` from its JetStream stream (schemas/events.graphql), for the resume
+   * scenario; only the router can. @default false: core NATS, like the relay and Hive
+   */
+  readonly durable?: boolean;
 }
 
 /** A server under test, listening for graphql-transport-ws on `url`. */
