@@ -96,6 +96,11 @@ const configSchema = z.strictObject({
    */
   maxResolutionsInFlight: z.number().int().positive().default(512),
   /**
+   * Resolutions of stored events for subscribers catching up from a cursor, at once across
+   * the router; apart from live ones, which never wait behind them. @default 64
+   */
+  maxReplayResolutionsInFlight: z.number().int().positive().default(64),
+  /**
    * Events one fan-out group may hold before it has delivered them; past it the group
    * drops events and its subscribers get one EVENTS_DROPPED error. @default 1000
    */

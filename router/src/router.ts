@@ -85,6 +85,7 @@ export async function createRouter({
     logger,
     instrumentation,
     maxResolutionsInFlight: config.maxResolutionsInFlight,
+    maxReplayResolutionsInFlight: config.maxReplayResolutionsInFlight,
     maxPendingEventsPerGroup: config.maxPendingEventsPerGroup,
   });
   const core = createCore({

@@ -25,9 +25,18 @@ export interface CatchUp {
  * to the last one stored once the live subscription is in place, resolved like any event
  * (many at once, so the entity batcher merges them) and delivered in order; then the
  * backlog, less what the replay already gave, and from there on it is a plain member.
- * The replay goes at the pace of the subscriber's connection.
+ * The replay goes at the pace of the subscriber's connection, and what it resolves is
+ * shared with the group's other members catching up.
  */
-export async function catchUp(
+export async function catchUp(hub: EventHub, catchingUp: CatchUp): Promise<void> {
+  try {
+    await replayThenJoin(hub, catchingUp);
+  } finally {
+    catchingUp.group.caughtUp();
+  }
+}
+
+async function replayThenJoin(
   hub: EventHub,
   { ready, group, subscriber, membership, stream, start }: CatchUp,
 ): Promise<void> {
@@ -46,15 +55,14 @@ export async function catchUp(
     for await (const message of replay) {
       await subscriber.writable?.();
       if (!present()) break;
-      const payload = parseEventPayload(message.data);
-      const event = payload instanceof GraphQLError ? payload : group.spec.validate(payload);
-      const result = group.resolve(event);
-      const { position } = message;
+      const result = group.replayed(message.position, () => {
+        const payload = parseEventPayload(message.data);
+        return payload instanceof GraphQLError ? payload : group.spec.validate(payload);
+      });
       previous = previous.then(async (ok) => {
         if (!ok) return false;
-        const value = await result;
+        const delivery = await result;
         if (!present()) return false;
-        const delivery = group.delivery(value, position);
         if (!subscriber.push(delivery.serialize, delivery.cursor)) {
           membership.leave();
           hub.slowSubscriber(group, subscriber);
@@ -64,7 +72,7 @@ export async function catchUp(
         return true;
       });
       delivered.push(previous);
-      last = position;
+      last = message.position;
       if (delivered.length >= WINDOW && !(await delivered.shift()!)) break;
     }
     if (!(await previous) || !present()) return;

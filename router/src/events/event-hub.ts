@@ -27,6 +27,11 @@ export interface EventHubOptions {
    */
   maxResolutionsInFlight?: number;
   /**
+   * Resolutions of stored events for subscribers catching up, at once across the router;
+   * kept apart from live ones, so a crowd resuming never delays live events. @default 64
+   */
+  maxReplayResolutionsInFlight?: number;
+  /**
    * Events one group may have received but not yet delivered (waiting for a place, being
    * resolved, or waiting for an earlier event), and live events one catching-up subscriber
    * may have waiting. Past it, the group drops events and its subscribers get one
@@ -44,6 +49,7 @@ export interface EventHubOptions {
 export class EventHub {
   readonly instrumentation: Instrumentation;
   readonly limiter: ResolutionLimiter;
+  readonly replayLimiter: ResolutionLimiter;
   readonly maxPendingEventsPerGroup: number;
   readonly provider: EventProvider;
   readonly logger: Logger;
@@ -54,12 +60,14 @@ export class EventHub {
     logger,
     instrumentation = noopInstrumentation,
     maxResolutionsInFlight = 512,
+    maxReplayResolutionsInFlight = 64,
     maxPendingEventsPerGroup = 1000,
   }: EventHubOptions) {
     this.provider = provider;
     this.logger = logger;
     this.instrumentation = instrumentation;
     this.limiter = new ResolutionLimiter(maxResolutionsInFlight);
+    this.replayLimiter = new ResolutionLimiter(maxReplayResolutionsInFlight);
     this.maxPendingEventsPerGroup = maxPendingEventsPerGroup;
     provider.onReconnect(() => this.#reconnected());
   }

@@ -67,6 +67,8 @@ export class Group {
   /** Events received and not yet delivered. */
   #pending = 0;
   #dropping = false;
+  /** Deliveries of stored events, by position, shared by the members catching up. */
+  readonly #replayed = new Map<number, Promise<Delivery>>();
 
   constructor(
     readonly spec: GroupSpec,
@@ -89,12 +91,36 @@ export class Group {
     void this.#deliver(NOTICE, Promise.resolve({ errors: [error] }));
   }
 
-  /** A result for an event, resolved through the limiter; never rejects. */
-  resolve(event: EntityEvent | GraphQLError): Promise<ExecutionResult> {
+  /**
+   * A stored event's delivery for members catching up, resolved and serialized once however
+   * many of them replay it (they all resume from about the same place after a router
+   * restart), through the replay limiter so that live events never wait behind replays.
+   */
+  replayed(position: number, event: () => EntityEvent | GraphQLError): Promise<Delivery> {
+    let delivery = this.#replayed.get(position);
+    if (!delivery) {
+      delivery = this.resolve(event(), this.hub.replayLimiter).then((result) =>
+        this.delivery(result, position),
+      );
+      this.#replayed.set(position, delivery);
+      if (this.#replayed.size > this.hub.maxPendingEventsPerGroup) {
+        this.#replayed.delete(this.#replayed.keys().next().value!);
+      }
+    }
+    return delivery;
+  }
+
+  /** A member finished catching up: once none is left, the replayed results go. */
+  caughtUp(): void {
+    if (![...this.members.values()].some((m) => m.backlog)) this.#replayed.clear();
+  }
+
+  /** A result for an event, resolved through `limiter`; never rejects. */
+  resolve(event: EntityEvent | GraphQLError, limiter = this.hub.limiter): Promise<ExecutionResult> {
     if (event instanceof GraphQLError) return Promise.resolve({ errors: [event] });
     // A resolution that fails is answered where it is made: waiting for its turn in the
     // delivery chain would leave its rejection unhandled meanwhile, which ends the process.
-    return this.hub.limiter
+    return limiter
       .run(() => this.spec.resolve(event))
       .catch((error: unknown) => {
         this.hub.failedDelivery(this.subject, error);
