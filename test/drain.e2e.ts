@@ -5,7 +5,7 @@ import { startTestStack, type TestStack } from './support/stack.js';
 import { startRouterWith } from './support/routers.js';
 import { withoutCursor, type Result } from './support/graphql.js';
 import { parseEvents } from './support/sse.js';
-import { listeningUrl, spawnRouter } from './support/cli.js';
+import { listeningUrl, spawnRouter, stackEnv } from './support/cli.js';
 import { waitFor } from './support/wait.js';
 
 type Message = { messageAdded: { id: string } };
@@ -113,13 +113,7 @@ describe('a router that stops', () => {
   });
 
   it('on SIGTERM sends its clients to another router: none loses or repeats an event', async () => {
-    const stopping = spawnRouter([], {
-      PORT: '0',
-      NATS_URL: stack.natsUrl,
-      SUBGRAPH_MESSAGE_URL: stack.subgraphs.message.url,
-      SUBGRAPH_USER_URL: stack.subgraphs.user.url,
-      SUBGRAPH_SCRAPE_JOB_URL: stack.subgraphs.scrapeJob.url,
-    });
+    const stopping = spawnRouter([], { PORT: '0', ...stackEnv(stack) });
     const url = await listeningUrl(stopping);
     const ws = wsFollower();
     const sse = sseFollower();

@@ -10,7 +10,7 @@ import { parseEvents } from './support/sse.js';
 import { startGatedPage } from './support/gated-page.js';
 import { coreNats, startRouterWith } from './support/routers.js';
 import { waitFor } from './support/wait.js';
-import { listeningUrl, spawnRouter } from './support/cli.js';
+import { listeningUrl, spawnRouter, stackEnv } from './support/cli.js';
 
 type Message = { messageAdded: { id: string } };
 const ROOM = 'subscription ($r: ID!) { messageAdded(roomID: $r) { id } }';
@@ -255,13 +255,7 @@ describe('durable subscriptions (JetStream)', () => {
   });
 
   it('resumes on a second router after the first is killed: 0 lost, 0 twice over 1,200 events', async () => {
-    const killed = spawnRouter([], {
-      PORT: '0',
-      NATS_URL: stack.natsUrl,
-      SUBGRAPH_MESSAGE_URL: stack.subgraphs.message.url,
-      SUBGRAPH_USER_URL: stack.subgraphs.user.url,
-      SUBGRAPH_SCRAPE_JOB_URL: stack.subgraphs.scrapeJob.url,
-    });
+    const killed = spawnRouter([], { PORT: '0', ...stackEnv(stack) });
     const other = wsClient(await listeningUrl(killed));
     other.on('error', () => undefined);
     try {

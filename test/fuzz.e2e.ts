@@ -101,6 +101,7 @@ describe('fuzzing every transport', () => {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        // a deadline for a hang, not a wait for an event
         const late = victims.filter((v) => !v.ids.includes(id)).map((v) => v.protocol);
         reject(
           new Error(`${late.join(', ')} did not receive ${id} within ${DELIVERY_TIMEOUT_MS} ms`),
@@ -215,6 +216,7 @@ describe('fuzzing every transport', () => {
       })();
       // If attacks outlive their own time limits, say which before the test times out.
       const watchdog = setTimeout(
+        // a deadline for a hang, not a wait for an event
         () => console.log(`still running:\n  ${campaign.inFlight().join('\n  ')}`),
         BUDGET_MS + 2 * ATTACK_TIMEOUT_MS,
       );

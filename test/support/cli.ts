@@ -37,3 +37,16 @@ export function listeningUrl(child: ChildProcess): Promise<string> {
     child.once('exit', (code) => reject(new Error(`router exited with ${code}: ${stderr}`)));
   });
 }
+
+/** The environment that points a CLI router at a test stack's NATS and subgraphs. */
+export function stackEnv(stack: {
+  natsUrl: string;
+  subgraphs: Record<'message' | 'user' | 'scrapeJob', { url: string }>;
+}): NodeJS.ProcessEnv {
+  return {
+    NATS_URL: stack.natsUrl,
+    SUBGRAPH_MESSAGE_URL: stack.subgraphs.message.url,
+    SUBGRAPH_USER_URL: stack.subgraphs.user.url,
+    SUBGRAPH_SCRAPE_JOB_URL: stack.subgraphs.scrapeJob.url,
+  };
+}

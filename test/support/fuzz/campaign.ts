@@ -251,6 +251,7 @@ export class Campaign {
       },
     };
     const timer = setTimeout(() => {
+      // a deadline for a hang, not a wait for an event
       findings.push({
         kind: 'hang',
         detail: `no answer and no close within ${attackTimeoutMs} ms`,
