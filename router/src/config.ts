@@ -59,12 +59,17 @@ const configSchema = z.strictObject({
       streams: z.array(streamSchema).default([]),
     })
     .prefault({}),
-  events: z.strictObject({
-    /** Name of the events graph in the supergraph. @default "events" */
-    name: z.string().min(1).default('events'),
-    /** Path of the events graph SDL, whose fields carry `@eventsSubscribe`. */
-    schema: z.string().min(1),
-  }),
+  events: z
+    .strictObject({
+      /** Name of the events graph in the supergraph. @default "events" */
+      name: z.string().min(1).default('events'),
+      /**
+       * Path of the events graph SDL, whose fields carry `@eventsSubscribe`. Without it the
+       * router serves queries and mutations only, as a plain federation gateway.
+       */
+      schema: z.string().min(1).optional(),
+    })
+    .prefault({}),
   /** Subgraphs by name. Not needed when a supergraph is given. @default {} */
   subgraphs: z.record(z.string().regex(/^[A-Za-z][\w-]*$/), subgraphSchema).default({}),
   /** Path of a Federation 2 supergraph SDL to serve instead of composing `subgraphs`. */
@@ -178,7 +183,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, file?: string)
   }
   const config = result.data;
   const base = file ? dirname(resolve(file)) : process.cwd();
-  config.events.schema = resolve(base, config.events.schema);
+  if (config.events.schema) config.events.schema = resolve(base, config.events.schema);
   if (config.supergraph) config.supergraph = resolve(base, config.supergraph);
   for (const subgraph of Object.values(config.subgraphs)) {
     subgraph.schema = resolve(base, subgraph.schema);

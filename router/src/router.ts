@@ -5,7 +5,7 @@ import type { RouterConfig } from './config.js';
 import { createCore } from './core.js';
 import { countInto, createCounters, type Counters } from './counters.js';
 import { EventHub } from './events/event-hub.js';
-import { bindEventFields } from './events/event-field.js';
+import { bindEventFields, type EventField } from './events/event-field.js';
 import { exampleOperation } from './events/example-operation.js';
 import { createServiceMap } from './execution/data-sources.js';
 import { createExecutor } from './execution/executor.js';
@@ -47,17 +47,27 @@ export async function createRouter({
   config,
   logger = createLogger(),
 }: RouterOptions): Promise<Router> {
-  const eventsSdl = readSubgraphSdl({ name: config.events.name, schema: config.events.schema });
+  const { name: eventsName, schema: eventsSchema } = config.events;
+  const eventsSdl = eventsSchema && readSubgraphSdl({ name: eventsName, schema: eventsSchema });
   const supergraphSdl = config.supergraph
     ? readSupergraphFile(config.supergraph)
     : composeSupergraph(configSources(config));
-  const schema = loadSupergraph(supergraphSdl, config.events.name);
-  const eventFields = bindEventFields(
-    readEventsGraph(eventsSdl, config.events.name),
-    schema.apiGraphQLSchema,
-    config.events.name,
-    NATS_SUBJECT_SYNTAX,
-  );
+  const schema = loadSupergraph(supergraphSdl, eventsName);
+  if (eventsSdl && !schema.hasEventsGraph) {
+    logger.warn(
+      { eventsGraph: eventsName },
+      'the supergraph has no events graph by that name: serving queries and mutations only',
+    );
+  }
+  const eventFields: ReadonlyMap<string, EventField> =
+    eventsSdl && schema.hasEventsGraph
+      ? bindEventFields(
+          readEventsGraph(eventsSdl, eventsName),
+          schema.apiGraphQLSchema,
+          eventsName,
+          NATS_SUBJECT_SYNTAX,
+        )
+      : new Map();
 
   const provider = connectNats({
     url: config.nats.url,

@@ -43,10 +43,11 @@ export function composeSupergraph(sources: readonly SubgraphSource[]): string {
   return result.supergraphSdl;
 }
 
-/** The events graph and every configured subgraph, as composition inputs. */
+/** The events graph, if the config has one, and every configured subgraph, to compose. */
 export function configSources(config: RouterConfig): SubgraphSource[] {
+  const { name, schema } = config.events;
   return [
-    { name: config.events.name, schema: config.events.schema },
+    ...(schema ? [{ name, schema }] : []),
     ...Object.entries(config.subgraphs).map(([name, subgraph]) => ({ name, ...subgraph })),
   ];
 }

@@ -14,6 +14,8 @@ export interface LoadedSupergraph {
   supergraphGraphQLSchema: GraphQLSchema;
   /** Subgraphs that have a URL, by name. The events graph has none. */
   subgraphUrls: ReadonlyMap<string, string>;
+  /** Whether the supergraph has the events graph: without it, no subscription is bound. */
+  hasEventsGraph: boolean;
 }
 
 export function loadSupergraph(sdl: string, eventsGraph: string): LoadedSupergraph {
@@ -33,9 +35,6 @@ export function loadSupergraph(sdl: string, eventsGraph: string): LoadedSupergra
     else if (url) subgraphUrls.set(name, url);
     else throw new SchemaError('has no URL in the supergraph', name);
   }
-  if (!hasEventsGraph) {
-    throw new SchemaError(`the supergraph has no events graph named "${eventsGraph}"`);
-  }
   const apiSchema = supergraph.apiSchema();
   return {
     supergraph,
@@ -43,6 +42,7 @@ export function loadSupergraph(sdl: string, eventsGraph: string): LoadedSupergra
     apiGraphQLSchema: apiSchema.toGraphQLJSSchema(),
     supergraphGraphQLSchema: supergraph.schema.toGraphQLJSSchema(),
     subgraphUrls,
+    hasEventsGraph,
   };
 }
 
