@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import type { Router } from '@edfs/router';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { startRouterWith } from './support/routers.js';
-import { subscribe, wsClient, type Subscription } from './support/graphql.js';
+import { post, subscribe, wsClient, type Subscription } from './support/graphql.js';
 import { waitFor } from './support/wait.js';
 
 const VICTIM = 'subscription { messageAdded(roomID: "123") { id text } }';
@@ -111,6 +111,7 @@ describe('one hostile client never takes down the router or the others', () => {
     ['selection sets', `{${'a{'.repeat(20_000)}b${'}'.repeat(20_000)}}`],
     ['list values', `{ user(id: ${'['.repeat(20_000)}"1"${']'.repeat(20_000)}) { name } }`],
   ])('answers an operation with %s nested 20,000 deep with BAD_REQUEST', async (_, query) => {
+    // graphql-js parses recursively: this deep, the stack overflows before maxTokens is hit.
     const sse = await fetch(stack.router.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
@@ -126,6 +127,29 @@ describe('one hostile client never takes down the router or the others', () => {
     ]);
     await client.dispose();
     await victimStillReceives();
+  });
+
+  it('refuses 5,000 aliases before planning: no subgraph is asked', async () => {
+    const before = stack.router.counters.subgraphRequests;
+    const aliases = `{ ${Array.from({ length: 5000 }, (_, i) => `a${i}: user(id: "1") { name }`).join(' ')} }`;
+    const refused = await post(stack.router.url, aliases);
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([
+      expect.objectContaining({
+        extensions: { code: 'MAX_TOKENS_EXCEEDED', limit: 'maxTokens', max: 5000 },
+      }),
+    ]);
+    const fewer = `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: user(id: "1") { name }`).join(' ')} }`;
+    expect((await post(stack.router.url, fewer)).body.errors).toEqual([
+      expect.objectContaining({
+        extensions: { code: 'MAX_ROOT_FIELDS_EXCEEDED', limit: 'maxRootFields', max: 20 },
+      }),
+      expect.objectContaining({
+        message: "The operation is over the router's limit maxAliases (30).",
+        extensions: { code: 'MAX_ALIASES_EXCEEDED', limit: 'maxAliases', max: 30 },
+      }),
+    ]);
+    expect(stack.router.counters.subgraphRequests).toBe(before);
   });
 
   it('closes a legacy connection that reuses a running id with 4409, as graphql-ws does', async () => {

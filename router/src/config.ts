@@ -126,6 +126,21 @@ const configSchema = z.strictObject({
   sseHeartbeatMs: z.number().int().positive().default(12_000),
   /** Interval of the `{}` heartbeat parts on a multipart stream. @default 5000 */
   multipartHeartbeatMs: z.number().int().positive().default(5_000),
+  /** What one operation may hold; an operation over a limit is refused before planning. */
+  limits: z
+    .strictObject({
+      /** Nested selection sets, fragments followed. @default 15 */
+      maxDepth: z.number().int().positive().default(15),
+      /** Aliased fields in one document. @default 30 */
+      maxAliases: z.number().int().min(0).default(30),
+      /** Fields at the root of one operation. @default 20 */
+      maxRootFields: z.number().int().positive().default(20),
+      /** Directives in one document. @default 50 */
+      maxDirectives: z.number().int().min(0).default(50),
+      /** Lexical tokens in one document, counted while parsing. @default 5000 */
+      maxTokens: z.number().int().positive().default(5000),
+    })
+    .prefault({}),
   shutdown: z
     .strictObject({
       /**

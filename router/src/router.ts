@@ -104,6 +104,7 @@ export async function createRouter({
       schema,
       planner: new QueryPlanner(schema.supergraph),
       eventFields,
+      limits: config.limits,
     }),
     executor: createExecutor({
       schema,

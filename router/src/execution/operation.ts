@@ -6,7 +6,14 @@ import {
   type DocumentNode,
   type FieldNode,
   type GraphQLField,
+  type ValidationRule,
 } from 'graphql';
+import {
+  DEFAULT_OPERATION_LIMITS,
+  limitExceeded,
+  limitRules,
+  type OperationLimits,
+} from './operation-limits.js';
 import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { PlanNode, QueryPlan, QueryPlanner } from '@apollo/query-planner';
@@ -43,6 +50,8 @@ export interface OperationCacheOptions {
   schema: LoadedSupergraph;
   planner: QueryPlanner;
   eventFields: ReadonlyMap<string, EventField>;
+  /** What one operation may hold. @default DEFAULT_OPERATION_LIMITS */
+  limits?: OperationLimits;
   /** Prepared operations kept. @default 1000 */
   maxSize?: number;
   /**
@@ -59,6 +68,8 @@ export class OperationCache {
   readonly #options: OperationCacheOptions;
   readonly #maxSize: number;
   readonly #maxTextBytes: number;
+  readonly #limits: OperationLimits;
+  readonly #limitRules: readonly ValidationRule[];
   readonly #entries = new Map<string, PreparedOperation>();
   /** The total length of the kept operations' keys (their text). */
   #textBytes = 0;
@@ -67,6 +78,8 @@ export class OperationCache {
     this.#options = options;
     this.#maxSize = options.maxSize ?? 1000;
     this.#maxTextBytes = options.maxTextBytes ?? 1024 * 1024;
+    this.#limits = options.limits ?? DEFAULT_OPERATION_LIMITS;
+    this.#limitRules = limitRules(this.#limits);
   }
 
   /** Operations kept now. */
@@ -104,11 +117,17 @@ export class OperationCache {
     let document: DocumentNode;
     let errors: readonly GraphQLError[];
     try {
-      document = parse(query);
-      errors = validate(schema.apiGraphQLSchema, document);
+      document = parse(query, { maxTokens: this.#limits.maxTokens });
+      // The limits first: they are cheap, and they spare a huge document the full rules.
+      errors = validate(schema.apiGraphQLSchema, document, this.#limitRules);
+      if (errors.length === 0) errors = validate(schema.apiGraphQLSchema, document);
     } catch (error) {
       // graphql-js parses and validates recursively: a deep enough nesting overflows the stack.
       if (error instanceof RangeError) return [tooDeep()];
+      // graphql-js 16 says "more that N tokens"; a later version may fix the typo.
+      if (error instanceof GraphQLError && /contains more th\w+ \d+ tokens/.test(error.message)) {
+        return [limitExceeded('maxTokens', this.#limits.maxTokens)];
+      }
       if (error instanceof GraphQLError) return [error];
       throw error;
     }
