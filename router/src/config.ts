@@ -106,6 +106,11 @@ const configSchema = z.strictObject({
    */
   maxReplayResolutionsInFlight: z.number().int().positive().default(64),
   /**
+   * Replays of stored events (each a short-lived consumer on the broker) running at once;
+   * clients resuming beyond it wait their turn. @default 64
+   */
+  maxReplaysInFlight: z.number().int().positive().default(64),
+  /**
    * Events one fan-out group may hold before it has delivered them; past it the group
    * drops events and its subscribers get one EVENTS_DROPPED error. @default 1000
    */

@@ -96,6 +96,7 @@ export async function createRouter({
     instrumentation,
     maxResolutionsInFlight: config.maxResolutionsInFlight,
     maxReplayResolutionsInFlight: config.maxReplayResolutionsInFlight,
+    maxReplaysInFlight: config.maxReplaysInFlight,
     maxPendingEventsPerGroup: config.maxPendingEventsPerGroup,
   });
   const core = createCore({

@@ -10,7 +10,7 @@ import type {
 } from '../providers/provider.js';
 import { decodeCursor } from './cursor.js';
 import { createEventValidator } from './event.js';
-import { EventHub, type GroupSpec, type Subscriber } from './event-hub.js';
+import { EventHub, type EventHubOptions, type GroupSpec, type Subscriber } from './event-hub.js';
 
 const encode = (id: string) =>
   new TextEncoder().encode(JSON.stringify({ __typename: 'Message', id }));
@@ -111,8 +111,8 @@ function recorder() {
   return { subscriber, received, ended, ids: () => received.map((r) => r.id) };
 }
 
-function hub(provider: EventProvider) {
-  return new EventHub({ provider, logger: pino({ level: 'silent' }) });
+function hub(provider: EventProvider, options: Partial<EventHubOptions> = {}) {
+  return new EventHub({ provider, logger: pino({ level: 'silent' }), ...options });
 }
 
 describe('catching up from a stream position', () => {
@@ -227,5 +227,22 @@ describe('catching up from a stream position', () => {
     await flush();
     for (const resumer of resumers) expect(resumer.ids()).toEqual(['a', 'b']);
     expect(resolutions).toBe(2);
+  });
+
+  it('runs at most maxReplaysInFlight replays at once; the others wait their turn', async () => {
+    const stream = fakeStream();
+    for (const id of ['a', 'b']) stream.store(id);
+    const events = hub(stream.provider, { maxReplaysInFlight: 1 });
+    const first = recorder();
+    const second = recorder();
+    events.join('room.1', spec, first.subscriber, { after: 0 });
+    events.join('room.1', spec, second.subscriber, { after: 1 });
+    await flush();
+    expect(stream.replays).toHaveLength(1); // the second waits for the first's place
+    stream.open();
+    await flush();
+    expect(stream.replays).toHaveLength(2);
+    expect(first.ids()).toEqual(['a', 'b']);
+    expect(second.ids()).toEqual(['b']);
   });
 });

@@ -30,7 +30,10 @@ export interface CatchUp {
  */
 export async function catchUp(hub: EventHub, catchingUp: CatchUp): Promise<void> {
   try {
-    await replayThenJoin(hub, catchingUp);
+    // Each replay is a consumer on the broker: thousands of clients resuming at once wait
+    // their turn rather than open thousands of them (live events meanwhile wait in their
+    // backlogs, which are bounded).
+    await hub.replays.run(() => replayThenJoin(hub, catchingUp));
   } finally {
     catchingUp.group.caughtUp();
   }

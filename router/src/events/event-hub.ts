@@ -32,6 +32,11 @@ export interface EventHubOptions {
    */
   maxReplayResolutionsInFlight?: number;
   /**
+   * Replays (each a short-lived consumer on the broker) running at once for subscribers
+   * catching up; more wait their turn in arrival order. @default 64
+   */
+  maxReplaysInFlight?: number;
+  /**
    * Events one group may have received but not yet delivered (waiting for a place, being
    * resolved, or waiting for an earlier event), and live events one catching-up subscriber
    * may have waiting. Past it, the group drops events and its subscribers get one
@@ -50,6 +55,8 @@ export class EventHub {
   readonly instrumentation: Instrumentation;
   readonly limiter: ResolutionLimiter;
   readonly replayLimiter: ResolutionLimiter;
+  /** Replays running at once. */
+  readonly replays: ResolutionLimiter;
   readonly maxPendingEventsPerGroup: number;
   readonly provider: EventProvider;
   readonly logger: Logger;
@@ -61,6 +68,7 @@ export class EventHub {
     instrumentation = noopInstrumentation,
     maxResolutionsInFlight = 512,
     maxReplayResolutionsInFlight = 64,
+    maxReplaysInFlight = 64,
     maxPendingEventsPerGroup = 1000,
   }: EventHubOptions) {
     this.provider = provider;
@@ -68,6 +76,7 @@ export class EventHub {
     this.instrumentation = instrumentation;
     this.limiter = new ResolutionLimiter(maxResolutionsInFlight);
     this.replayLimiter = new ResolutionLimiter(maxReplayResolutionsInFlight);
+    this.replays = new ResolutionLimiter(maxReplaysInFlight);
     this.maxPendingEventsPerGroup = maxPendingEventsPerGroup;
     provider.onReconnect(() => this.#reconnected());
   }
