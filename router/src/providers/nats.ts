@@ -212,7 +212,11 @@ export function connectNats(options: NatsProviderOptions): NatsProvider {
     },
     async *replay(request) {
       if (!nc) throw new ProviderError('not connected yet', 'nats', request.subject);
-      jsm ??= nc.jetstreamManager();
+      // A failed attempt is not kept: JetStream may answer the next one (after a restart).
+      jsm ??= nc.jetstreamManager().catch((error: unknown) => {
+        jsm = undefined;
+        throw error;
+      });
       yield* replayStream(nc.jetstream(), await jsm, request);
     },
     onReconnect(listener) {
