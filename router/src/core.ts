@@ -1,5 +1,6 @@
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { identifyAnonymous, type Caller, type Credentials, type Identify } from './auth/caller.js';
+import { forwardedKey } from './auth/forwarded-headers.js';
 import { decodeCursor } from './events/cursor.js';
 import type { EventHub, StartFrom } from './events/event-hub.js';
 import { SubscriptionLifetime } from './events/lifetime.js';
@@ -166,10 +167,10 @@ export function createCore({
         ];
       }
     },
-    execute({ operation, variables }) {
-      return executor.execute(operation, variables);
+    execute({ operation, variables, caller }) {
+      return executor.execute(operation, variables, caller.forwardedHeaders);
     },
-    subscribe({ operation, variables, subject, start }, sink) {
+    subscribe({ operation, variables, caller, subject, start }, sink) {
       const binding = operation.subscription!.binding;
       // A replay for this subscriber waits here while its connection is behind.
       const paused: (() => void)[] = [];
@@ -208,11 +209,13 @@ export function createCore({
       const leave = hub.join(
         subject!,
         {
-          key: `${operation.key}\u0000${JSON.stringify(variables)}`,
+          // Whatever reaches the subgraphs decides the result: the same for the whole group.
+          key: `${operation.key}\u0000${JSON.stringify(variables)}\u0000${forwardedKey(caller.forwardedHeaders)}`,
           field: binding.name,
           stream: binding.stream,
           validate: binding.validate,
-          resolve: (event) => executor.resolveEvent(operation, variables, event),
+          resolve: (event) =>
+            executor.resolveEvent(operation, variables, event, caller.forwardedHeaders),
         },
         {
           push: (serialize, cursor) => {

@@ -7,6 +7,7 @@ import { fromExecutionArgs, toExecutionArgs } from './operation-args.js';
 import {
   closeReason,
   connectionSink,
+  refusalCloseCode,
   type Connection,
   type OperationLimit,
   type WebSocketProtocol,
@@ -39,7 +40,7 @@ export function graphqlWsProtocol({
       });
       if (caller instanceof GraphQLError) {
         // graphql-ws would close with 4403 on `false`; refused credentials are 4401.
-        ctx.extra.connection.close(CloseCode.Unauthorized, closeReason(caller.message));
+        ctx.extra.connection.close(refusalCloseCode(caller), closeReason(caller.message));
         return false;
       }
       ctx.extra.caller = caller;

@@ -109,7 +109,7 @@ export function createHttpListener({
     });
     if (protocol === 'graphiql') return page!.page(req, res);
     const caller = await core.identify({ headers: req.headers });
-    if (caller instanceof GraphQLError) throw unauthenticated(caller);
+    if (caller instanceof GraphQLError) throw refused(caller);
     if (protocol === 'sse' || protocol === 'multipart') {
       return streams[protocol](req, res, await readGraphQLRequest(req, maxPayloadBytes), caller);
     }
@@ -203,9 +203,14 @@ function needsStreamingProtocol(): GraphQLError {
   );
 }
 
-/** Credentials refused: 401 with the error, on every HTTP protocol alike. */
-function unauthenticated(error: GraphQLError): HttpError {
-  return new HttpError(401, error.message, { 'www-authenticate': 'Bearer' }, error.extensions);
+/**
+ * Credentials refused, on every HTTP protocol alike: 401 with the error when they do not
+ * authenticate, 400 when they cannot be used at all (e.g. a header that cannot be forwarded).
+ */
+function refused(error: GraphQLError): HttpError {
+  return error.extensions['code'] === 'UNAUTHENTICATED'
+    ? new HttpError(401, error.message, { 'www-authenticate': 'Bearer' }, error.extensions)
+    : new HttpError(400, error.message, {}, error.extensions);
 }
 
 function notFound(res: ServerResponse): void {

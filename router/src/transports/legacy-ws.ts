@@ -6,6 +6,7 @@ import { CloseCode } from './close-codes.js';
 import {
   closeReason,
   connectionSink,
+  refusalCloseCode,
   type Connection,
   type OperationLimit,
   type ProtocolSocket,
@@ -141,7 +142,7 @@ class LegacySession {
     if (caller instanceof GraphQLError) {
       // The protocol's refusal, then the close code graphql-ws uses for it.
       this.#send({ type: 'connection_error', payload: caller.toJSON() });
-      return void this.socket.close(CloseCode.Unauthorized, closeReason(caller.message));
+      return void this.socket.close(refusalCloseCode(caller), closeReason(caller.message));
     }
     this.#caller = caller;
     this.#send({ type: 'connection_ack' });

@@ -58,6 +58,13 @@ export function connectionSink(
   };
 }
 
+/** The close code for credentials refused at `connection_init`: 4401, or 4400 when unusable. */
+export function refusalCloseCode(error: GraphQLError): CloseCode {
+  return error.extensions['code'] === 'UNAUTHENTICATED'
+    ? CloseCode.Unauthorized
+    : CloseCode.BadRequest;
+}
+
 /** A close reason from a message: a WebSocket close reason is at most 123 bytes. */
 export function closeReason(message: string): string {
   if (Buffer.byteLength(message) <= 123) return message;
