@@ -4,7 +4,11 @@ import { createRouter, loadConfig, type Router, type RouterConfig } from '@edfs/
 import { connectNatsPublisher, type RunningSubgraph } from '@edfs/subgraph-shared';
 import { createMessageSubgraph } from '@edfs/subgraph-message';
 import { createUserSubgraph } from '@edfs/subgraph-user';
-import { createScrapeJobSubgraph, type ScrapeJobSubgraph } from '@edfs/subgraph-scrape-job';
+import {
+  allowPrivateAddresses,
+  createScrapeJobSubgraph,
+  type ScrapeJobSubgraph,
+} from '@edfs/subgraph-scrape-job';
 import { startNatsServer, type NatsServer } from './nats-server.js';
 
 /** The example stack's config file, `router.yaml` at the repository root. */
@@ -17,7 +21,11 @@ export interface ExampleStackOptions {
   ports?: Partial<
     Record<'router' | 'message' | 'user' | 'scrapeJob' | 'nats' | 'natsMonitor', number>
   >;
-  /** Environment that overrides router.yaml (HOST, PORT, NATS_URL…). @default {} */
+  /**
+   * Environment that overrides router.yaml (HOST, PORT, NATS_URL…); `SCRAPE_ALLOW_PRIVATE=1`
+   * lets the scrape-job subgraph fetch private addresses, its own demo page included.
+   * @default {}
+   */
   env?: NodeJS.ProcessEnv;
   /** @default a silent logger */
   logger?: Logger;
@@ -90,6 +98,7 @@ export async function startExampleStack(options: ExampleStackOptions = {}): Prom
       publisher,
       port: ports.scrapeJob ?? 0,
       fetchTimeoutMs: options.scrapeTimeoutMs,
+      allowPrivateAddresses: allowPrivateAddresses(options.env ?? {}),
       logger: logger.child({ subgraph: 'scrape-job' }),
     });
     closers.push(() => scrapeJob.close());

@@ -1,14 +1,17 @@
 /**
  * `pnpm start`: NATS, the three subgraphs and the router on their default ports (see
  * ports.ts for the variables that move them). Ctrl-C stops everything, NATS last, and exits 0.
+ * The scrape-job subgraph may fetch private addresses unless SCRAPE_ALLOW_PRIVATE=0: its
+ * demo page, which the README's example scrapes, is on 127.0.0.1.
  */
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '@edfs/router';
+import { allowPrivateAddresses } from '@edfs/subgraph-scrape-job';
 import { routerConfigFile, startExampleStack, type ExampleStack } from './example-stack.js';
 import { NatsServerNotFoundError } from './nats-server.js';
 import { readStackPorts, stackPortProblems, StackPortError, type StackPorts } from './ports.js';
 
-const env = process.env;
+const env: NodeJS.ProcessEnv = { SCRAPE_ALLOW_PRIVATE: '1', ...process.env };
 const logger = pino({ level: env['LOG_LEVEL'] ?? 'info' });
 const natsUrl = env['NATS_URL'] || undefined; // set: use that NATS instead of spawning one
 
@@ -89,6 +92,9 @@ try {
 if (stopRequestedAt !== undefined) stop(stack);
 else {
   const url = stack.router.url;
+  const scrapeNote = allowPrivateAddresses(env)
+    ? ' (fetches private addresses too; SCRAPE_ALLOW_PRIVATE=0 refuses them)'
+    : ' (refuses private addresses)';
   console.log(`
 EDFS Router example stack is up.
 
@@ -96,7 +102,7 @@ EDFS Router example stack is up.
   Health                        ${url.replace('/graphql', '/health')}
   Subgraphs                     message ${stack.subgraphs.message.url}
                                 user ${stack.subgraphs.user.url}
-                                scrape-job ${stack.subgraphs.scrapeJob.url}
+                                scrape-job ${stack.subgraphs.scrapeJob.url}${scrapeNote}
   NATS                          ${stack.natsUrl}${stack.nats ? ` (monitoring ${stack.nats.monitorUrl})` : ''}
 
 Subscribe with any graphql-transport-ws client, e.g.

@@ -16,9 +16,16 @@ export interface TestStack extends ExampleStack {
   subscriptionsOpen(count: number): Promise<void>;
 }
 
-/** The example stack on free ports, and a NATS client to publish events with. */
+/**
+ * The example stack on free ports, and a NATS client to publish events with. Its scrape-job
+ * subgraph may fetch private addresses (`SCRAPE_ALLOW_PRIVATE=1`, unless `env` says
+ * otherwise): the tests' pages are on 127.0.0.1.
+ */
 export async function startTestStack(options: ExampleStackOptions = {}): Promise<TestStack> {
-  const stack = await startExampleStack(options);
+  const stack = await startExampleStack({
+    ...options,
+    env: { SCRAPE_ALLOW_PRIVATE: '1', ...options.env },
+  });
   const nc = await connect({ servers: stack.natsUrl });
   return {
     ...stack,

@@ -1,6 +1,19 @@
-import { ScrapeError } from './errors.js';
+import type { BlockList } from 'node:net';
+import type { ReadableStream } from 'node:stream/web';
+import { fetch, type Dispatcher, type Response } from 'undici';
+import { checkLiteralHost } from './address-guard.js';
+import { ScrapeError, type ScrapeFailureReason } from './errors.js';
 
 export interface DownloadOptions {
+  /**
+   * Opens the connections; when `blockList` is set, its lookup must refuse the same
+   * addresses (see `guardedLookup`), as only IP literals are checked here.
+   */
+  dispatcher: Dispatcher;
+  /** Addresses no hop may be; `undefined` allows every address. */
+  blockList: BlockList | undefined;
+  /** Fails the download on the redirect after this many. */
+  maxRedirects: number;
   /** Gives up on the whole download, headers and body, after this many milliseconds. */
   timeoutMs: number;
   /** Refuses pages with more bytes than this (after decompression). */
@@ -23,35 +36,86 @@ const unreachableCodes = new Set([
   'ETIMEDOUT',
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 const largestProgress = 0.99;
+/** Failures that happen at one hop, and so say which hop when it was not the first. */
+const hopReasons = new Set<ScrapeFailureReason>([
+  'unreachable',
+  'private-address',
+  'http-status',
+  'failed',
+]);
 
 /**
  * Fetches `url` and returns its body as text, reporting progress when the length is known.
+ * Redirects are followed here, not by fetch, so that every hop is checked like the first.
  *
  * @throws ScrapeError saying why the page could not be had.
  */
 export async function downloadPage(url: URL, options: DownloadOptions): Promise<string> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = AbortSignal.any([timeout, options.signal]);
+  let hop = url;
   try {
-    const response = await fetch(url, {
-      signal: AbortSignal.any([timeout, options.signal]),
-      headers: { accept: 'text/html, */*;q=0.5' },
-    });
-    if (!response.ok) {
+    for (let redirects = 0; ; redirects++) {
+      if (options.blockList) checkLiteralHost(options.blockList, hop.hostname);
+      const response = await fetch(hop, {
+        signal,
+        headers: { accept: 'text/html, */*;q=0.5' },
+        dispatcher: options.dispatcher,
+        redirect: 'manual',
+      });
+      const location = redirectStatuses.has(response.status)
+        ? response.headers.get('location')
+        : null;
+      if (location === null) return await readPage(response, options);
       await response.body?.cancel();
-      throw new ScrapeError('http-status', `HTTP ${response.status} ${response.statusText}`.trim());
+      if (redirects === options.maxRedirects) {
+        throw new ScrapeError('redirect', `more than ${options.maxRedirects} redirects`);
+      }
+      hop = nextHop(hop, location);
     }
-    const length = Number(response.headers.get('content-length') ?? Number.NaN);
-    const knownLength = Number.isSafeInteger(length) && length > 0 ? length : undefined;
-    if (knownLength !== undefined && knownLength > options.maxBytes) {
-      await response.body?.cancel();
-      throw tooLarge(options.maxBytes, knownLength);
-    }
-    options.onResponse();
-    return response.body ? await readText(response.body, knownLength, options) : '';
   } catch (error) {
-    throw toScrapeError(error, url, timeout, options);
+    const failure = toScrapeError(error, hop, timeout, options);
+    if (hop === url || !hopReasons.has(failure.reason)) throw failure;
+    throw new ScrapeError(failure.reason, `redirected to ${hop.href}: ${failure.message}`, {
+      cause: failure,
+    });
   }
+}
+
+/** Where a redirect from `from` to `location` leads. @throws ScrapeError */
+function nextHop(from: URL, location: string): URL {
+  let to: URL;
+  try {
+    to = new URL(location, from);
+  } catch (error) {
+    throw new ScrapeError('redirect', `redirected to an invalid URL "${location}"`, {
+      cause: error,
+    });
+  }
+  if (to.protocol !== 'http:' && to.protocol !== 'https:') {
+    throw new ScrapeError(
+      'redirect',
+      `redirected to ${to.href}: scheme "${to.protocol}" is not supported`,
+    );
+  }
+  return to;
+}
+
+async function readPage(response: Response, options: DownloadOptions): Promise<string> {
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new ScrapeError('http-status', `HTTP ${response.status} ${response.statusText}`.trim());
+  }
+  const length = Number(response.headers.get('content-length') ?? Number.NaN);
+  const knownLength = Number.isSafeInteger(length) && length > 0 ? length : undefined;
+  if (knownLength !== undefined && knownLength > options.maxBytes) {
+    await response.body?.cancel();
+    throw tooLarge(options.maxBytes, knownLength);
+  }
+  options.onResponse();
+  return response.body ? await readText(response.body, knownLength, options) : '';
 }
 
 async function readText(
@@ -94,7 +158,9 @@ function toScrapeError(
   timeout: AbortSignal,
   options: DownloadOptions,
 ): ScrapeError {
-  if (error instanceof ScrapeError) return error;
+  // fetch wraps what the socket's lookup refused in a TypeError.
+  const known = scrapeErrorIn(error);
+  if (known) return known;
   if (timeout.aborted) {
     return new ScrapeError('timeout', `timed out after ${options.timeoutMs} ms`, { cause: error });
   }
@@ -109,6 +175,12 @@ function toScrapeError(
   }
   const detail = code ?? messageOf(error instanceof Error && error.cause ? error.cause : error);
   return new ScrapeError('failed', `request to ${url.host} failed: ${detail}`, { cause: error });
+}
+
+function scrapeErrorIn(error: unknown, depth = 0): ScrapeError | undefined {
+  if (error instanceof ScrapeError) return error;
+  if (!(error instanceof Error) || depth > 5) return undefined;
+  return scrapeErrorIn(error.cause, depth + 1);
 }
 
 function messageOf(error: unknown): string {

@@ -41,7 +41,7 @@ export class PublishedStates {
     }
   }
 
-  /** A store that publishes here, and a scraper over it with a silent logger. */
+  /** A store that publishes here, and a scraper over it with a silent logger, allowing every address. */
   createScraper(options: Partial<ScraperOptions> = {}): {
     scraper: Scraper;
     store: ScrapeJobStore;
@@ -52,6 +52,8 @@ export class PublishedStates {
       logger: createSubgraphLogger('scrape-job-test', 'silent'),
       fetchTimeoutMs: 5_000,
       maxPageBytes: 1024 * 1024,
+      maxRedirects: 5,
+      blockList: undefined,
       ...options,
     });
     return { scraper, store };

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { BlockList } from 'node:net';
 import type { Logger } from '@edfs/subgraph-shared';
+import { Agent } from 'undici';
+import { guardedLookup } from './address-guard.js';
 import { downloadPage } from './download.js';
 import { ScrapeError } from './errors.js';
 import { summarizeHtml } from './html-summary.js';
@@ -12,6 +15,13 @@ export interface ScraperOptions {
   fetchTimeoutMs: number;
   /** Refuses pages larger than this many bytes. */
   maxPageBytes: number;
+  /** Fails a job on the redirect after this many. */
+  maxRedirects: number;
+  /**
+   * Addresses no hop of a scrape may connect to (`privateAddressBlockList()` by default in
+   * the subgraph); `undefined` allows all.
+   */
+  blockList: BlockList | undefined;
   /** Where finished jobs are logged. */
   logger: Logger;
 }
@@ -24,9 +34,12 @@ export class Scraper {
   readonly #options: ScraperOptions;
   readonly #shutdown = new AbortController();
   readonly #running = new Set<Promise<void>>();
+  readonly #agent: Agent;
 
   constructor(options: ScraperOptions) {
     this.#options = options;
+    const { blockList } = options;
+    this.#agent = new Agent(blockList ? { connect: { lookup: guardedLookup(blockList) } } : {});
   }
 
   /** Creates a job for `url`, starts it, and returns its id without waiting. */
@@ -46,12 +59,16 @@ export class Scraper {
   async close(): Promise<void> {
     this.#shutdown.abort();
     await Promise.all(this.#running);
+    await this.#agent.close();
   }
 
   async #run(id: string, url: URL): Promise<void> {
-    const { store, logger, fetchTimeoutMs, maxPageBytes } = this.#options;
+    const { store, logger, fetchTimeoutMs, maxPageBytes, maxRedirects, blockList } = this.#options;
     try {
       const html = await downloadPage(url, {
+        dispatcher: this.#agent,
+        blockList,
+        maxRedirects,
         timeoutMs: fetchTimeoutMs,
         maxBytes: maxPageBytes,
         signal: this.#shutdown.signal,

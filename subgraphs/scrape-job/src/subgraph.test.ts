@@ -6,10 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScrapeJobSubgraph, type ScrapeJobSubgraph } from './subgraph.js';
 
 const publisher = createRecordingPublisher();
+let siteRequests = 0;
 const site = createServer((_, res) => {
+  siteRequests++;
   res.writeHead(200, { 'content-type': 'text/html' }).end('<title>Home</title><a href="/x">x</a>');
 });
 let subgraph: ScrapeJobSubgraph;
+/** The same subgraph with its defaults: private addresses refused. */
+let guarded: ScrapeJobSubgraph;
 let pageUrl: string;
 
 beforeAll(async () => {
@@ -18,11 +22,17 @@ beforeAll(async () => {
   subgraph = await createScrapeJobSubgraph({
     publisher,
     logger: createSubgraphLogger('scrape-job-test', 'silent'),
+    allowPrivateAddresses: true,
+  });
+  guarded = await createScrapeJobSubgraph({
+    publisher,
+    logger: createSubgraphLogger('scrape-job-test', 'silent'),
   });
 });
 
 afterAll(async () => {
   await subgraph.close();
+  await guarded.close();
   site.closeAllConnections();
   await new Promise((resolve) => site.close(resolve));
 });
@@ -68,6 +78,24 @@ describe('scrape-job subgraph', () => {
     expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0]?.message).toContain('"ftp:" is not supported');
     expect(publisher.events.length).toBe(before);
+  });
+
+  it('fails a job on a private address by default, saying how to allow it', async () => {
+    const requestsBefore = siteRequests;
+    const started = await postGraphQL(guarded.url, scrape, { url: pageUrl });
+    const id = started.data?.['scrapeWebsite'];
+    if (typeof id !== 'string') throw new Error(`no job id in ${JSON.stringify(started)}`);
+    expect(await guarded.whenSettled(id)).toMatchObject({
+      status: 'FAILED',
+      error:
+        '127.0.0.1 resolves to a private address (127.0.0.1); ' +
+        'set SCRAPE_ALLOW_PRIVATE=1 to allow it',
+    });
+    expect(siteRequests).toBe(requestsBefore);
+    // Its own demo page, on 127.0.0.1 too, is refused alike.
+    const demo = await postGraphQL(guarded.url, scrape, { url: guarded.demoPageUrl });
+    const demoId = String(demo.data?.['scrapeWebsite']);
+    expect((await guarded.whenSettled(demoId)).error).toMatch(/private address \(127\.0\.0\.1\)/);
   });
 
   it('answers null for a job it does not know', async () => {

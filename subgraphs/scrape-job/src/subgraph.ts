@@ -10,6 +10,7 @@ import {
 import { createDemoPage, DEMO_PAGE_PATH, type DemoPageOptions } from './demo-page.js';
 import { ScrapeJobStore, type SettledScrapeJobState } from './job-store.js';
 import { createScrapeJobResolvers } from './resolvers.js';
+import { privateAddressBlockList } from './private-addresses.js';
 import { Scraper } from './scraper.js';
 
 export interface ScrapeJobSubgraphOptions {
@@ -35,6 +36,19 @@ export interface ScrapeJobSubgraphOptions {
    * @default 5 * 1024 * 1024
    */
   maxPageBytes?: number | undefined;
+  /**
+   * Fails a job whose page redirects more often than this; each hop is checked like the first.
+   * @default 5
+   */
+  maxRedirects?: number | undefined;
+  /**
+   * Let jobs fetch loopback, private, link-local (cloud metadata), CGNAT, multicast and
+   * reserved addresses (see private-addresses.ts), checked after DNS resolution on every hop.
+   * The standalone subgraph reads it from `SCRAPE_ALLOW_PRIVATE=1`; its own demo page, on
+   * 127.0.0.1, needs it.
+   * @default false
+   */
+  allowPrivateAddresses?: boolean | undefined;
   /**
    * Where failures and finished jobs are logged.
    * @default createSubgraphLogger('scrape-job')
@@ -67,6 +81,8 @@ export async function createScrapeJobSubgraph(
     logger,
     fetchTimeoutMs: options.fetchTimeoutMs ?? 10_000,
     maxPageBytes: options.maxPageBytes ?? 5 * 1024 * 1024,
+    maxRedirects: options.maxRedirects ?? 5,
+    blockList: options.allowPrivateAddresses ? undefined : privateAddressBlockList(),
   });
   const schema = buildSubgraphSchema([
     {
