@@ -64,8 +64,10 @@ const configSchema = z.strictObject({
       /** Name of the events graph in the supergraph. @default "events" */
       name: z.string().min(1).default('events'),
       /**
-       * Path of the events graph SDL, whose fields carry `@eventsSubscribe`. Without it the
-       * router serves queries and mutations only, as a plain federation gateway.
+       * Path of the events graph SDL, whose fields carry `@eventsSubscribe`, composed with
+       * `subgraphs`. Not needed with a `supergraph`, which carries the bindings; read then
+       * only for a supergraph composed without our `@link` (a warning says what to add).
+       * Without an events graph the router serves queries and mutations only.
        */
       schema: z.string().min(1).optional(),
     })
