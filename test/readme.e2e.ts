@@ -71,6 +71,13 @@ const NOT_RUN: readonly { section: string; lang: string; why: string }[] = [
       'rover cannot be installed here; test/composers.e2e.ts composes the same subgraphs ' +
       'with @apollo/composition, the composition rover runs, and serves the result.',
   },
+  {
+    section: 'Composing with your own tooling',
+    lang: 'sh',
+    why:
+      'rover and the Hive CLI cannot be installed here, nor their registries reached; ' +
+      "test/composers.e2e.ts composes with the libraries they run (Apollo's and Hive's).",
+  },
 ];
 
 const used = new Set<CodeBlock>();
