@@ -154,5 +154,98 @@ describe('the router CLI', () => {
       }
       expect(await new Promise((resolve) => router.once('exit', resolve))).toBe(0);
     });
+
+    it('serves subscriptions from the supergraph alone: no events.schema, no events SDL on disk', async () => {
+      // Composed from copies of the SDLs, which are gone before the router starts.
+      const sdls = mkdtempSync(join(tmpdir(), 'edfs-cli-sdl-'));
+      for (const name of ['events', 'message', 'user', 'scrape-job'])
+        copyFileSync(join(schemas, `${name}.graphql`), join(sdls, `${name}.graphql`));
+      writeFileSync(
+        join(sdls, 'router.yaml'),
+        stringify({
+          events: { schema: 'events.graphql' },
+          subgraphs: {
+            message: { schema: 'message.graphql', url: stack.subgraphs.message.url },
+            user: { schema: 'user.graphql', url: stack.subgraphs.user.url },
+            'scrape-job': { schema: 'scrape-job.graphql', url: stack.subgraphs.scrapeJob.url },
+          },
+        }),
+      );
+      const supergraph = join(dir, 'carried.graphql');
+      const composed = await runRouter([
+        'compose',
+        '--config',
+        join(sdls, 'router.yaml'),
+        '--out',
+        supergraph,
+      ]);
+      rmSync(sdls, { recursive: true, force: true });
+      expect(composed.code).toBe(0);
+      expect(readFileSync(supergraph, 'utf8')).toContain(
+        '@link(url: "https://edfs.dev/events/v1.0", import: ["@eventsSubscribe"])',
+      );
+
+      // Nothing about the events graph but the streams its fields read.
+      const config = writeConfig({ nats: { streams: stack.routerConfig.nats.streams } });
+      const router = spawnRouter(['--config', config, '--supergraph', supergraph], {
+        PORT: '0',
+        NATS_URL: stack.natsUrl,
+      });
+      try {
+        const url = await listeningUrl(router);
+        const client = wsClient(url);
+        const sub = subscribe(
+          client,
+          'subscription { messageAdded(roomID: "carried") { text user { name } } }',
+        );
+        await stack.subscribedOn('room.carried.messages');
+        stack.publish('room.carried.messages', { __typename: 'Message', id: '1' });
+        expect(await sub.next()).toEqual({
+          data: { messageAdded: { text: 'Hello, Bob!', user: { name: 'Alice' } } },
+        });
+        // `stream: "chat"` came through composition too: the result has a cursor.
+        expect(sub.cursor).toEqual(expect.any(String));
+        await client.dispose();
+      } finally {
+        router.kill('SIGTERM');
+      }
+      expect(await new Promise((resolve) => router.once('exit', resolve))).toBe(0);
+    });
+  });
+
+  it('refuses a supergraph whose events graph lacks our @link, naming the fix', async () => {
+    // An events graph as written before the spec had a URL: composition drops its bindings.
+    writeFileSync(
+      join(dir, 'old-events.graphql'),
+      'extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])\n' +
+        'directive @eventsSubscribe(topic: String!) on FIELD_DEFINITION\n' +
+        'type Subscription { messageAdded(roomID: ID!): Message @eventsSubscribe(topic: "r.{{ args.roomID }}") }\n' +
+        'type Message @key(fields: "id", resolvable: false) { id: ID! }\n',
+    );
+    const supergraph = join(dir, 'old.graphql');
+    const composed = await runRouter([
+      'compose',
+      '--config',
+      writeConfig({ events: { schema: 'old-events.graphql' }, subgraphs }),
+      '--out',
+      supergraph,
+    ]);
+    expect(composed.code).toBe(0);
+
+    const { code, stderr } = await runRouter([
+      '--config',
+      writeConfig({}),
+      '--supergraph',
+      supergraph,
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      'edfs-router: [events] the supergraph does not carry the event bindings: its events graph ' +
+        'was composed without @link(url: "https://edfs.dev/events/v1.0"). Add `extend schema ' +
+        '@link(url: "https://edfs.dev/events/v1.0", import: ["@eventsSubscribe"]) ' +
+        '@composeDirective(name: "@eventsSubscribe")` to the events graph SDL (with ' +
+        '"@composeDirective" in its federation @link\'s import) and compose again, or name that ' +
+        'SDL in events.schema\n',
+    );
   });
 });

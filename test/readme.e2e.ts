@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import {
   parse,
   print,
+  visit,
   type DefinitionNode,
   type DocumentNode,
   type ObjectTypeDefinitionNode,
@@ -66,6 +67,20 @@ const NOT_RUN: readonly { section: string; lang: string; why: string }[] = [
       'the first two commands serve until stopped on the configured port; test/cli.e2e.ts ' +
       'runs `compose --out` and `--supergraph` against a real stack.',
   },
+  {
+    section: 'Composing with your own tooling',
+    lang: 'yaml',
+    why:
+      'rover cannot be installed here; test/composers.e2e.ts composes the same subgraphs ' +
+      'with @apollo/composition, the composition rover runs, and serves the result.',
+  },
+  {
+    section: 'Composing with your own tooling',
+    lang: 'sh',
+    why:
+      'rover and the Hive CLI cannot be installed here, nor their registries reached; ' +
+      "test/composers.e2e.ts composes with the libraries they run (Apollo's and Hive's).",
+  },
 ];
 
 const used = new Set<CodeBlock>();
@@ -92,6 +107,7 @@ const intro = block('EDFS Router', 'sh');
 const introShows = output(intro);
 const eventsGraph = block('EDFS Router', 'graphql');
 const durableGraph = block('Durable subscriptions (JetStream)', 'graphql');
+const composedDirective = block('Composing with your own tooling', 'graphql');
 const tryIt = {
   subscription: block('Try it', 'graphql'),
   publish: block('Try it', 'sh', 0),
@@ -248,6 +264,18 @@ describe('README.md, run as written', () => {
         expect(same && print(same), `${type.name.value}.${field.name.value}`).toBe(print(field));
       }
     }
+  });
+
+  it('quotes the head of schemas/events.graphql as it is in Composing with your own tooling', () => {
+    // Compared without descriptions, which the README leaves out.
+    const bare = (doc: DocumentNode): string[] =>
+      visit(doc, {
+        enter: (node) => ('description' in node ? { ...node, description: undefined } : undefined),
+      }).definitions.map(print);
+    const file = bare(parse(readFileSync(join(root, 'schemas/events.graphql'), 'utf8')));
+    const excerpt = bare(parse(composedDirective.text));
+    expect(excerpt).toHaveLength(3);
+    expect(file.slice(0, 3)).toEqual(excerpt);
   });
 
   it('the first example: a published key comes back joined from the subgraphs', async () => {

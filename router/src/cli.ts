@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createRouter } from './router.js';
@@ -12,7 +11,7 @@ const usage = `Usage: edfs-router [--config router.yaml] [--supergraph supergrap
   --config       YAML config (default: router.yaml); HOST, PORT, NATS_URL and
                  SUBGRAPH_<NAME>_URL override it
   --supergraph   serve this Federation 2 supergraph SDL instead of composing the
-                 config's subgraphs (the events graph SDL is still read from the config)
+                 config's subgraphs; the event bindings are read from it
   compose        print (or --out write) the supergraph composed from the config`;
 
 async function main(): Promise<void> {
@@ -26,8 +25,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) return void console.log(usage);
-  const config = loadConfig(values.config);
-  if (values.supergraph) config.supergraph = resolve(values.supergraph);
+  const config = loadConfig(values.config, process.env, { supergraph: values.supergraph });
 
   if (positionals[0] === 'compose') {
     const sources = configSources(config);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { parseConfig } from './config.js';
 
@@ -19,5 +20,14 @@ describe('the metrics config', () => {
 
   it.each(['metrics', '/graphql', '/health', '/graphiql/x', '/a b'])('refuses %j', (path) => {
     expect(() => parseConfig({ ...minimal, metrics: { path } }, {})).toThrow(ConfigError);
+  });
+});
+
+describe('the command line over the file', () => {
+  it('takes --supergraph for a file that names no subgraphs', () => {
+    expect(() => parseConfig({}, {})).toThrow('name at least one subgraph');
+    const config = parseConfig({}, {}, '/etc/edfs/router.yaml', { supergraph: 'sg.graphql' });
+    expect(config.supergraph).toBe(resolve('sg.graphql'));
+    expect(config.events.schema).toBeUndefined();
   });
 });

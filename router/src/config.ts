@@ -87,8 +87,10 @@ const configSchema = z.strictObject({
       /** Name of the events graph in the supergraph. @default "events" */
       name: z.string().min(1).default('events'),
       /**
-       * Path of the events graph SDL, whose fields carry `@eventsSubscribe`. Without it the
-       * router serves queries and mutations only, as a plain federation gateway.
+       * Path of the events graph SDL, whose fields carry `@eventsSubscribe`, composed with
+       * `subgraphs`. Not needed with a `supergraph`, which carries the bindings; read then
+       * only for a supergraph composed without our `@link` (a warning says what to add).
+       * Without an events graph the router serves queries and mutations only.
        */
       schema: z.string().min(1).optional(),
     })
@@ -200,11 +202,22 @@ const configSchema = z.strictObject({
 export type RouterConfig = z.output<typeof configSchema>;
 export type SubgraphConfig = z.output<typeof subgraphSchema>;
 
+/** What the command line sets over the config file. */
+export interface ConfigOverrides {
+  /** `--supergraph`: serve this supergraph SDL (resolved against the working directory). */
+  supergraph?: string | undefined;
+}
+
 /**
  * Reads the YAML config, applies environment overrides (`HOST`, `PORT`, `NATS_URL`,
- * `SUBGRAPH_<NAME>_URL`), validates it, and resolves its paths against the file's folder.
+ * `SUBGRAPH_<NAME>_URL`) and the command line's, validates it, and resolves its paths
+ * against the file's folder.
  */
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): RouterConfig {
+export function loadConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: ConfigOverrides = {},
+): RouterConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -217,11 +230,16 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   } catch (cause) {
     throw new ConfigError(`not valid YAML: ${(cause as Error).message}`, file, { cause });
   }
-  return parseConfig(raw, env, file);
+  return parseConfig(raw, env, file, overrides);
 }
 
 /** Validates an already parsed config object; `file` anchors relative paths and messages. */
-export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, file?: string): RouterConfig {
+export function parseConfig(
+  raw: unknown,
+  env: NodeJS.ProcessEnv,
+  file?: string,
+  overrides: ConfigOverrides = {},
+): RouterConfig {
   const result = configSchema.safeParse(withEnv(raw, env));
   if (!result.success) {
     throw new ConfigError(`invalid config\n${z.prettifyError(result.error)}`, file);
@@ -230,6 +248,8 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, file?: string)
   const base = file ? dirname(resolve(file)) : process.cwd();
   if (config.events.schema) config.events.schema = resolve(base, config.events.schema);
   if (config.supergraph) config.supergraph = resolve(base, config.supergraph);
+  // A supergraph named on the command line needs no subgraphs in the file.
+  if (overrides.supergraph) config.supergraph = resolve(overrides.supergraph);
   for (const subgraph of Object.values(config.subgraphs)) {
     subgraph.schema = resolve(base, subgraph.schema);
   }

@@ -16,8 +16,8 @@ import { combineInstrumentation, type Instrumentation } from './instrumentation.
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { connectNats, NATS_SUBJECT_SYNTAX } from './providers/nats.js';
-import { composeSupergraph, configSources, readSubgraphSdl } from './schema/compose.js';
-import { readEventsGraph } from './schema/events-graph.js';
+import { composeSupergraph, configSources } from './schema/compose.js';
+import { loadEventsGraph } from './schema/events-graph.js';
 import { loadSupergraph, readSupergraphFile } from './schema/supergraph.js';
 import { attachWebSockets } from './transports/websocket.js';
 import { createHttpListener } from './transports/http.js';
@@ -49,27 +49,14 @@ export async function createRouter({
   config,
   logger = createLogger(),
 }: RouterOptions): Promise<Router> {
-  const { name: eventsName, schema: eventsSchema } = config.events;
-  const eventsSdl = eventsSchema && readSubgraphSdl({ name: eventsName, schema: eventsSchema });
   const supergraphSdl = config.supergraph
     ? readSupergraphFile(config.supergraph)
     : composeSupergraph(configSources(config));
-  const schema = loadSupergraph(supergraphSdl, eventsName);
-  if (eventsSdl && !schema.hasEventsGraph) {
-    logger.warn(
-      { eventsGraph: eventsName },
-      'the supergraph has no events graph by that name: serving queries and mutations only',
-    );
-  }
-  const eventFields: ReadonlyMap<string, EventField> =
-    eventsSdl && schema.hasEventsGraph
-      ? bindEventFields(
-          readEventsGraph(eventsSdl, eventsName),
-          schema.apiGraphQLSchema,
-          eventsName,
-          NATS_SUBJECT_SYNTAX,
-        )
-      : new Map();
+  const schema = loadSupergraph(supergraphSdl, config.events.name);
+  const eventsGraph = loadEventsGraph(schema, config.events, logger);
+  const eventFields: ReadonlyMap<string, EventField> = eventsGraph
+    ? bindEventFields(eventsGraph, schema.apiGraphQLSchema, config.events.name, NATS_SUBJECT_SYNTAX)
+    : new Map();
 
   const provider = connectNats({
     url: config.nats.url,

@@ -1,7 +1,26 @@
-import { Kind, valueFromASTUntyped, type DocumentNode, type DirectiveNode } from 'graphql';
+import type { DocumentNode } from 'graphql';
+import {
+  buildSubgraph,
+  type CoreFeature,
+  type Schema,
+  type Subgraph,
+  type Supergraph,
+} from '@apollo/federation-internals';
 import { SchemaError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { readSubgraphSdl } from './compose.js';
+import {
+  EVENTS_SPEC_IDENTITY,
+  EVENTS_SPEC_MAJOR,
+  EVENTS_SPEC_URL,
+  readEventsSubscribe,
+  type EventsSubscribe,
+} from './events-spec.js';
+import type { LoadedSupergraph } from './supergraph.js';
 
-/** What the router needs from the events graph SDL; read before composition drops it. */
+export type { EventsSubscribe } from './events-spec.js';
+
+/** What the router needs from the events graph: its bindings and its entities' keys. */
 export interface EventsGraph {
   /** What `@eventsSubscribe` says of each `Subscription` field that has it. */
   bindings: ReadonlyMap<string, EventsSubscribe>;
@@ -9,63 +28,145 @@ export interface EventsGraph {
   keys: ReadonlyMap<string, readonly string[]>;
 }
 
-/** The arguments of one `@eventsSubscribe`. */
-export interface EventsSubscribe {
-  /** The subject template, e.g. `room.{{ args.roomID }}.messages`. */
-  readonly topic: string;
-  /** The JetStream stream that captures the field's subjects; absent for core NATS. */
-  readonly stream?: string;
-  /** What a new subscriber gets first: nothing, or the latest event already stored. */
-  readonly initial: 'NONE' | 'LAST';
+/**
+ * Reads the bindings a supergraph carries: the `@eventsSubscribe` applications on its
+ * `Subscription` fields (under whatever name its `@link` to our spec gives the directive)
+ * and the `@key`s of the events graph `name`, which the caller knows is in the supergraph.
+ *
+ * @returns `undefined` when the supergraph does not link our spec: its events graph did not
+ * declare `@composeDirective(name: "@eventsSubscribe")`, so composition dropped the bindings
+ */
+export function readSupergraphEventsGraph(
+  supergraph: Supergraph,
+  name: string,
+): EventsGraph | undefined {
+  const feature = eventsFeature(supergraph.schema, name);
+  if (!feature) return undefined;
+  const subgraph = supergraph.subgraphs().get(name);
+  if (!subgraph) throw new SchemaError('is not a subgraph of the supergraph', name);
+  const directive = feature.directiveNameInSchema('eventsSubscribe');
+  const bindings = readBindings(supergraph.schema, directive, name);
+  // A composed directive may come from any subgraph; only the events graph's fields are bound.
+  const own = subgraph.schema.schemaDefinition.rootType('subscription');
+  for (const field of bindings.keys()) {
+    if (!own?.field(field)) {
+      throw new SchemaError(
+        `Subscription.${field} has @${directive} but the events graph does not define it`,
+        name,
+      );
+    }
+  }
+  return { bindings, keys: readKeys(subgraph) };
 }
 
-export function readEventsGraph(sdl: DocumentNode, name: string): EventsGraph {
+/**
+ * Reads the bindings from the events graph's own SDL (`events.schema`): for a supergraph
+ * that does not carry them. The SDL may link our spec or, as before it existed, define
+ * `@eventsSubscribe` by itself.
+ */
+export function readEventsGraphSdl(sdl: DocumentNode, name: string): EventsGraph {
+  let subgraph: Subgraph;
+  try {
+    subgraph = buildSubgraph(name, '', sdl);
+  } catch (cause) {
+    throw new SchemaError(`not a valid subgraph: ${(cause as Error).message}`, name, { cause });
+  }
+  const directive =
+    eventsFeature(subgraph.schema, name)?.directiveNameInSchema('eventsSubscribe') ??
+    'eventsSubscribe';
+  return { bindings: readBindings(subgraph.schema, directive, name), keys: readKeys(subgraph) };
+}
+
+/** The schema's `@link` to our spec, if it has one in a version this router reads. */
+function eventsFeature(schema: Schema, graph: string): CoreFeature | undefined {
+  const feature = schema.coreFeatures?.getByIdentity(EVENTS_SPEC_IDENTITY);
+  if (feature && feature.url.version.major !== EVENTS_SPEC_MAJOR) {
+    throw new SchemaError(
+      `links ${feature.url.url}, but this router reads ${EVENTS_SPEC_URL} (version ${EVENTS_SPEC_MAJOR}.x)`,
+      graph,
+    );
+  }
+  return feature;
+}
+
+function readBindings(
+  schema: Schema,
+  directive: string,
+  graph: string,
+): Map<string, EventsSubscribe> {
   const bindings = new Map<string, EventsSubscribe>();
-  const keys = new Map<string, string[]>();
-  for (const definition of sdl.definitions) {
-    if (
-      definition.kind !== Kind.OBJECT_TYPE_DEFINITION &&
-      definition.kind !== Kind.OBJECT_TYPE_EXTENSION &&
-      definition.kind !== Kind.INTERFACE_TYPE_DEFINITION
-    ) {
-      continue;
-    }
-    const typeName = definition.name.value;
-    for (const key of definition.directives ?? []) {
-      if (key.name.value !== 'key') continue;
-      const fields = stringArgument(key, 'fields');
-      if (fields === undefined) throw new SchemaError(`${typeName}: @key needs "fields"`, name);
-      keys.set(typeName, [...(keys.get(typeName) ?? []), fields]);
-    }
-    if (typeName !== 'Subscription') continue;
-    for (const field of definition.fields ?? []) {
-      const directive = field.directives?.find((d) => d.name.value === 'eventsSubscribe');
-      if (!directive) continue;
-      const where = `Subscription.${field.name.value}: @eventsSubscribe`;
-      const topic = stringArgument(directive, 'topic');
-      if (!topic) throw new SchemaError(`${where} needs "topic"`, name);
-      const stream = stringArgument(directive, 'stream');
-      const initial = stringArgument(directive, 'initial') ?? 'NONE';
-      if (initial !== 'NONE' && initial !== 'LAST') {
-        throw new SchemaError(`${where}: "initial" must be NONE or LAST, not ${initial}`, name);
-      }
-      if (initial === 'LAST' && !stream) {
-        throw new SchemaError(
-          `${where}: "initial: LAST" needs a "stream" to read the last event from`,
-          name,
-        );
-      }
-      bindings.set(field.name.value, { topic, initial, ...(stream ? { stream } : {}) });
-    }
+  for (const field of schema.schemaDefinition.rootType('subscription')?.fields() ?? []) {
+    // Not repeatable, so at most one per field.
+    const [applied] = field.appliedDirectivesOf(directive);
+    if (!applied) continue;
+    const where = `Subscription.${field.name}: @${directive}`;
+    bindings.set(field.name, readEventsSubscribe(applied.arguments(), where, graph));
   }
   if (bindings.size === 0) {
-    throw new SchemaError('no Subscription field has @eventsSubscribe(topic: …)', name);
+    throw new SchemaError(`no Subscription field has @${directive}(topic: …)`, graph);
   }
-  return { bindings, keys };
+  return bindings;
 }
 
-function stringArgument(directive: DirectiveNode, name: string): string | undefined {
-  const argument = directive.arguments?.find((a) => a.name.value === name);
-  const value: unknown = argument && valueFromASTUntyped(argument.value);
-  return typeof value === 'string' ? value : undefined;
+function readKeys(subgraph: Subgraph): Map<string, string[]> {
+  const key = subgraph.metadata().keyDirective();
+  const keys = new Map<string, string[]>();
+  for (const type of subgraph.schema.types()) {
+    if (type.kind !== 'ObjectType' && type.kind !== 'InterfaceType') continue;
+    const fieldSets = type.appliedDirectivesOf(key).map((applied) => applied.arguments().fields);
+    if (fieldSets.length > 0) keys.set(type.name, fieldSets);
+  }
+  return keys;
+}
+
+/** Where the events graph is, as `events` in the config says. */
+export interface EventsGraphOptions {
+  /** Its name in the supergraph. */
+  name: string;
+  /** Path of its SDL: read only for a supergraph that does not carry the bindings. */
+  schema?: string | undefined;
+}
+
+/**
+ * The events graph the router serves: the bindings the supergraph carries, else those of
+ * `events.schema`. `undefined` for a supergraph without an events graph, which the router
+ * serves as a plain federation gateway.
+ *
+ * @throws SchemaError for an events graph whose bindings are nowhere, naming the fix
+ */
+export function loadEventsGraph(
+  schema: Pick<LoadedSupergraph, 'supergraph' | 'hasEventsGraph'>,
+  { name, schema: file }: EventsGraphOptions,
+  logger: Logger,
+): EventsGraph | undefined {
+  if (!schema.hasEventsGraph) {
+    if (file) {
+      logger.warn(
+        { eventsGraph: name },
+        'the supergraph has no events graph by that name: serving queries and mutations only',
+      );
+    }
+    return undefined;
+  }
+  const carried = readSupergraphEventsGraph(schema.supergraph, name);
+  if (carried) return carried;
+  const fix =
+    `extend schema @link(url: "${EVENTS_SPEC_URL}", import: ["@eventsSubscribe"]) ` +
+    `@composeDirective(name: "@eventsSubscribe")`;
+  if (file) {
+    logger.warn(
+      { eventsGraph: name, schema: file, add: fix },
+      `the supergraph does not carry the event bindings (no @link to ${EVENTS_SPEC_URL}): ` +
+        'reading them from events.schema; add the @link and @composeDirective to that SDL ' +
+        'so that the supergraph carries them',
+    );
+    return readEventsGraphSdl(readSubgraphSdl({ name, schema: file }), name);
+  }
+  throw new SchemaError(
+    `the supergraph does not carry the event bindings: its events graph was composed without ` +
+      `@link(url: "${EVENTS_SPEC_URL}"). Add \`${fix}\` to the events graph SDL (with ` +
+      `"@composeDirective" in its federation @link's import) and compose again, or name that ` +
+      `SDL in events.schema`,
+    name,
+  );
 }

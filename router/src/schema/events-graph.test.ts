@@ -1,0 +1,250 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSchema, graphqlSync, parse, printSchema } from 'graphql';
+import { composeServices } from '@apollo/composition';
+import { composeServices as composeWithHive } from '@theguild/federation-composition';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SchemaError } from '../errors.js';
+import {
+  loadEventsGraph,
+  readEventsGraphSdl,
+  readSupergraphEventsGraph,
+  type EventsGraph,
+} from './events-graph.js';
+import { EVENTS_SPEC_URL } from './events-spec.js';
+import { loadSupergraph, type LoadedSupergraph } from './supergraph.js';
+
+const schemas = join(import.meta.dirname, '../../../schemas');
+const sdlOf = (name: string): string => readFileSync(join(schemas, `${name}.graphql`), 'utf8');
+const subgraphs = ['message', 'user', 'scrape-job'].map((name) => ({
+  name,
+  url: `http://127.0.0.1:1/${name}`,
+  typeDefs: parse(sdlOf(name)),
+}));
+
+/** Composes `events` (SDL) with the example subgraphs, with Apollo's composer or Hive's. */
+function compose(events: string, composer: 'apollo' | 'hive' = 'apollo'): LoadedSupergraph {
+  const services = [{ name: 'events', url: '', typeDefs: parse(events) }, ...subgraphs];
+  const result = composer === 'apollo' ? composeServices(services) : composeWithHive(services);
+  if (result.errors?.length) throw new Error(result.errors.map((e) => e.message).join('\n'));
+  return loadSupergraph(result.supergraphSdl!, 'events');
+}
+
+const exampleBindings: EventsGraph = {
+  bindings: new Map([
+    [
+      'messageAdded',
+      { topic: 'room.{{ args.roomID }}.messages', stream: 'chat', initial: 'NONE' as const },
+    ],
+    [
+      'scrapeJobState',
+      { topic: 'scrapeJob.{{ args.id }}.state', stream: 'scrape_jobs', initial: 'LAST' as const },
+    ],
+  ]),
+  keys: new Map([
+    ['Message', ['id']],
+    ['ScrapeJobState', ['id']],
+  ]),
+};
+
+const link = (imports: string, composed = '@eventsSubscribe') =>
+  'extend schema\n' +
+  '  @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@composeDirective"])\n' +
+  `  @link(url: "${EVENTS_SPEC_URL}", import: ${imports})\n` +
+  `  @composeDirective(name: "${composed}")\n`;
+const entities =
+  'type Message @key(fields: "id", resolvable: false) { id: ID! }\n' +
+  'type ScrapeJobState @key(fields: "id", resolvable: false) { id: ID! }\n';
+
+describe('readSupergraphEventsGraph', () => {
+  it.each(['apollo', 'hive'] as const)(
+    'reads the bindings and keys of schemas/events.graphql from a supergraph %s composed',
+    (composer) => {
+      const { supergraph } = compose(sdlOf('events'), composer);
+      expect(readSupergraphEventsGraph(supergraph, 'events')).toEqual(exampleBindings);
+    },
+  );
+
+  it.each(['apollo', 'hive'] as const)(
+    'leaves the directive and its enum out of the API schema %s composed',
+    (composer) => {
+      const { apiGraphQLSchema } = compose(sdlOf('events'), composer);
+      const printed = printSchema(apiGraphQLSchema);
+      expect(printed).not.toMatch(/eventsSubscribe|events__|Initial/);
+      // What a client sees by introspection: no directive of ours, no type of ours.
+      const { data } = graphqlSync({
+        schema: apiGraphQLSchema,
+        source: '{ __schema { directives { name } types { name } } }',
+      }) as { data: { __schema: { directives: { name: string }[]; types: { name: string }[] } } };
+      expect(data.__schema.directives.map((d) => d.name)).toEqual(
+        buildSchema('scalar X')
+          .getDirectives()
+          .map((d) => d.name),
+      );
+      expect(data.__schema.types.map((t) => t.name)).not.toContainEqual(
+        expect.stringMatching(/events__|Initial/),
+      );
+    },
+  );
+
+  it('reads the directive under the name the @link imports it as', () => {
+    const events =
+      link('[{ name: "@eventsSubscribe", as: "@bind" }]', '@bind') +
+      'directive @bind(topic: String!) on FIELD_DEFINITION\n' +
+      'type Subscription { messageAdded(roomID: ID!): Message @bind(topic: "r.{{ args.roomID }}") }\n' +
+      entities;
+    const { supergraph } = compose(events);
+    expect(readSupergraphEventsGraph(supergraph, 'events')?.bindings).toEqual(
+      new Map([['messageAdded', { topic: 'r.{{ args.roomID }}', initial: 'NONE' }]]),
+    );
+  });
+
+  it('says the supergraph does not carry bindings when the events graph has no @link to our spec', () => {
+    const { supergraph } = compose(oldEventsSdl);
+    expect(readSupergraphEventsGraph(supergraph, 'events')).toBeUndefined();
+  });
+
+  it('refuses a version of the spec it does not read', () => {
+    const events = link('["@eventsSubscribe"]').replace('/v1.0', '/v2.0') + exampleFields;
+    const { supergraph } = compose(events);
+    expect(() => readSupergraphEventsGraph(supergraph, 'events')).toThrow(
+      `[events] links https://edfs.dev/events/v2.0, but this router reads ${EVENTS_SPEC_URL} (version 1.x)`,
+    );
+  });
+
+  it('refuses "initial: LAST" without a stream, naming the field', () => {
+    const events =
+      link('["@eventsSubscribe"]') +
+      'directive @eventsSubscribe(topic: String!, stream: String, initial: events__Initial = NONE) on FIELD_DEFINITION\n' +
+      'enum events__Initial { NONE LAST }\n' +
+      'type Subscription { messageAdded(roomID: ID!): Message @eventsSubscribe(topic: "r", initial: LAST) }\n' +
+      entities;
+    expect(() => readSupergraphEventsGraph(compose(events).supergraph, 'events')).toThrow(
+      '[events] Subscription.messageAdded: @eventsSubscribe: "initial: LAST" needs a "stream" to read the last event from',
+    );
+  });
+
+  it('refuses an argument of the wrong type, naming it', () => {
+    const events =
+      link('["@eventsSubscribe"]') +
+      'directive @eventsSubscribe(topic: String!, initial: String) on FIELD_DEFINITION\n' +
+      'type Subscription { messageAdded(roomID: ID!): Message @eventsSubscribe(topic: "r", initial: "FIRST") }\n' +
+      entities;
+    expect(() => readSupergraphEventsGraph(compose(events).supergraph, 'events')).toThrow(
+      '[events] Subscription.messageAdded: @eventsSubscribe: "initial" must be NONE or LAST, not FIRST',
+    );
+  });
+
+  it('refuses a binding on a Subscription field that another subgraph defines', () => {
+    const other = {
+      name: 'other',
+      url: 'http://127.0.0.1:1/other',
+      typeDefs: parse(
+        link('["@eventsSubscribe"]') +
+          'directive @eventsSubscribe(topic: String!) on FIELD_DEFINITION\n' +
+          'type Subscription { ticks: Int @eventsSubscribe(topic: "ticks") }\n',
+      ),
+    };
+    const result = composeServices([
+      { name: 'events', url: '', typeDefs: parse(sdlOf('events-core')) },
+      other,
+      ...subgraphs,
+    ]);
+    expect(result.errors).toBeUndefined();
+    const { supergraph } = loadSupergraph(result.supergraphSdl!, 'events');
+    expect(() => readSupergraphEventsGraph(supergraph, 'events')).toThrow(
+      '[events] Subscription.ticks has @eventsSubscribe but the events graph does not define it',
+    );
+  });
+});
+
+// How an events graph was written before our spec had a URL: composition drops the directive.
+const oldEventsSdl =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@inaccessible"])\n' +
+  'directive @eventsSubscribe(topic: String!, stream: String, initial: EventsInitial = NONE) on FIELD_DEFINITION\n' +
+  'enum EventsInitial @inaccessible { NONE LAST }\n' +
+  'type Subscription {\n' +
+  '  messageAdded(roomID: ID!): Message @eventsSubscribe(topic: "room.{{ args.roomID }}.messages", stream: "chat")\n' +
+  '  scrapeJobState(id: ID!): ScrapeJobState @eventsSubscribe(topic: "scrapeJob.{{ args.id }}.state", stream: "scrape_jobs", initial: LAST)\n' +
+  '}\n' +
+  entities;
+const exampleFields =
+  'directive @eventsSubscribe(topic: String!, stream: String, initial: events__Initial = NONE) on FIELD_DEFINITION\n' +
+  'enum events__Initial { NONE LAST }\n' +
+  sdlOf('events').slice(sdlOf('events').indexOf('type Subscription'));
+
+describe('readEventsGraphSdl', () => {
+  it('reads schemas/events.graphql as it reads the supergraph', () => {
+    expect(readEventsGraphSdl(parse(sdlOf('events')), 'events')).toEqual(exampleBindings);
+  });
+
+  it('reads an events graph SDL written before the spec had a URL', () => {
+    expect(readEventsGraphSdl(parse(oldEventsSdl), 'events')).toEqual(exampleBindings);
+  });
+
+  it('refuses an events graph without bindings', () => {
+    expect(() => readEventsGraphSdl(parse(entities), 'events')).toThrow(
+      '[events] no Subscription field has @eventsSubscribe(topic: …)',
+    );
+  });
+});
+
+describe('loadEventsGraph', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edfs-events-graph-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const oldFile = join(dir, 'events.graphql');
+  writeFileSync(oldFile, oldEventsSdl);
+
+  const logged: { level: number; msg: string }[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => void logged.push(JSON.parse(line) as never) },
+  );
+
+  it('reads the supergraph and leaves events.schema unread when the supergraph carries them', () => {
+    const schema = compose(sdlOf('events'));
+    const missing = join(dir, 'missing.graphql');
+    expect(loadEventsGraph(schema, { name: 'events', schema: missing }, logger)).toEqual(
+      exampleBindings,
+    );
+  });
+
+  it('falls back to events.schema for a supergraph without our @link, and says how to fix it', () => {
+    logged.length = 0;
+    const schema = compose(oldEventsSdl);
+    expect(loadEventsGraph(schema, { name: 'events', schema: oldFile }, logger)).toEqual(
+      exampleBindings,
+    );
+    expect(logged).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: expect.stringContaining(
+          `no @link to ${EVENTS_SPEC_URL}): reading them from events.schema`,
+        ),
+      }),
+    ]);
+  });
+
+  it('refuses a supergraph without our @link and no events.schema, naming the fix', () => {
+    const schema = compose(oldEventsSdl);
+    const load = () => loadEventsGraph(schema, { name: 'events' }, logger);
+    expect(load).toThrow(SchemaError);
+    expect(load).toThrow(
+      `[events] the supergraph does not carry the event bindings: its events graph was composed ` +
+        `without @link(url: "${EVENTS_SPEC_URL}"). Add \`extend schema @link(url: "${EVENTS_SPEC_URL}", ` +
+        `import: ["@eventsSubscribe"]) @composeDirective(name: "@eventsSubscribe")\` to the events graph SDL`,
+    );
+  });
+
+  it('serves a supergraph without an events graph as a plain gateway', () => {
+    logged.length = 0;
+    const result = composeServices(subgraphs);
+    const schema = loadSupergraph(result.supergraphSdl!, 'events');
+    expect(loadEventsGraph(schema, { name: 'events' }, logger)).toBeUndefined();
+    expect(logged).toEqual([]);
+    expect(loadEventsGraph(schema, { name: 'events', schema: oldFile }, logger)).toBeUndefined();
+    expect(logged).toEqual([expect.objectContaining({ level: 40 })]);
+  });
+});
