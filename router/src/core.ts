@@ -122,7 +122,7 @@ export function createCore({
     if (typeof request.query !== 'string' || request.query === '') {
       return [new GraphQLError('Missing query.', { extensions: { code: 'BAD_REQUEST' } })];
     }
-    const operation = operations.prepare(request.query, request.operationName);
+    const operation = operations.prepare(request.query, request.operationName, caller);
     if (isErrors(operation)) return operation;
     const variables = executor.coerceVariables(operation, request.variables);
     if (isErrors(variables)) return variables;
