@@ -145,7 +145,7 @@ export function createCore({
     if (!operation.subscription) return { operation, variables, caller };
     const args = executor.subscriptionArguments(operation, variables);
     const { binding } = operation.subscription;
-    const subject = binding.topic.render({ args });
+    const subject = binding.topic.render({ args, claims: caller.claims });
     if (subject instanceof GraphQLError) return [subject];
     if (!binding.stream) return { operation, variables, caller, subject };
     const cursor = request.extensions?.['cursor'];
