@@ -57,8 +57,8 @@ export type RefusalReason =
   | 'claims'
   | 'keys-unavailable';
 
-/** A JWS compact serialization: three base64url parts, the signature never empty. */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$/;
+/** A JWS compact serialization: three base64url parts (an `alg: none` one has no signature). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 /** Verifies tokens against the configured key sets; reads JWKS files now (a bad one fails start-up). */
 export function createJwtIdentify({
