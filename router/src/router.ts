@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { QueryPlanner } from '@apollo/query-planner';
+import { identifyAnonymous } from './auth/caller.js';
+import { createJwtIdentify } from './auth/jwt.js';
 import type { RouterConfig } from './config.js';
 import { createCore } from './core.js';
 import { countInto, createCounters, type Counters } from './counters.js';
@@ -69,6 +71,10 @@ export async function createRouter({
         )
       : new Map();
 
+  // Before connecting: a bad JWKS file fails start-up with nothing to close.
+  const { jwt, required } = config.authentication;
+  const identify = jwt ? createJwtIdentify({ ...jwt, required, logger }) : identifyAnonymous;
+
   const provider = connectNats({
     url: config.nats.url,
     logger,
@@ -100,6 +106,7 @@ export async function createRouter({
     maxPendingEventsPerGroup: config.maxPendingEventsPerGroup,
   });
   const core = createCore({
+    identify,
     schema: schema.apiGraphQLSchema,
     operations: new OperationCache({
       schema,
