@@ -119,6 +119,8 @@ const authentication = {
   curl: block('Authentication', 'sh'),
   viewer: block('Authentication', 'js'),
 };
+const authorization = block('Authorization', 'sh');
+const authorizationShows = output(authorization);
 const authenticationShows = {
   curl: output(authentication.curl),
   viewer: output(authentication.viewer),
@@ -385,6 +387,11 @@ describe('README.md, run as written', () => {
   it('Authentication: curl with a token from pnpm token, and a bad one, prints as shown', async () => {
     const printed = await runShell(authentication.curl);
     expect(printed.trimEnd()).toBe(authenticationShows.curl.text.trimEnd());
+  });
+
+  it('Authorization: email is null without the scope and answered with it, as shown', async () => {
+    const printed = await runShell(authorization);
+    expect(printed.trimEnd()).toBe(authorizationShows.text.trimEnd());
   });
 
   it("Authentication: the connectionParams snippet gets its own user's event as shown", async () => {
