@@ -154,7 +154,11 @@ export async function createRouter({
       sseHeartbeatMs: config.sseHeartbeatMs,
       multipartHeartbeatMs: config.multipartHeartbeatMs,
       graphiql: config.graphiql,
-      graphiqlDefaultQuery: exampleOperation(schema.apiGraphQLSchema, eventFields),
+      graphiqlDefaultQuery: exampleOperation(
+        schema.apiGraphQLSchema,
+        eventFields,
+        schema.authorization,
+      ),
       instrumentation,
       metrics: metrics && { path: config.metrics.path, scrape: () => metrics.scrape() },
     }),

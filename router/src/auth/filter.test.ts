@@ -247,6 +247,15 @@ describe('OperationCache with authorization', () => {
     expect(first.unauthorized).toEqual([]);
   });
 
+  it('plans an operation whose removed fields were the only ones to use a variable or fragment', () => {
+    const prepared = prepare(
+      'query($id: ID!) { me { ...F } node(id: $id) { id } post { title } } fragment F on User { name }',
+      ANONYMOUS,
+    );
+    expect(prepared.unauthorized.map((e) => e.path)).toEqual([['me'], ['node']]);
+    expect(JSON.stringify(prepared.plan)).toContain('title');
+  });
+
   it('answers an operation with everything removed with an empty plan', () => {
     const prepared = prepare('{ me { name } }', ANONYMOUS);
     expect(prepared.plan.node).toBeUndefined();
