@@ -33,6 +33,7 @@ type Post implements Node @key(fields: "id") {
 }
 type Secret implements Node @authenticated { id: ID! code: String }
 union Result = User | Post | Secret
+type Mutation @authenticated { publish(title: String!): Post }
 `;
 const b = `${LINK}
 scalar Money @requiresScopes(scopes: [["billing"]])
@@ -179,6 +180,15 @@ describe('filterOperation', () => {
       caller([], true),
     );
     expect(authenticated.removed).toEqual([]);
+  });
+
+  it('applies a requirement on a root type to each root field', () => {
+    const result = filter(
+      'mutation { publish(title: "x") { id } again: publish(title: "y") { id } }',
+    );
+    expect(result.removed).toEqual([['publish'], ['again']]);
+    expect(result.empty).toBe(true);
+    expect(filter('mutation { publish(title: "x") { id } }', caller([], true)).removed).toEqual([]);
   });
 
   it('never removes __typename or introspection', () => {

@@ -123,7 +123,8 @@ export function filterOperation(
         // __typename and introspection carry no requirement.
         if (!field) return selection;
         const key = selection.alias?.value ?? selection.name.value;
-        if (!fieldPermitted(parent, field)) {
+        // No field leads to the root type: its own requirements apply to each root field.
+        if (!fieldPermitted(parent, field) || (parent === root && !typePermitted(root))) {
           removed.push([key]);
           return undefined;
         }
@@ -221,7 +222,8 @@ export function requirementsOf(
 /** The error for one removed field, as Apollo Router words it. */
 export function unauthorizedError(path: RemovedPath): GraphQLError {
   return new GraphQLError('Unauthorized field or type', {
-    path,
+    // A fragment removed from the root selection sits at no path.
+    ...(path.length > 0 ? { path } : {}),
     extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' },
   });
 }
