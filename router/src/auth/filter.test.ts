@@ -266,6 +266,25 @@ describe('OperationCache with authorization', () => {
     expect(JSON.stringify(prepared.plan)).toContain('title');
   });
 
+  it('keeps at most 16 plans per operation text, dropping the oldest', () => {
+    const query = '{ me { name } users { email salary } post { draft } }';
+    const groups = [['admin'], ['hr'], ['billing'], ['posts:read', 'posts:draft']];
+    // Every subset of the four groups, without a token and with one: 32 sets of rights.
+    const callers = [false, true].flatMap((authenticated) =>
+      Array.from({ length: 16 }, (_, bits) =>
+        caller(groups.filter((_, i) => bits & (1 << i)).flat(), authenticated),
+      ),
+    );
+    const first = prepare(query, callers[0]!);
+    const plans = callers.slice(1, 17).map((who) => prepare(query, who));
+    expect(new Set(plans.map((p) => p.key)).size).toBe(16);
+    expect(prepare(query, callers[16]!)).toBe(plans[15]);
+    // The first caller's plan was the oldest of 17: it is planned again, to the same key.
+    const again = prepare(query, callers[0]!);
+    expect(again).not.toBe(first);
+    expect(again.key).toBe(first.key);
+  });
+
   it('answers an operation with everything removed with an empty plan', () => {
     const prepared = prepare('{ me { name } }', ANONYMOUS);
     expect(prepared.plan.node).toBeUndefined();
