@@ -51,7 +51,8 @@ beforeAll(async () => {
   file = join(dir, 'jwks.json');
   writeFileSync(file, JSON.stringify({ keys: [fileKey.jwk] }));
   served = [urlKey.jwk];
-  server = createServer((_req, res) => {
+  server = createServer((req, res) => {
+    if (req.url?.endsWith('?fail')) return void res.writeHead(500).end();
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ keys: served }));
   });
@@ -157,7 +158,8 @@ describe('JWT identify', () => {
 
   it('refuses when the key set cannot be fetched, and fails start-up on a bad file', async () => {
     const verify = createJwtIdentify({
-      jwks: [{ url: 'http://127.0.0.1:1/jwks.json', refreshMs: 1, cooldownMs: 0, timeoutMs: 500 }],
+      // The test's server answers this path with 500.
+      jwks: [{ url: `${url}?fail`, refreshMs: 1, cooldownMs: 0, timeoutMs: 5000 }],
       logger,
     });
     expect(refusedFor(await verify(bearer(await sign(urlKey, good))))).toBe('keys-unavailable');

@@ -69,7 +69,8 @@ export function compileTopic(
     ) {
       fail(`"${path.original}" must be args.<name> or claims.<name>`);
     } else if (root === 'claims') {
-      if (!CLAIM_NAME.test(name)) fail(`"${path.original}": a claim name is a letter, then letters, digits, _`);
+      if (!CLAIM_NAME.test(name))
+        fail(`"${path.original}": a claim name is a letter, then letters, digits, _`);
       if (!claims.includes(name)) claims.push(name);
     } else if (!argumentNames.includes(name)) {
       fail(`"${path.original}" is not an argument of the field`);
