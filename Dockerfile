@@ -10,6 +10,8 @@ COPY subgraphs/user/package.json subgraphs/user/
 COPY subgraphs/scrape-job/package.json subgraphs/scrape-job/
 RUN pnpm install --frozen-lockfile
 COPY . .
+# router.yaml reads the development key's JWKS; the image gets a key of its own.
+RUN node --import tsx stack/dev-key.ts
 ENV HOST=0.0.0.0
 EXPOSE 4000
 CMD ["node", "--import", "tsx", "router/src/cli.ts", "--config", "router.yaml"]

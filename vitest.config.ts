@@ -21,6 +21,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.e2e.ts'],
+          // router.yaml reads the development key's JWKS (made once, git-ignored).
+          globalSetup: ['test/support/dev-key-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

@@ -9,6 +9,7 @@ import {
   createScrapeJobSubgraph,
   type ScrapeJobSubgraph,
 } from '@edfs/subgraph-scrape-job';
+import { ensureDevKey } from './dev-key.js';
 import { startNatsServer, type NatsServer } from './nats-server.js';
 
 /** The example stack's config file, `router.yaml` at the repository root. */
@@ -103,6 +104,7 @@ export async function startExampleStack(options: ExampleStackOptions = {}): Prom
     });
     closers.push(() => scrapeJob.close());
 
+    await ensureDevKey(); // router.yaml reads its JWKS
     const routerConfig = loadConfig(routerConfigFile, options.env ?? {});
     routerConfig.nats.url = natsUrl;
     routerConfig.listen.port = ports.router ?? 0;

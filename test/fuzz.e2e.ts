@@ -45,6 +45,7 @@ import { httpRequestAttacks } from './support/fuzz/http-request-attacks.js';
 import { ROOM_SUBSCRIPTION, VICTIM_ROOM } from './support/fuzz/inputs.js';
 import { Random } from './support/fuzz/random.js';
 import { startVictims, type Victim } from './support/fuzz/victims.js';
+import { tokenAttacks } from './support/fuzz/token-attacks.js';
 import { wsAttacks } from './support/fuzz/ws-attacks.js';
 import { wsFrameAttacks } from './support/fuzz/ws-frame-attacks.js';
 
@@ -148,6 +149,7 @@ describe('fuzzing every transport', () => {
       ...wsFrameAttacks,
       ...httpBodyAttacks(agent),
       ...httpRequestAttacks(agent),
+      ...tokenAttacks(agent),
     ];
     campaign = new Campaign({
       seed: SEED,

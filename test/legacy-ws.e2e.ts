@@ -77,9 +77,9 @@ describe('legacy subscriptions-transport-ws clients (sub-protocol graphql-ws)', 
   });
 
   it('runs queries and mutations, then completes them', async () => {
-    const query = request(client, '{ user(id: "1") { name email } }');
+    const query = request(client, '{ user(id: "1") { id name } }');
     expect(await query.next()).toEqual({
-      data: { user: { name: 'Alice', email: 'alice@wonderland.com' } },
+      data: { user: { id: '1', name: 'Alice' } },
     });
     await query.completion();
   });

@@ -18,7 +18,9 @@
  * fails for any other, so a new snippet cannot go untested by accident.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -46,6 +48,7 @@ import { codeBlocks, describeBlock, type CodeBlock } from './support/readme.js';
 import { spawnWatched, type Watched } from './support/streams.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const execFileAsync = promisify(execFile);
 const blocks = codeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
 
 /**
@@ -134,6 +137,16 @@ const layout = block('Layout', '');
 /** Every YAML block is a piece of router.yaml. */
 const configExcerpts = blocks.filter((b) => b.lang === 'yaml');
 for (const excerpt of configExcerpts) used.add(excerpt);
+const authentication = {
+  curl: block('Authentication', 'sh'),
+  viewer: block('Authentication', 'js'),
+};
+const authorization = block('Authorization', 'sh');
+const authorizationShows = output(authorization);
+const authenticationShows = {
+  curl: output(authentication.curl),
+  viewer: output(authentication.viewer),
+};
 
 /** The selection the README's first example shows, and its protocol examples send. */
 const MESSAGE_ADDED = 'subscription { messageAdded(roomID: "123") { id text user { name } } }';
@@ -403,6 +416,38 @@ describe('README.md, run as written', () => {
     const file = join(scratch, 'subscribe.mjs');
     writeFileSync(file, onTestStack(graphqlWs.text));
     await streamsAsShown(spawnWatched(process.execPath, [file], { cwd: scratch }), graphqlWsShows);
+  });
+
+  it('Authentication: curl with a token from pnpm token, and a bad one, prints as shown', async () => {
+    const printed = await runShell(authentication.curl);
+    expect(printed.trimEnd()).toBe(authenticationShows.curl.text.trimEnd());
+  });
+
+  it('Authorization: email is null without the scope and answered with it, as shown', async () => {
+    const printed = await runShell(authorization);
+    expect(printed.trimEnd()).toBe(authorizationShows.text.trimEnd());
+  });
+
+  it("Authentication: the connectionParams snippet gets its own user's event as shown", async () => {
+    const { stdout: token } = await execFileAsync('pnpm', ['-s', 'token', '--sub', '1'], {
+      cwd: root,
+    });
+    const file = join(scratch, 'viewer.mjs');
+    writeFileSync(file, onTestStack(authentication.viewer.text));
+    const run = spawnWatched(process.execPath, [file], {
+      cwd: scratch,
+      env: { ...process.env, TOKEN: token.trim() },
+    });
+    try {
+      await whileRunning(run, 'subscribing', stack.subscriptionsOpen(1));
+      await stack.subscribedOn('user.1.updated');
+      // The event the README's sentence publishes.
+      stack.publish('user.1.updated', { __typename: 'User', id: '1' });
+      await printsFirst(run, authenticationShows.viewer);
+    } finally {
+      await run.kill();
+      await stack.subscriptionsOpen(0);
+    }
   });
 
   it('SSE: curl prints the heartbeat and the event as shown', async () => {

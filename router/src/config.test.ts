@@ -31,3 +31,32 @@ describe('the command line over the file', () => {
     expect(config.events.schema).toBeUndefined();
   });
 });
+
+describe('the authentication config', () => {
+  it('is off by default and resolves JWKS files against the config file', () => {
+    expect(parseConfig(minimal, {}).authentication).toEqual({ required: false });
+    const config = parseConfig(
+      {
+        ...minimal,
+        authentication: { jwt: { jwks: [{ file: 'keys.json' }, { url: 'http://a/k' }] } },
+      },
+      {},
+      '/etc/edfs/router.yaml',
+    );
+    expect(config.authentication.jwt).toEqual({
+      header: 'Authorization',
+      jwks: [
+        { file: '/etc/edfs/keys.json' },
+        { url: 'http://a/k', refreshMs: 600_000, cooldownMs: 30_000, timeoutMs: 5_000 },
+      ],
+    });
+  });
+
+  it('refuses required without jwt, and the none algorithm', () => {
+    expect(() => parseConfig({ ...minimal, authentication: { required: true } }, {})).toThrow(
+      ConfigError,
+    );
+    const jwt = { jwks: [{ file: 'k.json' }], algorithms: ['none'] };
+    expect(() => parseConfig({ ...minimal, authentication: { jwt } }, {})).toThrow(ConfigError);
+  });
+});

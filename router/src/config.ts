@@ -61,6 +61,57 @@ const headersSchema = z.strictObject({
     .default([]),
 });
 
+const jwksSchema = z.union([
+  z.strictObject({
+    /** Where the key set is fetched from (e.g. an issuer's `/.well-known/jwks.json`). */
+    url: z.url({ protocol: /^https?$/ }),
+    /** How long a fetched key set is used before it is fetched again. @default 600000 */
+    refreshMs: z.number().int().positive().default(600_000),
+    /**
+     * How long after a fetch a token with an unknown `kid` may not cause another one (a key
+     * rotation is picked up by the first token signed with the new key after it). @default 30000
+     */
+    cooldownMs: z.number().int().min(0).default(30_000),
+    /** How long one fetch may take. @default 5000 */
+    timeoutMs: z.number().int().positive().default(5_000),
+  }),
+  z.strictObject({
+    /** Path of a JWKS JSON file (`{"keys": [...]}`), relative to the config file; read at start-up. */
+    file: z.string().min(1),
+  }),
+]);
+
+const authenticationSchema = z.strictObject({
+  /**
+   * Verify JSON Web Tokens. A token is read from `header` ("Bearer <token>") on HTTP, SSE
+   * and multipart, and from the same key of the `connection_init` payload (any case) on
+   * WebSockets, falling back to the upgrade request's header. Without it every caller is
+   * anonymous.
+   */
+  jwt: z
+    .strictObject({
+      /** Key sets that may have signed a token; the token's `kid` picks the key. */
+      jwks: z.array(jwksSchema).min(1),
+      /** The `iss` a token must carry; unchecked when absent. */
+      issuer: z.string().min(1).optional(),
+      /** An `aud` a token must carry; unchecked when absent. */
+      audience: z.string().min(1).optional(),
+      /** The header (and `connection_init` key) that carries "Bearer <token>". @default "Authorization" */
+      header: z
+        .string()
+        .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'an HTTP header name')
+        .default('Authorization'),
+      /** Signature algorithms accepted (e.g. ["RS256", "ES256"]); `none` never is. @default any the key allows */
+      algorithms: z
+        .array(z.string().regex(/^(?!none$)[A-Za-z0-9+-]+$/i, 'an algorithm name other than none'))
+        .min(1)
+        .optional(),
+    })
+    .optional(),
+  /** Refuse requests without a valid token (HTTP 401, WebSocket close 4401). @default false */
+  required: z.boolean().default(false),
+});
+
 const configSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -188,6 +239,8 @@ const configSchema = z.strictObject({
       graceMs: z.number().int().min(0).max(300_000).default(10_000),
     })
     .prefault({}),
+  /** Who a caller is: JSON Web Tokens. @default { required: false }: everyone is anonymous */
+  authentication: authenticationSchema.prefault({}),
   /** Serve GraphiQL to browsers at `GET /graphql`. @default true */
   graphiql: z.boolean().default(true),
   /** Prometheus metrics (`GET /metrics`). @default { enabled: true, path: "/metrics" } */
@@ -201,6 +254,8 @@ const configSchema = z.strictObject({
 
 export type RouterConfig = z.output<typeof configSchema>;
 export type SubgraphConfig = z.output<typeof subgraphSchema>;
+export type AuthenticationConfig = z.output<typeof authenticationSchema>;
+export type JwksConfig = z.output<typeof jwksSchema>;
 
 /** What the command line sets over the config file. */
 export interface ConfigOverrides {
@@ -252,6 +307,12 @@ export function parseConfig(
   if (overrides.supergraph) config.supergraph = resolve(overrides.supergraph);
   for (const subgraph of Object.values(config.subgraphs)) {
     subgraph.schema = resolve(base, subgraph.schema);
+  }
+  for (const source of config.authentication.jwt?.jwks ?? []) {
+    if ('file' in source) source.file = resolve(base, source.file);
+  }
+  if (config.authentication.required && !config.authentication.jwt) {
+    throw new ConfigError('`authentication.required` needs `authentication.jwt`', file);
   }
   if (!config.supergraph && Object.keys(config.subgraphs).length === 0) {
     throw new ConfigError('name at least one subgraph under `subgraphs`, or a `supergraph`', file);

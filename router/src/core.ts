@@ -1,6 +1,7 @@
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { identifyAnonymous, type Caller, type Credentials, type Identify } from './auth/caller.js';
 import { forwardedKey } from './auth/forwarded-headers.js';
+import { hasExpired, onExpiry, tokenExpired } from './auth/expiry.js';
 import { decodeCursor } from './events/cursor.js';
 import type { EventHub, StartFrom } from './events/event-hub.js';
 import { SubscriptionLifetime } from './events/lifetime.js';
@@ -79,6 +80,13 @@ export interface SubscriptionSink {
    * iterator finishes. Without it the error is written as the last result.
    */
   failed?(error: GraphQLError): void;
+  /**
+   * The caller's token expired (`error`, TOKEN_EXPIRED), just before the iterator
+   * finishes: a WebSocket tells the client, then closes its connection (4403), since
+   * every operation on it has the same caller. Without it, the error is handled as by
+   * `failed`.
+   */
+  expired?(error: GraphQLError): void;
 }
 
 export interface CoreOptions {
@@ -123,14 +131,22 @@ export function createCore({
     if (typeof request.query !== 'string' || request.query === '') {
       return [new GraphQLError('Missing query.', { extensions: { code: 'BAD_REQUEST' } })];
     }
-    const operation = operations.prepare(request.query, request.operationName);
+    // A WebSocket's caller outlives its token; what it sends after expiry is refused.
+    if (hasExpired(caller.expiresAt)) {
+      return [
+        new GraphQLError('The token has expired.', {
+          extensions: { code: 'UNAUTHENTICATED', reason: 'expired' },
+        }),
+      ];
+    }
+    const operation = operations.prepare(request.query, request.operationName, caller);
     if (isErrors(operation)) return operation;
     const variables = executor.coerceVariables(operation, request.variables);
     if (isErrors(variables)) return variables;
     if (!operation.subscription) return { operation, variables, caller };
     const args = executor.subscriptionArguments(operation, variables);
     const { binding } = operation.subscription;
-    const subject = binding.topic.render({ args });
+    const subject = binding.topic.render({ args, claims: caller.claims });
     if (subject instanceof GraphQLError) return [subject];
     if (!binding.stream) return { operation, variables, caller, subject };
     const cursor = request.extensions?.['cursor'];
@@ -184,8 +200,12 @@ export function createCore({
           leave();
           unpause();
         },
-        () => instruments.subscriptionClosed(sink.transport),
+        () => {
+          cancelExpiry?.();
+          instruments.subscriptionClosed(sink.transport);
+        },
       );
+      let cancelExpiry: (() => void) | undefined;
       // Results handed to the sink that the OS has not taken yet, and their size.
       let unwritten = 0;
       let unwrittenBytes = 0;
@@ -239,6 +259,17 @@ export function createCore({
         },
         start,
       );
+      if (caller.expiresAt !== undefined && !lifetime.ended) {
+        cancelExpiry = onExpiry(caller.expiresAt, () => {
+          leave();
+          const error = tokenExpired();
+          if (sink.expired) sink.expired(error);
+          else if (sink.failed) sink.failed(error);
+          else write(JSON.stringify({ errors: [error] }));
+          lifetime.end();
+          unpause();
+        });
+      }
       return lifetime;
     },
   };

@@ -1,8 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { QueryPlanner } from '@apollo/query-planner';
-import type { RouterConfig } from './config.js';
 import { identifyAnonymous } from './auth/caller.js';
+import { createJwtIdentify } from './auth/jwt.js';
+import type { RouterConfig } from './config.js';
 import { forwardHeaders } from './auth/forwarded-headers.js';
 import { createCore } from './core.js';
 import { countInto, createCounters, type Counters } from './counters.js';
@@ -58,6 +59,10 @@ export async function createRouter({
     ? bindEventFields(eventsGraph, schema.apiGraphQLSchema, config.events.name, NATS_SUBJECT_SYNTAX)
     : new Map();
 
+  // Before connecting: a bad JWKS file fails start-up with nothing to close.
+  const { jwt, required } = config.authentication;
+  const identify = jwt ? createJwtIdentify({ ...jwt, required, logger }) : identifyAnonymous;
+
   const provider = connectNats({
     url: config.nats.url,
     logger,
@@ -111,7 +116,7 @@ export async function createRouter({
     }),
     hub,
     logger,
-    identify: forwardHeaders(identifyAnonymous, config.headers.forward),
+    identify: forwardHeaders(identify, config.headers.forward),
     instrumentation,
     slowSubscriberLimit: config.slowSubscriberLimit,
     slowSubscriberMaxBytes: config.slowSubscriberMaxBytes,
@@ -137,7 +142,11 @@ export async function createRouter({
       sseHeartbeatMs: config.sseHeartbeatMs,
       multipartHeartbeatMs: config.multipartHeartbeatMs,
       graphiql: config.graphiql,
-      graphiqlDefaultQuery: exampleOperation(schema.apiGraphQLSchema, eventFields),
+      graphiqlDefaultQuery: exampleOperation(
+        schema.apiGraphQLSchema,
+        eventFields,
+        schema.authorization,
+      ),
       instrumentation,
       metrics: metrics && { path: config.metrics.path, scrape: () => metrics.scrape() },
     }),

@@ -50,6 +50,23 @@ describe('exampleOperation', () => {
     );
   });
 
+  it('selects no field that needs a token, so an anonymous first run has no error', () => {
+    const fields = new Map([
+      ['messageAdded', binding('messageAdded', 'room.{{ args.roomID }}.messages', ['roomID'])],
+    ]);
+    const requirement = { kind: 'authenticated', id: '@authenticated' } as const;
+    const rules = {
+      empty: false,
+      types: new Map([['User', [requirement]]]),
+      fields: new Map([['Message.text', [requirement]]]),
+    };
+    const operation = exampleOperation(schema, fields, rules)!;
+    expect(operation).toContain('    id\n  }');
+    expect(operation).not.toMatch(/text|user/);
+    const guarded = { ...rules, fields: new Map([['Subscription.messageAdded', [requirement]]]) };
+    expect(exampleOperation(schema, fields, guarded)).toBeUndefined();
+  });
+
   it('skips a field whose required argument has no example value, and gives up without one', () => {
     const fields = new Map([['byFilter', binding('byFilter', 'f.{{ args.filter }}', ['filter'])]]);
     expect(exampleOperation(schema, fields)).toBeUndefined();

@@ -8,6 +8,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { EventField } from './event-field.js';
+import { NO_RULES, type AuthorizationRules } from '../auth/requirements.js';
 
 /** An example value for a required scalar argument, or `undefined` when none fits. */
 function exampleArgument(arg: GraphQLArgument): string | number | boolean | undefined {
@@ -26,15 +27,24 @@ function exampleArgument(arg: GraphQLArgument): string | number | boolean | unde
   }
 }
 
-/** Leaf fields without required arguments, and one level of the object fields beneath. */
-function selection(type: GraphQLObjectType, indent: string, depth: number): string[] {
+/**
+ * Leaf fields without required arguments, and one level of the object fields beneath;
+ * none that needs a token, so an anonymous first run gets no UNAUTHORIZED_FIELD_OR_TYPE.
+ */
+function selection(
+  type: GraphQLObjectType,
+  indent: string,
+  depth: number,
+  rules: AuthorizationRules,
+): string[] {
   const lines: string[] = [];
   for (const field of Object.values(type.getFields())) {
     if (field.args.some((arg) => isNonNullType(arg.type))) continue;
     const named = getNamedType(field.type);
+    if (rules.fields.has(`${type.name}.${field.name}`) || rules.types.has(named.name)) continue;
     if (isLeafType(named)) lines.push(`${indent}${field.name}`);
     else if (isObjectType(named) && depth > 0) {
-      const inner = selection(named, `${indent}  `, depth - 1);
+      const inner = selection(named, `${indent}  `, depth - 1, rules);
       if (inner.length > 0) lines.push(`${indent}${field.name} {`, ...inner, `${indent}}`);
     }
   }
@@ -49,12 +59,15 @@ function selection(type: GraphQLObjectType, indent: string, depth: number): stri
 export function exampleOperation(
   schema: GraphQLSchema,
   eventFields: ReadonlyMap<string, EventField>,
+  rules: AuthorizationRules = NO_RULES,
 ): string | undefined {
   const fields = schema.getSubscriptionType()?.getFields() ?? {};
   for (const binding of eventFields.values()) {
     const field = fields[binding.name];
     const returned = field && getNamedType(field.type);
     if (!field || !isObjectType(returned)) continue;
+    if (rules.fields.has(`${schema.getSubscriptionType()!.name}.${field.name}`)) continue;
+    if (rules.types.has(returned.name)) continue;
     const args: Record<string, unknown> = {};
     for (const arg of field.args) {
       const value = exampleArgument(arg);
@@ -77,7 +90,7 @@ export function exampleOperation(
       `#   pnpm pub ${subject} '${event}'    (in the example stack)`,
       'subscription {',
       `  ${field.name}${argText ? `(${argText})` : ''} {`,
-      ...selection(returned, '    ', 1),
+      ...selection(returned, '    ', 1, rules),
       '  }',
       '}',
       '',

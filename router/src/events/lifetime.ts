@@ -15,6 +15,10 @@ export class SubscriptionLifetime<T> implements AsyncIterableIterator<T> {
     this.#onEnd = onEnd;
   }
 
+  get ended(): boolean {
+    return this.#ended;
+  }
+
   end(): void {
     if (this.#ended) return;
     this.#ended = true;

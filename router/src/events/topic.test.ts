@@ -71,7 +71,9 @@ describe('compileTopic', () => {
 
   it.each([
     ['{{ args.other }}', 'not an argument'],
-    ['{{ roomID }}', 'must be args.<name>'],
+    ['{{ roomID }}', 'must be args.<name> or claims.<name>'],
+    ['{{ claims.org.id }}', 'must be args.<name> or claims.<name>'],
+    ['{{ claims.__proto__ }}', 'a claim name'],
     ['{{#if args.roomID}}x{{/if}}', 'only {{ args.<name> }}'],
     ['{{ lookup args "roomID" }}', 'only {{ args.<name> }}'],
     ['room.{{ args.roomID', 'Parse error'],
@@ -79,5 +81,50 @@ describe('compileTopic', () => {
     const compile = () => compileTopic('messageAdded', template, ['roomID'], NATS_SUBJECT_SYNTAX);
     expect(compile).toThrow(TopicTemplateError);
     expect(compile).toThrow(message);
+  });
+});
+
+describe('a topic that reads claims', () => {
+  const topic = compileTopic(
+    'notifications',
+    'user.{{ claims.sub }}.{{ args.kind }}',
+    ['kind'],
+    NATS_SUBJECT_SYNTAX,
+  );
+
+  it("renders the caller's claim, and its pattern has a wildcard for it", () => {
+    expect(topic.readsClaims).toBe(true);
+    expect(topic.pattern).toBe('user.*.*');
+    expect(topic.render({ args: { kind: 'x' }, claims: { sub: '1' } })).toBe('user.1.x');
+    expect(topic.render({ args: { kind: 'x' }, claims: { sub: 42 } })).toBe('user.42.x');
+  });
+
+  it('refuses an anonymous caller and a token without the claim (UNAUTHENTICATED)', () => {
+    for (const claims of [undefined, {}, { sub: null }]) {
+      const result = topic.render({ args: { kind: 'x' }, claims });
+      expect(result).toBeInstanceOf(GraphQLError);
+      expect((result as GraphQLError).extensions).toEqual({
+        code: 'UNAUTHENTICATED',
+        claim: 'sub',
+      });
+    }
+    // Only own claims count.
+    const inherited = Object.create({ sub: '1' }) as Record<string, unknown>;
+    expect(topic.render({ args: { kind: 'x' }, claims: inherited })).toBeInstanceOf(GraphQLError);
+  });
+
+  it.each(['>', '*', 'a.b', '', ' ', 'a b', ['1'], { id: 1 }, true])(
+    "refuses the claim %j as a token, with the arguments' rule",
+    (sub) => {
+      const result = topic.render({ args: { kind: 'x' }, claims: { sub } });
+      expect(result).toBeInstanceOf(GraphQLError);
+      expect((result as GraphQLError).message).toContain('1 to 128 ASCII letters');
+      expect((result as GraphQLError).extensions['code']).toBe('UNAUTHENTICATED');
+    },
+  );
+
+  it('does not read claims when it names none', () => {
+    const plain = compileTopic('m', 'room.{{ args.kind }}', ['kind'], NATS_SUBJECT_SYNTAX);
+    expect(plain.readsClaims).toBe(false);
   });
 });

@@ -69,9 +69,14 @@ export function createExecutor({ schema, serviceMap, logger }: ExecutorOptions):
         schema.apiSchema,
       );
       const errors = result.errors?.map((error) => maskUnexpected(error, logger));
+      // What authorization removed comes first: it was decided before anything ran.
+      const { unauthorized } = operation;
+      if (unauthorized.length > 0) {
+        return { data: result.data ?? null, errors: [...unauthorized, ...(errors ?? [])] };
+      }
       return errors ? { data: result.data ?? null, errors } : { data: result.data ?? null };
     } catch (error) {
-      return { data: null, errors: [maskUnexpected(error, logger)] };
+      return { data: null, errors: [...operation.unauthorized, maskUnexpected(error, logger)] };
     }
   };
 

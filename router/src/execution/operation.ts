@@ -19,21 +19,36 @@ import { operationFromDocument } from '@apollo/federation-internals';
 import type { PlanNode, QueryPlan, QueryPlanner } from '@apollo/query-planner';
 import type { LoadedSupergraph } from '../schema/supergraph.js';
 import type { EventField } from '../events/event-field.js';
+import { ANONYMOUS, type Caller } from '../auth/caller.js';
+import { filterOperation, requirementsOf, unauthorizedError } from '../auth/filter.js';
+import { isSatisfied, type Requirement } from '../auth/requirements.js';
 
 /** What Apollo's executor needs of an operation (not exported by @apollo/gateway). */
 type OperationContext = ReturnType<typeof buildOperationContext>;
 
 export type OperationKind = 'query' | 'mutation' | 'subscription';
 
-/** A parsed, validated and planned operation, shared by every request that sends it. */
+/**
+ * A parsed, validated and planned operation, shared by every request that sends it with
+ * the same rights over its fields.
+ */
 export interface PreparedOperation {
-  /** Identifies the operation: its text and name. */
+  /**
+   * Identifies what decides the result: the operation's text and name and, when the
+   * caller may not see all of it, which of its authorization requirements the caller meets.
+   */
   readonly key: string;
   readonly kind: OperationKind;
+  /** The operation as sent (results are shaped by it: a removed field comes back null). */
   readonly document: DocumentNode;
   readonly context: OperationContext;
-  /** For a subscription, the per-event plan: the events graph's fetch, then the rest. */
+  /**
+   * The plan of what the caller may see. For a subscription, the per-event plan: the
+   * events graph's fetch, then the rest.
+   */
   readonly plan: QueryPlan;
+  /** One `UNAUTHORIZED_FIELD_OR_TYPE` error per field removed for the caller; sent with every result. */
+  readonly unauthorized: readonly GraphQLError[];
   /** For a subscription, its root field and the event binding behind it. */
   readonly subscription?: PreparedSubscription;
 }
@@ -63,14 +78,38 @@ export interface OperationCacheOptions {
   maxTextBytes?: number;
 }
 
-/** Parses, validates and plans operations once; the most recently used are kept. */
+/** An operation's text parsed and validated once, and its plans per set of rights. */
+interface CachedOperation {
+  readonly key: string;
+  readonly operationName: string | undefined;
+  readonly document: DocumentNode;
+  readonly context: OperationContext;
+  /** The authorization requirements its fields touch; none for most operations. */
+  readonly requirements: readonly Requirement[];
+  /** Without requirements, the one plan for everyone. */
+  plain?: PreparedOperation | readonly GraphQLError[];
+  /** With requirements, the plan per caller's answers to them (`"101"`: first and third met). */
+  readonly variants: Map<string, PreparedOperation | readonly GraphQLError[]>;
+}
+
+/**
+ * Plans kept per operation text. Each requirement met or not doubles the rights a caller
+ * can have; callers come in few kinds, and a rare one past the bound is planned again.
+ */
+const MAX_VARIANTS = 16;
+
+/**
+ * Parses, validates and plans operations once; the most recently used are kept. An
+ * operation touching `@authenticated` or `@requiresScopes` is planned once per set of
+ * rights over it, without the fields a caller may not see.
+ */
 export class OperationCache {
   readonly #options: OperationCacheOptions;
   readonly #maxSize: number;
   readonly #maxTextBytes: number;
   readonly #limits: OperationLimits;
   readonly #limitRules: readonly ValidationRule[];
-  readonly #entries = new Map<string, PreparedOperation>();
+  readonly #entries = new Map<string, CachedOperation>();
   /** The total length of the kept operations' keys (their text). */
   #textBytes = 0;
 
@@ -87,33 +126,50 @@ export class OperationCache {
     return this.#entries.size;
   }
 
-  /** The prepared operation, or the GraphQL errors that make the request invalid. */
+  /**
+   * The prepared operation for this caller, or the GraphQL errors that make the request
+   * invalid (or, for a subscription, unauthorized).
+   */
   prepare(
     query: string,
     operationName?: string | null,
+    caller: Caller = ANONYMOUS,
   ): PreparedOperation | readonly GraphQLError[] {
     const key = operationName ? `${operationName}\u0000${query}` : query;
-    const cached = this.#entries.get(key);
-    if (cached) {
+    let entry = this.#entries.get(key);
+    if (entry) {
       this.#entries.delete(key);
-      this.#entries.set(key, cached);
-      return cached;
+      this.#entries.set(key, entry);
+    } else {
+      const parsed = this.#parse(key, query, operationName ?? undefined);
+      if (Array.isArray(parsed)) return parsed;
+      entry = parsed as CachedOperation;
+      if (key.length <= this.#maxTextBytes / 64) this.#keep(entry);
     }
-    const prepared = this.#build(key, query, operationName ?? undefined);
-    if (Array.isArray(prepared)) return prepared;
-    if (key.length > this.#maxTextBytes / 64) return prepared;
-    this.#entries.set(key, prepared as PreparedOperation);
-    this.#textBytes += key.length;
+    if (entry.requirements.length === 0) return (entry.plain ??= this.#plan(entry, ''));
+    const rights = entry.requirements.map((r) => (isSatisfied(r, caller) ? '1' : '0')).join('');
+    const found = entry.variants.get(rights);
+    if (found) return found;
+    const planned = this.#plan(entry, rights);
+    if (entry.variants.size >= MAX_VARIANTS) {
+      entry.variants.delete(entry.variants.keys().next().value!);
+    }
+    entry.variants.set(rights, planned);
+    return planned;
+  }
+
+  #keep(entry: CachedOperation): void {
+    this.#entries.set(entry.key, entry);
+    this.#textBytes += entry.key.length;
     while (this.#entries.size > this.#maxSize || this.#textBytes > this.#maxTextBytes) {
       const oldest = this.#entries.keys().next().value!;
       this.#entries.delete(oldest);
       this.#textBytes -= oldest.length;
     }
-    return prepared;
   }
 
-  #build(key: string, query: string, operationName?: string): PreparedOperation | GraphQLError[] {
-    const { schema, planner } = this.#options;
+  #parse(key: string, query: string, operationName?: string): CachedOperation | GraphQLError[] {
+    const { schema } = this.#options;
     let document: DocumentNode;
     let errors: readonly GraphQLError[];
     try {
@@ -133,26 +189,67 @@ export class OperationCache {
     }
     if (errors.length > 0) return [...errors];
     let context: OperationContext;
-    let plan: QueryPlan;
     try {
       context = buildOperationContext({
         schema: schema.apiGraphQLSchema,
         operationDocument: document,
         ...(operationName ? { operationName } : {}),
       });
-      const operation = operationFromDocument(schema.apiSchema, document, {
-        ...(operationName ? { operationName } : {}),
-      });
-      plan = planner.buildQueryPlan(operation);
     } catch (error) {
       if (error instanceof GraphQLError) return [error];
       throw error;
     }
+    // Without a directive in the supergraph, no operation is walked for requirements.
+    const requirements = schema.authorization.empty
+      ? []
+      : requirementsOf(schema.apiGraphQLSchema, schema.authorization, document, operationName);
+    return { key, operationName, document, context, requirements, variants: new Map() };
+  }
+
+  /** Plans what a caller with these `rights` (one digit per requirement) may see. */
+  #plan(entry: CachedOperation, rights: string): PreparedOperation | GraphQLError[] {
+    const { schema, planner } = this.#options;
+    const { operationName, context } = entry;
     const kind = context.operation.operation as OperationKind;
-    if (kind !== 'subscription') return { key, kind, document, context, plan };
+    let document = entry.document;
+    let key = entry.key;
+    let unauthorized: GraphQLError[] = [];
+    let empty = false;
+    if (rights.includes('0')) {
+      const met = new Set(entry.requirements.filter((_, i) => rights[i] === '1'));
+      const filtered = filterOperation(
+        schema.apiGraphQLSchema,
+        schema.authorization,
+        entry.document,
+        operationName,
+        (requirement) => met.has(requirement),
+      );
+      document = filtered.document;
+      key = `${entry.key}\u0000${rights}`;
+      unauthorized = filtered.removed.map(unauthorizedError);
+      empty = filtered.empty;
+    }
+    // A subscription with nothing left to see is refused before anything is subscribed.
+    if (empty && kind === 'subscription') return unauthorized;
+    let plan: QueryPlan;
+    try {
+      // With every root field removed, nothing is fetched: each comes back null.
+      plan = empty
+        ? { kind: 'QueryPlan' }
+        : planner.buildQueryPlan(
+            operationFromDocument(schema.apiSchema, document, {
+              ...(operationName ? { operationName } : {}),
+            }),
+          );
+    } catch (error) {
+      if (error instanceof GraphQLError) return [error];
+      throw error;
+    }
+    const base = { key, kind, document: entry.document, context, unauthorized };
+    if (kind !== 'subscription') return { ...base, plan };
     const subscription = this.#subscription(context);
     if (subscription instanceof GraphQLError) return [subscription];
-    return { key, kind, document, context, plan: eventPlan(plan), subscription };
+    return { ...base, plan: eventPlan(plan), subscription };
   }
 
   #subscription(context: OperationContext): PreparedSubscription | GraphQLError {

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { GraphQLSchema } from 'graphql';
-import { Supergraph, type Schema } from '@apollo/federation-internals';
+import {
+  DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES,
+  Supergraph,
+  type Schema,
+} from '@apollo/federation-internals';
 import { SchemaError } from '../errors.js';
+import { readAuthorizationRules, type AuthorizationRules } from '../auth/requirements.js';
 
 /** A supergraph ready for planning and execution, and what the router serves from it. */
 export interface LoadedSupergraph {
@@ -16,13 +21,25 @@ export interface LoadedSupergraph {
   subgraphUrls: ReadonlyMap<string, string>;
   /** Whether the supergraph has the events graph: without it, no subscription is bound. */
   hasEventsGraph: boolean;
+  /** What `@authenticated` and `@requiresScopes` ask for (the API schema drops them). */
+  authorization: AuthorizationRules;
 }
+
+/**
+ * The linked features a supergraph may use. A `for: SECURITY` feature the router does not
+ * enforce (`@policy`, say) makes the supergraph refused rather than served unprotected.
+ */
+const SUPPORTED_FEATURES = new Set([
+  ...DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES,
+  'https://specs.apollo.dev/authenticated/v0.1',
+  'https://specs.apollo.dev/requiresScopes/v0.1',
+]);
 
 export function loadSupergraph(sdl: string, eventsGraph: string): LoadedSupergraph {
   assertStartsWithSdl(sdl);
   let supergraph: Supergraph;
   try {
-    supergraph = Supergraph.build(sdl);
+    supergraph = Supergraph.build(sdl, { supportedFeatures: SUPPORTED_FEATURES });
   } catch (cause) {
     throw new SchemaError(`not a valid supergraph: ${(cause as Error).message}`, undefined, {
       cause,
@@ -43,6 +60,7 @@ export function loadSupergraph(sdl: string, eventsGraph: string): LoadedSupergra
     supergraphGraphQLSchema: supergraph.schema.toGraphQLJSSchema(),
     subgraphUrls,
     hasEventsGraph,
+    authorization: readAuthorizationRules(supergraph.schema),
   };
 }
 

@@ -15,6 +15,8 @@ export enum CloseCode {
   TryAgainLater = 1013,
   BadRequest = 4400,
   Unauthorized = 4401,
+  /** The caller's token expired: reconnect with a new one. */
+  Forbidden = 4403,
   SubprotocolNotAcceptable = 4406,
   ConnectionInitialisationTimeout = 4408,
   SubscriberAlreadyExists = 4409,

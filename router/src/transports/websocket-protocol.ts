@@ -55,6 +55,10 @@ export function connectionSink(
     write: (json, written) => connection.write(`${frameStart}${json}}`, written),
     isBackedUp: () => connection.isBackedUp(),
     tooSlow: () => connection.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
+    expired: (error) => {
+      connection.write(`${frameStart}${JSON.stringify({ errors: [error] })}}`, () => {});
+      connection.close(CloseCode.Forbidden, 'Token expired');
+    },
   };
 }
 

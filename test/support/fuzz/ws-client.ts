@@ -81,11 +81,18 @@ export class WsSession {
   static open(
     context: AttackContext,
     protocols: string[] | undefined,
+    headers: Record<string, string> = {},
   ): Promise<WsSession | undefined> {
     return new Promise((resolve) => {
-      const socket: WebSocket = new WebSocket(context.target.wsUrl, protocols, {
-        handshakeTimeout: 10_000,
-      });
+      let socket: WebSocket;
+      try {
+        socket = new WebSocket(context.target.wsUrl, protocols, {
+          handshakeTimeout: 10_000,
+          headers,
+        });
+      } catch {
+        return resolve(undefined); // a header value ws will not write: nothing was sent
+      }
       context.track({ destroy: () => socket.terminate() });
       socket.on('error', () => undefined); // a refused or reset connection is an answer too
       socket.once('unexpected-response', (_request, response) => {
