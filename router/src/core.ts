@@ -70,6 +70,8 @@ export interface SubscriptionSink {
    * iterator finishes. Without it the error is written as the last result.
    */
   failed?(error: GraphQLError): void;
+  /** Runs once when the subscription has ended, however it ended. */
+  closed?(): void;
 }
 
 export interface CoreOptions {
@@ -158,7 +160,10 @@ export function createCore({
           leave();
           unpause();
         },
-        () => instruments.subscriptionClosed(sink.transport),
+        () => {
+          instruments.subscriptionClosed(sink.transport);
+          sink.closed?.();
+        },
       );
       // Results handed to the sink that the OS has not taken yet, and their size.
       let unwritten = 0;

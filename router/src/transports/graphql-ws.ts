@@ -1,5 +1,6 @@
 import { makeServer } from 'graphql-ws';
 import { isErrors, type RouterCore } from '../core.js';
+import { isRefusal, type Admission } from './admission.js';
 import { CloseCode } from './close-codes.js';
 import { fromExecutionArgs, toExecutionArgs } from './operation-args.js';
 import {
@@ -15,6 +16,8 @@ export interface GraphQLWsOptions {
   connectionInitTimeoutMs: number;
   /** Operations one connection may run at once. */
   operations: OperationLimit;
+  /** Where a subscription takes its place under `maxSubscriptions`. */
+  admission: Pick<Admission, 'subscription'>;
 }
 
 /**
@@ -25,6 +28,7 @@ export function graphqlWsProtocol({
   core,
   connectionInitTimeoutMs,
   operations,
+  admission,
 }: GraphQLWsOptions): WebSocketProtocol {
   const server = makeServer<Record<string, unknown>, { connection: Connection }>({
     schema: core.schema,
@@ -34,11 +38,15 @@ export function graphqlWsProtocol({
       if (Object.keys(ctx.subscriptions).length > operations.max) return [operations.refuse()];
       const prepared = core.prepare(payload);
       if (isErrors(prepared)) return prepared;
+      // graphql-ws always calls `subscribe` after this, so the place is given back by the
+      // subscription's end.
+      const release = prepared.subject ? admission.subscription() : undefined;
+      if (isRefusal(release)) return [release];
       const frameStart = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
       return toExecutionArgs(
         core,
         prepared,
-        connectionSink('graphql-ws', ctx.extra.connection, frameStart),
+        connectionSink('graphql-ws', ctx.extra.connection, frameStart, release),
       );
     },
     execute: (args) => core.execute(fromExecutionArgs(args).prepared),
