@@ -30,6 +30,8 @@ import {
 } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '@edfs/router';
 import { startTestStack, type TestStack } from './support/stack.js';
 import {
   subscribe,
@@ -377,6 +379,28 @@ describe('README.md, run as written', () => {
 
   it('multipart: curl prints the heartbeat part and the event part as shown', async () => {
     await streamsAsShown(startShell(multipart), multipartShows);
+  });
+
+  it('CORS and production switches: the config snippets are valid and say what they set', () => {
+    const read = (section: string) =>
+      parseConfig(
+        { ...(parseYaml(block(section, 'yaml').text) as object), supergraph: 'supergraph.graphql' },
+        {},
+      );
+    expect(read('Browsers on other origins (CORS)').cors).toEqual({
+      origins: ['https://app.example.com', 'http://localhost:5173'],
+      methods: ['GET', 'POST'],
+      headers: ['content-type', 'accept', 'authorization', 'last-event-id'],
+      credentials: false,
+      maxAgeSeconds: 600,
+    });
+    const production = read('Before you expose it');
+    expect(production).toMatchObject({
+      introspection: false,
+      graphiql: false,
+      maskSubgraphErrors: true,
+      metrics: { enabled: false },
+    });
   });
 
   it('Layout: every file and folder it lists exists', () => {
