@@ -35,6 +35,9 @@ const multipartResult = (stream: HttpStream): Promise<unknown> =>
       return (JSON.parse(part.slice(0, part.indexOf('\r\n'))) as { payload: unknown }).payload;
     });
 
+const metrics = async (router: Router): Promise<string> =>
+  (await fetch(new URL('/metrics', router.url))).text();
+
 /** A raw WebSocket on `protocol`, and the close code and reason it ends with. */
 function rawSocket(url: string, protocol: string) {
   const socket = new WebSocket(url.replace(/^http/, 'ws'), protocol);
@@ -110,6 +113,9 @@ describe('limits.maxSubscriptions: open subscriptions per router, across transpo
     expect(JSON.parse(overMultipart.text)).toEqual({ errors: [expect.objectContaining(TOO_MANY)] });
 
     expect(router.counters.subscriptionsRefused).toBe(4);
+    expect(await metrics(router)).toContain(
+      'edfs_subscriptions_refused_total{reason="max_subscriptions"} 4',
+    );
     expect(router.subscriptions).toBe(3);
     expect(await stack.nats!.subscriptionsOn('room.cap-over.messages')).toBe(0);
 
@@ -178,6 +184,9 @@ describe('limits.maxConnections: WebSockets and streams per router', () => {
       expect(JSON.parse(refused.text)).toEqual({ errors: [TOO_MANY] });
     }
     expect(router.counters.connectionsRefused).toBe(3);
+    expect(await metrics(router)).toContain(
+      'edfs_connections_refused_total{reason="max_connections"} 3',
+    );
     expect(router.connections).toBe(2);
 
     stack.publish('room.conn-ws.messages', EVENT);
