@@ -243,7 +243,11 @@ describe('subscriptions per connection', () => {
     await expect(refused.next()).rejects.toEqual([
       expect.objectContaining({
         message: expect.stringContaining('(maxSubscriptionsPerConnection)'),
-        extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: 3 },
+        extensions: {
+          code: 'TOO_MANY_SUBSCRIPTIONS',
+          limit: 'maxSubscriptionsPerConnection',
+          max: 3,
+        },
       }),
     ]);
     expect(router.counters.subscriptionsRefused).toBe(1);
@@ -273,7 +277,13 @@ describe('subscriptions per connection', () => {
       type: 'error',
       id: '3',
       payload: [
-        expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: 3 } }),
+        expect.objectContaining({
+          extensions: {
+            code: 'TOO_MANY_SUBSCRIPTIONS',
+            limit: 'maxSubscriptionsPerConnection',
+            max: 3,
+          },
+        }),
       ],
     });
     await waitFor('three subscriptions', () => router.subscriptions === 3);

@@ -70,6 +70,7 @@ describe('GET /metrics', () => {
       'edfs_slow_subscriber_closes_total',
       'edfs_subscriptions',
       'edfs_subscriptions_refused_total',
+      'edfs_connections_refused_total',
       'edfs_broker_subjects',
       'edfs_subgraph_requests_total',
       'edfs_subgraph_request_duration_seconds',

@@ -467,6 +467,28 @@ describe('README.md, run as written', () => {
     },
   );
 
+  it('CORS and production switches: the config snippets are valid and say what they set', () => {
+    const read = (section: string) =>
+      parseConfig(
+        { ...(parseYaml(block(section, 'yaml').text) as object), supergraph: 'supergraph.graphql' },
+        {},
+      );
+    expect(read('Browsers on other origins (CORS)').cors).toEqual({
+      origins: ['https://app.example.com', 'http://localhost:5173'],
+      methods: ['GET', 'POST'],
+      headers: ['content-type', 'accept', 'authorization', 'last-event-id'],
+      credentials: false,
+      maxAgeSeconds: 600,
+    });
+    const production = read('Before you expose it');
+    expect(production).toMatchObject({
+      introspection: false,
+      graphiql: false,
+      maskSubgraphErrors: true,
+      metrics: { enabled: false },
+    });
+  });
+
   it('Layout: every file and folder it lists exists', () => {
     let folder = '';
     const listed = layout.text

@@ -60,3 +60,44 @@ describe('the authentication config', () => {
     expect(() => parseConfig({ ...minimal, authentication: { jwt } }, {})).toThrow(ConfigError);
   });
 });
+
+describe('the cors config', () => {
+  it('allows no other origin by default', () => {
+    expect(parseConfig(minimal, {}).cors).toEqual({
+      origins: [],
+      methods: ['GET', 'POST'],
+      headers: ['content-type', 'accept', 'authorization', 'last-event-id'],
+      credentials: false,
+      maxAgeSeconds: 600,
+    });
+  });
+
+  it('takes exact origins and "*"', () => {
+    const origins = ['https://app.example.com', 'http://127.0.0.1:5173', 'http://[::1]:3000', '*'];
+    expect(parseConfig({ ...minimal, cors: { origins } }, {}).cors.origins).toEqual(origins);
+  });
+
+  it.each([
+    'app.example.com',
+    'https://app.example.com/',
+    'https://a.test/path',
+    'https://*.a.test',
+  ])('refuses the origin %j', (origin) => {
+    expect(() => parseConfig({ ...minimal, cors: { origins: [origin] } }, {})).toThrow(ConfigError);
+  });
+
+  it('refuses credentials with "*", which browsers refuse', () => {
+    expect(() =>
+      parseConfig({ ...minimal, cors: { origins: ['*'], credentials: true } }, {}),
+    ).toThrow(/credentials/);
+  });
+});
+
+describe('the production switches and router-wide limits', () => {
+  it('default to what the example stack and the benchmark stay inside', () => {
+    const config = parseConfig(minimal, {});
+    expect(config.introspection).toBe(true);
+    expect(config.maskSubgraphErrors).toBe(false);
+    expect(config.limits).toMatchObject({ maxConnections: 20_000, maxSubscriptions: 50_000 });
+  });
+});

@@ -112,6 +112,40 @@ const authenticationSchema = z.strictObject({
   required: z.boolean().default(false),
 });
 
+/** An origin as browsers send it: scheme, host and port, no path. */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+const corsSchema = z
+  .strictObject({
+    /**
+     * Origins whose pages may call the router, exactly (`https://app.example.com`), or
+     * `"*"` for any. The router's own origin needs none. @default []
+     */
+    origins: z
+      .array(z.union([z.literal('*'), z.string().regex(ORIGIN, 'an origin: https://host[:port]')]))
+      .default([]),
+    /** Methods cross-origin requests may use. @default ["GET", "POST"] */
+    methods: z
+      .array(z.enum(['GET', 'POST']))
+      .min(1)
+      .default(['GET', 'POST']),
+    /**
+     * Request headers cross-origin requests may send.
+     * @default ["content-type", "accept", "authorization", "last-event-id"]
+     */
+    headers: z
+      .array(z.string().regex(HEADER_NAME, 'an HTTP header name'))
+      .default(['content-type', 'accept', 'authorization', 'last-event-id']),
+    /** Let browsers send cookies and HTTP authentication along. @default false */
+    credentials: z.boolean().default(false),
+    /** How long browsers may keep a preflight's answer, in seconds. @default 600 */
+    maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
+  })
+  .refine((cors) => !(cors.credentials && cors.origins.includes('*')), {
+    message: 'browsers refuse credentials with origin "*": list the origins',
+  });
+
 const configSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -222,8 +256,30 @@ const configSchema = z.strictObject({
       maxDirectives: z.number().int().min(0).default(50),
       /** Lexical tokens in one document, counted while parsing. @default 5000 */
       maxTokens: z.number().int().positive().default(5000),
+      /**
+       * Open WebSocket connections plus open SSE and multipart streams on this router; one
+       * more WebSocket is closed with 1013, one more stream gets 503. @default 20000
+       */
+      maxConnections: z.number().int().positive().default(20_000),
+      /**
+       * Open subscriptions on this router across every transport; one more is refused with
+       * TOO_MANY_SUBSCRIPTIONS and nothing is subscribed. @default 50000
+       */
+      maxSubscriptions: z.number().int().positive().default(50_000),
     })
     .prefault({}),
+  /** Which browser pages on other origins may call `/graphql`, and open WebSockets to it. */
+  cors: corsSchema.prefault({}),
+  /**
+   * Answer introspection (`__schema`, `__type`; `__typename` always works). GraphiQL needs
+   * it. @default true
+   */
+  introspection: z.boolean().default(true),
+  /**
+   * Replace the messages of errors that subgraphs return with "Unexpected error." and
+   * INTERNAL_SERVER_ERROR (the originals are logged); the router's own errors stay. @default false
+   */
+  maskSubgraphErrors: z.boolean().default(false),
   shutdown: z
     .strictObject({
       /**

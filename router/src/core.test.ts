@@ -368,6 +368,24 @@ describe('createCore().subscribe', () => {
     ]);
     expect(hub.subscribers).toBe(0);
   });
+
+  it('calls sink.closed() once however the subscription ends: the client leaving, or the stream failing', async () => {
+    const { core, request, broker } = setup();
+    const closed = [0, 0];
+    const left = core.subscribe(request, { ...fakeSink().sink, closed: () => void closed[0]!++ });
+    const failed = core.subscribe(
+      { ...request, variables: { room: '2' }, subject: 'chat.2' },
+      { ...fakeSink().sink, closed: () => void closed[1]!++ },
+    );
+    expect(closed).toEqual([0, 0]);
+
+    await left.return!();
+    await left.return!();
+    broker.end('chat.2');
+    expect(await isFinished(failed)).toBe(true);
+    await failed.return!();
+    expect(closed).toEqual([1, 1]);
+  });
 });
 
 describe('a subscription whose caller has a token', () => {

@@ -87,6 +87,8 @@ export interface SubscriptionSink {
    * `failed`.
    */
   expired?(error: GraphQLError): void;
+  /** Runs once when the subscription has ended, however it ended. */
+  closed?(): void;
 }
 
 export interface CoreOptions {
@@ -203,6 +205,7 @@ export function createCore({
         () => {
           cancelExpiry?.();
           instruments.subscriptionClosed(sink.transport);
+          sink.closed?.();
         },
       );
       let cancelExpiry: (() => void) | undefined;

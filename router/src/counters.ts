@@ -14,8 +14,10 @@ export interface Counters {
   slowSubscriberCloses: number;
   /** Events a fan-out group dropped because too many were waiting (`maxPendingEventsPerGroup`). */
   eventsDropped: number;
-  /** Subscriptions refused because their connection had `maxSubscriptionsPerConnection` open. */
+  /** Subscriptions refused over `maxSubscriptionsPerConnection` or `maxSubscriptions`. */
   subscriptionsRefused: number;
+  /** Connections and streams refused over `maxConnections`, and requests from a refused `Origin`. */
+  connectionsRefused: number;
 }
 
 export function createCounters(): Counters {
@@ -27,6 +29,7 @@ export function createCounters(): Counters {
     slowSubscriberCloses: 0,
     eventsDropped: 0,
     subscriptionsRefused: 0,
+    connectionsRefused: 0,
   };
 }
 
@@ -46,6 +49,7 @@ export function countInto(counters: Counters): Instrumentation {
   return {
     field: () => field,
     subscriptionRefused: () => void counters.subscriptionsRefused++,
+    connectionRefused: () => void counters.connectionsRefused++,
     subgraphRequestFinished: () => void counters.subgraphRequests++,
     httpRequestFinished: noop,
   };

@@ -9,13 +9,15 @@ describe('combineInstrumentation', () => {
     const field = both.field('messageAdded');
     field.eventReceived();
     field.delivered(3);
-    both.subscriptionRefused();
+    both.subscriptionRefused('max_subscriptions');
+    both.connectionRefused('origin');
     both.subgraphRequestFinished('message', 'ok', 0.01);
     for (const counters of [a, b]) {
       expect(counters).toMatchObject({
         eventsReceived: 1,
         deliveries: 3,
         subscriptionsRefused: 1,
+        connectionsRefused: 1,
         subgraphRequests: 1,
       });
     }

@@ -20,6 +20,15 @@ export type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown';
  */
 export type HttpOutcome = 'ok' | 'errors' | 'refused' | 'failed';
 
+/** Which cap refused a subscription: the config option's name, in snake case. */
+export type SubscriptionRefusal = 'max_subscriptions_per_connection' | 'max_subscriptions';
+
+/**
+ * Why a connection, stream or cross-origin request was refused: over `maxConnections`, or
+ * from an `Origin` that `cors.origins` does not allow.
+ */
+export type ConnectionRefusal = 'max_connections' | 'origin';
+
 /**
  * Hooks for one subscription field. The hub resolves them once per fan-out group, so the
  * per-event path does no label lookups.
@@ -44,8 +53,10 @@ export interface FieldInstrumentation {
 export interface Instrumentation {
   /** The hooks for a `Subscription` field bound to events, by its name. */
   field(name: string): FieldInstrumentation;
-  /** A WebSocket subscription was refused over `maxSubscriptionsPerConnection`. */
-  subscriptionRefused(): void;
+  /** A subscription was refused over a cap. */
+  subscriptionRefused(reason: SubscriptionRefusal): void;
+  /** A connection, stream or cross-origin request was refused. */
+  connectionRefused(reason: ConnectionRefusal): void;
   /** One HTTP request to a subgraph (after batching) ended. */
   subgraphRequestFinished(subgraph: string, outcome: SubgraphOutcome, seconds: number): void;
   /** One GraphQL-over-HTTP request (query or mutation, not a stream) was answered. */
@@ -69,6 +80,7 @@ const noopField: FieldInstrumentation = {
 export const noopInstrumentation: Instrumentation = {
   field: () => noopField,
   subscriptionRefused: noop,
+  connectionRefused: noop,
   subgraphRequestFinished: noop,
   httpRequestFinished: noop,
 };
@@ -95,7 +107,8 @@ export function combineInstrumentation(...targets: readonly Instrumentation[]): 
       byField.set(name, combined);
       return combined;
     },
-    subscriptionRefused: () => targets.forEach((t) => t.subscriptionRefused()),
+    subscriptionRefused: (reason) => targets.forEach((t) => t.subscriptionRefused(reason)),
+    connectionRefused: (reason) => targets.forEach((t) => t.connectionRefused(reason)),
     subgraphRequestFinished: (subgraph, outcome, seconds) =>
       targets.forEach((t) => t.subgraphRequestFinished(subgraph, outcome, seconds)),
     httpRequestFinished: (operation, outcome, seconds) =>

@@ -20,6 +20,8 @@ import { connectNats, NATS_SUBJECT_SYNTAX } from './providers/nats.js';
 import { composeSupergraph, configSources } from './schema/compose.js';
 import { loadEventsGraph } from './schema/events-graph.js';
 import { loadSupergraph, readSupergraphFile } from './schema/supergraph.js';
+import { createAdmission } from './transports/admission.js';
+import { createCors } from './transports/cors.js';
 import { attachWebSockets } from './transports/websocket.js';
 import { createHttpListener } from './transports/http.js';
 import { OpenStreams } from './transports/open-streams.js';
@@ -41,6 +43,8 @@ export interface Router {
   readonly subscriptions: number;
   /** Distinct (operation, variables, subject) groups now: one resolution per event each. */
   readonly groups: number;
+  /** Open WebSocket connections and SSE or multipart streams, as `limits.maxConnections` counts them. */
+  readonly connections: number;
   /** Ends client connections, unsubscribes from the broker, stops listening. */
   close(): Promise<void>;
 }
@@ -100,10 +104,12 @@ export async function createRouter({
       planner: new QueryPlanner(schema.supergraph),
       eventFields,
       limits: config.limits,
+      introspection: config.introspection,
     }),
     executor: createExecutor({
       schema,
       logger,
+      maskSubgraphErrors: config.maskSubgraphErrors,
       serviceMap: createServiceMap({
         urls: schema.subgraphUrls,
         eventsGraph: config.events.name,
@@ -122,6 +128,17 @@ export async function createRouter({
     slowSubscriberMaxBytes: config.slowSubscriberMaxBytes,
   });
 
+  const admission = createAdmission({
+    maxConnections: config.limits.maxConnections,
+    maxSubscriptions: config.limits.maxSubscriptions,
+    maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
+    instrumentation,
+    logger,
+  });
+  const cors = createCors(config.cors);
+  if (config.graphiql && !config.introspection) {
+    logger.warn('GraphiQL is on but introspection is off: GraphiQL cannot load the schema');
+  }
   const open = new OpenStreams();
   let draining = false;
   const server = createServer(
@@ -149,6 +166,8 @@ export async function createRouter({
       ),
       instrumentation,
       metrics: metrics && { path: config.metrics.path, scrape: () => metrics.scrape() },
+      admission,
+      cors,
     }),
   );
   const ws = attachWebSockets({
@@ -158,7 +177,8 @@ export async function createRouter({
     instrumentation,
     maxPayloadBytes: config.maxPayloadBytes,
     connectionInitTimeoutMs: config.connectionInitTimeoutMs,
-    maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
+    admission,
+    allowOrigin: cors.allows,
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -189,6 +209,9 @@ export async function createRouter({
     },
     get groups() {
       return hub.groups;
+    },
+    get connections() {
+      return admission.connections;
     },
     async close() {
       // Readiness first, so load balancers stop sending new clients here.

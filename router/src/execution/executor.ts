@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { LoadedSupergraph } from '../schema/supergraph.js';
 import type { EntityEvent } from '../events/event.js';
 import type { EventContext, FetchContext } from './data-sources.js';
+import { maskSubgraphErrors } from './mask-errors.js';
 import type { PreparedOperation } from './operation.js';
 
 export type Variables = Readonly<Record<string, unknown>>;
@@ -14,6 +15,11 @@ export interface ExecutorOptions {
   schema: LoadedSupergraph;
   serviceMap: ServiceMap;
   logger: Logger;
+  /**
+   * Replace what subgraphs' errors say with "Unexpected error." (INTERNAL_SERVER_ERROR),
+   * logging the originals. @default false
+   */
+  maskSubgraphErrors?: boolean;
 }
 
 export interface Executor {
@@ -45,7 +51,12 @@ export interface Executor {
   ): Promise<ExecutionResult>;
 }
 
-export function createExecutor({ schema, serviceMap, logger }: ExecutorOptions): Executor {
+export function createExecutor({
+  schema,
+  serviceMap,
+  logger,
+  maskSubgraphErrors: mask = false,
+}: ExecutorOptions): Executor {
   const run = async (
     operation: PreparedOperation,
     plan: QueryPlan,
@@ -68,7 +79,8 @@ export function createExecutor({ schema, serviceMap, logger }: ExecutorOptions):
         schema.supergraphGraphQLSchema,
         schema.apiSchema,
       );
-      const errors = result.errors?.map((error) => maskUnexpected(error, logger));
+      const unmasked = result.errors?.map((error) => maskUnexpected(error, logger));
+      const errors = unmasked && mask ? maskSubgraphErrors(unmasked, logger) : unmasked;
       // What authorization removed comes first: it was decided before anything ran.
       const { unauthorized } = operation;
       if (unauthorized.length > 0) {

@@ -14,6 +14,7 @@ import {
   limitRules,
   type OperationLimits,
 } from './operation-limits.js';
+import { noIntrospection } from './introspection.js';
 import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { PlanNode, QueryPlan, QueryPlanner } from '@apollo/query-planner';
@@ -67,6 +68,8 @@ export interface OperationCacheOptions {
   eventFields: ReadonlyMap<string, EventField>;
   /** What one operation may hold. @default DEFAULT_OPERATION_LIMITS */
   limits?: OperationLimits;
+  /** Answer introspection (`__schema`, `__type`); off, such operations are refused. @default true */
+  introspection?: boolean;
   /** Prepared operations kept. @default 1000 */
   maxSize?: number;
   /**
@@ -118,7 +121,10 @@ export class OperationCache {
     this.#maxSize = options.maxSize ?? 1000;
     this.#maxTextBytes = options.maxTextBytes ?? 1024 * 1024;
     this.#limits = options.limits ?? DEFAULT_OPERATION_LIMITS;
-    this.#limitRules = limitRules(this.#limits);
+    this.#limitRules = [
+      ...limitRules(this.#limits),
+      ...(options.introspection === false ? [noIntrospection] : []),
+    ];
   }
 
   /** Operations kept now. */

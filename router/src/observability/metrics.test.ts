@@ -70,8 +70,21 @@ describe('createMetrics', () => {
   it('keeps each router on its own registry', async () => {
     const one = setup();
     const two = setup();
-    one.subscriptionRefused();
-    expect(await text(one)).toContain('edfs_subscriptions_refused_total 1');
-    expect(await text(two)).toContain('edfs_subscriptions_refused_total 0');
+    one.subscriptionRefused('max_subscriptions');
+    const refused = 'edfs_subscriptions_refused_total{reason="max_subscriptions"}';
+    expect(await text(one)).toContain(`${refused} 1`);
+    expect(await text(two)).toContain(`${refused} 0`);
+  });
+
+  it('counts refusals by their reason, each series there from the start', async () => {
+    const metrics = setup();
+    metrics.connectionRefused('origin');
+    metrics.subscriptionRefused('max_subscriptions_per_connection');
+    const body = await text(metrics);
+    expect(body).toContain('edfs_connections_refused_total{reason="origin"} 1');
+    expect(body).toContain('edfs_connections_refused_total{reason="max_connections"} 0');
+    expect(body).toContain(
+      'edfs_subscriptions_refused_total{reason="max_subscriptions_per_connection"} 1',
+    );
   });
 });

@@ -1,10 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type {
+  ConnectionRefusal,
   FieldInstrumentation,
   HttpOutcome,
   Instrumentation,
   OperationType,
   SubgraphOutcome,
+  SubscriptionRefusal,
   TransportName,
 } from '../instrumentation.js';
 
@@ -33,6 +35,11 @@ const SUBGRAPH_OUTCOMES: readonly SubgraphOutcome[] = [
   'timeout',
   'error',
 ];
+const SUBSCRIPTION_REFUSALS: readonly SubscriptionRefusal[] = [
+  'max_subscriptions_per_connection',
+  'max_subscriptions',
+];
+const CONNECTION_REFUSALS: readonly ConnectionRefusal[] = ['max_connections', 'origin'];
 /** The label for a value outside the fixed set; no hook should ever pass one. */
 const OTHER = 'other';
 /** From half a millisecond (a local join) to the subgraph timeout's order of magnitude. */
@@ -92,9 +99,18 @@ export function createMetrics({
   });
   const refused = new Counter({
     name: 'edfs_subscriptions_refused_total',
-    help: 'Subscriptions refused over maxSubscriptionsPerConnection.',
+    help: 'Subscriptions refused over maxSubscriptionsPerConnection or maxSubscriptions.',
+    labelNames: ['reason'],
     registers,
   });
+  for (const reason of SUBSCRIPTION_REFUSALS) refused.labels(reason).inc(0);
+  const connectionsRefused = new Counter({
+    name: 'edfs_connections_refused_total',
+    help: 'Connections and streams refused over maxConnections, and requests from a refused Origin.',
+    labelNames: ['reason'],
+    registers,
+  });
+  for (const reason of CONNECTION_REFUSALS) connectionsRefused.labels(reason).inc(0);
   new Gauge({
     name: 'edfs_broker_subjects',
     help: 'Subjects the router is subscribed to on the broker now.',
@@ -161,7 +177,8 @@ export function createMetrics({
   return {
     registry,
     field: (name) => byField.get(name) ?? other,
-    subscriptionRefused: () => refused.inc(),
+    subscriptionRefused: (reason) => refused.labels(reason).inc(),
+    connectionRefused: (reason) => connectionsRefused.labels(reason).inc(),
     subgraphRequestFinished(subgraph, outcome, seconds) {
       const label = knownSubgraphs.has(subgraph) ? subgraph : OTHER;
       subgraphRequests.labels(label, outcome).inc();

@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { makeServer } from 'graphql-ws';
 import { ANONYMOUS, type Caller, type Credentials } from '../auth/caller.js';
 import { isErrors, type RouterCore } from '../core.js';
+import { isRefusal, type Admission } from './admission.js';
 import { CloseCode } from './close-codes.js';
 import { fromExecutionArgs, toExecutionArgs } from './operation-args.js';
 import {
@@ -19,6 +20,8 @@ export interface GraphQLWsOptions {
   connectionInitTimeoutMs: number;
   /** Operations one connection may run at once. */
   operations: OperationLimit;
+  /** Where a subscription takes its place under `maxSubscriptions`. */
+  admission: Pick<Admission, 'subscription'>;
 }
 
 /**
@@ -29,6 +32,7 @@ export function graphqlWsProtocol({
   core,
   connectionInitTimeoutMs,
   operations,
+  admission,
 }: GraphQLWsOptions): WebSocketProtocol {
   const server = makeServer<Record<string, unknown>, Extra>({
     schema: core.schema,
@@ -52,11 +56,15 @@ export function graphqlWsProtocol({
       // graphql-ws acknowledges (and so takes subscribes) only after onConnect has set it.
       const prepared = core.prepare(payload, ctx.extra.caller ?? ANONYMOUS);
       if (isErrors(prepared)) return prepared;
+      // graphql-ws always calls `subscribe` after this, so the place is given back by the
+      // subscription's end.
+      const release = prepared.subject ? admission.subscription() : undefined;
+      if (isRefusal(release)) return [release];
       const frameStart = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
       return toExecutionArgs(
         core,
         prepared,
-        connectionSink('graphql-ws', ctx.extra.connection, frameStart),
+        connectionSink('graphql-ws', ctx.extra.connection, frameStart, release),
       );
     },
     execute: (args) => core.execute(fromExecutionArgs(args).prepared),

@@ -12,6 +12,8 @@ import {
 } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
 import { negotiate } from './accept.js';
+import { isRefusal, type Admission } from './admission.js';
+import { createCors, type Cors } from './cors.js';
 import { createGraphiQL, GRAPHIQL_ASSETS_PATH } from './graphiql.js';
 import { createMultipartHandler } from './multipart.js';
 import type { OpenStreams } from './open-streams.js';
@@ -45,6 +47,13 @@ export interface HttpTransportOptions {
    * is disconnected, or the router is stopping). Absent: no `/ready`.
    */
   ready?: (() => { ready: boolean; [detail: string]: unknown }) | undefined;
+  /**
+   * The caps on open streams and subscriptions: an SSE or multipart request over
+   * `maxConnections` gets 503. @default no cap
+   */
+  admission?: Admission | undefined;
+  /** Which other origins' pages may call `/graphql`. @default none */
+  cors?: Cors | undefined;
 }
 
 /** What serves `GET /metrics`; the transport knows nothing of the format. */
@@ -78,6 +87,8 @@ export function createHttpListener({
   metrics,
   open,
   ready,
+  admission,
+  cors = createCors(),
 }: HttpTransportOptions): RequestListener {
   const reports = new WeakMap<IncomingMessage, RequestReport>();
   const graphqlHttp = createHandler<IncomingMessage, Caller, PreparedContext>({
@@ -98,8 +109,14 @@ export function createHttpListener({
     },
   });
   const streams = {
-    sse: createSseHandler({ core, logger, heartbeatMs: sseHeartbeatMs, open }),
-    multipart: createMultipartHandler({ core, logger, heartbeatMs: multipartHeartbeatMs, open }),
+    sse: createSseHandler({ core, logger, heartbeatMs: sseHeartbeatMs, open, admission }),
+    multipart: createMultipartHandler({
+      core,
+      logger,
+      heartbeatMs: multipartHeartbeatMs,
+      open,
+      admission,
+    }),
   };
   const page = graphiql ? createGraphiQL({ defaultQuery: graphiqlDefaultQuery }) : undefined;
 
@@ -111,6 +128,10 @@ export function createHttpListener({
     const caller = await core.identify({ headers: req.headers });
     if (caller instanceof GraphQLError) throw refused(caller);
     if (protocol === 'sse' || protocol === 'multipart') {
+      // Before the body is read: an open stream is what the cap bounds.
+      const release = admission?.connection();
+      if (isRefusal(release)) return sendErrors(res, 503, [release], { 'retry-after': '5' });
+      res.once('close', () => release?.());
       return streams[protocol](req, res, await readGraphQLRequest(req, maxPayloadBytes), caller);
     }
     const start = performance.now();
@@ -150,9 +171,22 @@ export function createHttpListener({
     res.writeHead(init.status, init.statusText, init.headers).end(text);
   }
 
+  function answerPreflight(req: IncomingMessage, res: ServerResponse): void {
+    const answer = cors.preflight(req.headers);
+    if (answer.allowed) return void res.writeHead(204, answer.headers).end();
+    instrumentation.connectionRefused('origin');
+    logger.info({ origin: req.headers.origin, reason: answer.reason }, 'refused a CORS preflight');
+    const error = new GraphQLError(answer.reason, { extensions: { code: 'CORS_REFUSED' } });
+    sendErrors(res, 403, [error], { vary: 'Origin' });
+  }
+
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     if (path === '/graphql') {
+      if (cors.isPreflight(req.method, req.headers)) return answerPreflight(req, res);
+      for (const [name, value] of Object.entries(cors.responseHeaders(req.headers))) {
+        res.setHeader(name, value!);
+      }
       handleGraphQL(req, res).catch((error: unknown) => fail(res, error, logger));
     } else if (page && path.startsWith(GRAPHIQL_ASSETS_PATH)) {
       page
@@ -211,6 +245,17 @@ function refused(error: GraphQLError): HttpError {
   return error.extensions['code'] === 'UNAUTHENTICATED'
     ? new HttpError(401, error.message, { 'www-authenticate': 'Bearer' }, error.extensions)
     : new HttpError(400, error.message, {}, error.extensions);
+}
+
+/** Answers with GraphQL errors as JSON, codes included, before any GraphQL ran. */
+function sendErrors(
+  res: ServerResponse,
+  status: number,
+  errors: readonly GraphQLError[],
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify({ errors }));
 }
 
 function notFound(res: ServerResponse): void {

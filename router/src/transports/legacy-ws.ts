@@ -2,6 +2,7 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Caller, Credentials } from '../auth/caller.js';
 import { isErrors, type GraphQLRequest, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
+import { isRefusal, type Admission } from './admission.js';
 import { CloseCode } from './close-codes.js';
 import {
   closeReason,
@@ -23,6 +24,8 @@ export interface LegacyWsOptions {
   connectionInitTimeoutMs: number;
   /** Operations one connection may run at once. */
   operations: OperationLimit;
+  /** Where a subscription takes its place under `maxSubscriptions`. */
+  admission: Pick<Admission, 'subscription'>;
   /** Interval of the protocol's `ka` keep-alive messages. @default 12000 */
   keepAliveMs?: number;
 }
@@ -187,10 +190,12 @@ class LegacySession {
         .catch((error: unknown) => this.#failed(id, error));
       return;
     }
+    const release = this.options.admission.subscription();
+    if (isRefusal(release)) return this.#send({ type: 'error', id, payload: [release.toJSON()] });
     const frameStart = `{"type":"data","id":${JSON.stringify(id)},"payload":`;
     const lifetime = core.subscribe(
       prepared,
-      connectionSink('legacy-ws', this.connection, frameStart),
+      connectionSink('legacy-ws', this.connection, frameStart, release),
     );
     this.#operations.set(id, lifetime);
     void lifetime

@@ -1,6 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import { isErrors, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
+import { isRefusal, type Admission } from './admission.js';
 import type { OpenStreams } from './open-streams.js';
 import { streamResults, type Framing, type StreamHandler } from './result-stream.js';
 
@@ -11,6 +12,8 @@ export interface MultipartTransportOptions {
   heartbeatMs?: number | undefined;
   /** Where open subscriptions are registered, so that a stopping router can end them. */
   open?: OpenStreams | undefined;
+  /** Where a subscription takes its place under `maxSubscriptions`. @default no cap */
+  admission?: Pick<Admission, 'subscription'> | undefined;
 }
 
 /**
@@ -25,17 +28,20 @@ export function createMultipartHandler({
   logger,
   heartbeatMs = 5_000,
   open,
+  admission,
 }: MultipartTransportOptions): StreamHandler {
   return async (req, res, request, caller) => {
     const prepared = core.prepare(request, caller);
-    if (isErrors(prepared)) {
+    const release = !isErrors(prepared) && prepared.subject ? admission?.subscription() : undefined;
+    if (isErrors(prepared) || isRefusal(release)) {
+      const errors = isErrors(prepared) ? prepared : [release as GraphQLError];
       // Errors before the stream are a GraphQL over HTTP response, as for a query; Apollo
       // Client reads `application/graphql-response+json` errors as GraphQL errors.
       const json = /application\/graphql-response\+json/i.test(req.headers.accept ?? '')
         ? 'application/graphql-response+json'
         : 'application/json';
       res.writeHead(400, { 'content-type': `${json}; charset=utf-8` });
-      res.end(JSON.stringify({ errors: prepared }));
+      res.end(JSON.stringify({ errors }));
       return;
     }
     await streamResults(req, res, {
@@ -46,6 +52,7 @@ export function createMultipartHandler({
       heartbeatMs,
       open,
       logger,
+      release,
     });
   };
 }

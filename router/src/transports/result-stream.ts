@@ -40,6 +40,8 @@ export interface StreamOptions {
   logger: Logger;
   /** Where an open subscription is registered, so that a stopping router can end it. */
   open?: OpenStreams | undefined;
+  /** Gives back the subscription's place under `maxSubscriptions` once the stream ends. */
+  release?: (() => void) | undefined;
 }
 
 /**
@@ -50,7 +52,7 @@ export interface StreamOptions {
 export async function streamResults(
   req: IncomingMessage,
   res: ServerResponse,
-  { core, prepared, framing, transport, heartbeatMs, logger, open }: StreamOptions,
+  { core, prepared, framing, transport, heartbeatMs, logger, open, release }: StreamOptions,
 ): Promise<void> {
   if (prepared.operation.kind === 'mutation' && req.method === 'GET') {
     throw new HttpError(405, 'Mutations are sent with POST.', { allow: 'POST' });
@@ -111,6 +113,7 @@ export async function streamResults(
     if (!gone) res.end(framing.close);
     gone = true; // nothing may be written after the end
     await lifetime?.return?.();
+    release?.();
   }
 }
 

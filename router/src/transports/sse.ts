@@ -1,5 +1,7 @@
+import type { GraphQLError } from 'graphql';
 import { isErrors, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
+import { isRefusal, type Admission } from './admission.js';
 import type { OpenStreams } from './open-streams.js';
 import { streamResults, type Framing, type StreamHandler } from './result-stream.js';
 
@@ -10,6 +12,8 @@ export interface SseTransportOptions {
   heartbeatMs?: number | undefined;
   /** Where open subscriptions are registered, so that a stopping router can end them. */
   open?: OpenStreams | undefined;
+  /** Where a subscription takes its place under `maxSubscriptions`. @default no cap */
+  admission?: Pick<Admission, 'subscription'> | undefined;
 }
 
 /**
@@ -26,6 +30,7 @@ export function createSseHandler({
   logger,
   heartbeatMs = 12_000,
   open,
+  admission,
 }: SseTransportOptions): StreamHandler {
   return async (req, res, request, caller) => {
     // A browser's EventSource resends the last `id:` it saw when it reconnects: for a
@@ -39,12 +44,14 @@ export function createSseHandler({
       caller,
     );
     const framing = sseFraming();
-    if (isErrors(prepared)) {
+    const release = !isErrors(prepared) && prepared.subject ? admission?.subscription() : undefined;
+    if (isErrors(prepared) || isRefusal(release)) {
+      const errors = isErrors(prepared) ? prepared : [release as GraphQLError];
       // The protocol reports errors found before execution as a `next` event in an
       // accepted stream: an HTTP error would only make clients (EventSource, graphql-sse)
       // retry without showing why.
       res.writeHead(200, framing.headers);
-      res.end(framing.open + framing.result(JSON.stringify({ errors: prepared })) + framing.close);
+      res.end(framing.open + framing.result(JSON.stringify({ errors })) + framing.close);
       return;
     }
     await streamResults(req, res, {
@@ -55,6 +62,7 @@ export function createSseHandler({
       heartbeatMs,
       open,
       logger,
+      release,
     });
   };
 }

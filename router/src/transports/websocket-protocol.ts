@@ -34,24 +34,22 @@ export interface WebSocketProtocol {
   ): (code?: number, reason?: string) => Promise<void> | void;
 }
 
-/** The cap on operations one connection may have running at once, on every protocol. */
-export interface OperationLimit {
-  readonly max: number;
-  /** Counts and logs one refusal, and gives the error the client gets for it. */
-  refuse(): GraphQLError;
-}
+export type { OperationLimit } from './admission.js';
 
 /**
  * Writes one subscription's results to the connection, each framed as
  * `${frameStart}${result}}`: the result is serialized once per group, only the frame differs.
+ * `closed` runs once when the subscription ends (its place under `maxSubscriptions`).
  */
 export function connectionSink(
   transport: TransportName,
   connection: Connection,
   frameStart: string,
+  closed?: () => void,
 ): SubscriptionSink {
   return {
     transport,
+    ...(closed ? { closed } : {}),
     write: (json, written) => connection.write(`${frameStart}${json}}`, written),
     isBackedUp: () => connection.isBackedUp(),
     tooSlow: () => connection.close(CloseCode.TryAgainLater, 'Subscriber too slow'),

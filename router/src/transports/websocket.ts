@@ -1,6 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError } from 'graphql';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL as MODERN_PROTOCOL } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RouterCore } from '../core.js';
@@ -9,13 +8,14 @@ import type { Logger } from '../logger.js';
 import { CloseCode } from './close-codes.js';
 import { graphqlWsProtocol } from './graphql-ws.js';
 import { LEGACY_PROTOCOL, legacyWsProtocol } from './legacy-ws.js';
-import type { OperationLimit, WebSocketProtocol } from './websocket-protocol.js';
+import { isRefusal, type Admission } from './admission.js';
+import type { WebSocketProtocol } from './websocket-protocol.js';
 
 export interface WebSocketOptions {
   core: RouterCore;
   server: Server;
   logger: Logger;
-  /** Where refused subscriptions are reported. */
+  /** Where refused upgrades are reported. */
   instrumentation: Instrumentation;
   /** @default "/graphql" */
   path?: string;
@@ -23,8 +23,18 @@ export interface WebSocketOptions {
   maxPayloadBytes: number;
   /** How long a client has to send connection_init (both protocols). */
   connectionInitTimeoutMs: number;
-  /** Operations one connection may run at once (both protocols). */
-  maxSubscriptionsPerConnection: number;
+  /**
+   * The caps on connections, subscriptions and operations per connection. A connection
+   * over `maxConnections` is accepted and closed at once with 1013 (try again later).
+   */
+  admission: Admission;
+  /**
+   * Whether a browser on `origin` may open a WebSocket here (cross-site WebSocket
+   * hijacking); an upgrade with an `Origin` that is neither the router's own (the `Host`
+   * header) nor allowed is refused with 403. Clients that send no `Origin` pass.
+   * @default only the router's own origin
+   */
+  allowOrigin?: (origin: string) => boolean;
   /**
    * Interval of WebSocket pings; a client that has not answered the previous one by the
    * next is cut, so dead connections do not hold subscriptions. @default 12000
@@ -54,26 +64,17 @@ export function attachWebSockets({
   path = '/graphql',
   maxPayloadBytes,
   connectionInitTimeoutMs,
-  maxSubscriptionsPerConnection,
+  admission,
+  allowOrigin = () => false,
   keepAliveMs = 12_000,
 }: WebSocketOptions): Transport {
-  const operations: OperationLimit = {
-    max: maxSubscriptionsPerConnection,
-    refuse() {
-      instrumentation.subscriptionRefused();
-      logger.warn(
-        { limit: maxSubscriptionsPerConnection },
-        'refused a subscription over the per-connection limit',
-      );
-      return new GraphQLError(
-        `This connection already has ${maxSubscriptionsPerConnection} operations open, the most allowed (maxSubscriptionsPerConnection).`,
-        { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: maxSubscriptionsPerConnection } },
-      );
-    },
-  };
+  const operations = admission.perConnection;
   const protocols = new Map<string, WebSocketProtocol>([
-    [MODERN_PROTOCOL, graphqlWsProtocol({ core, connectionInitTimeoutMs, operations })],
-    [LEGACY_PROTOCOL, legacyWsProtocol({ core, logger, connectionInitTimeoutMs, operations })],
+    [MODERN_PROTOCOL, graphqlWsProtocol({ core, connectionInitTimeoutMs, operations, admission })],
+    [
+      LEGACY_PROTOCOL,
+      legacyWsProtocol({ core, logger, connectionInitTimeoutMs, operations, admission }),
+    ],
   ]);
   const wss = new WebSocketServer({
     noServer: true,
@@ -83,12 +84,20 @@ export function attachWebSockets({
         ? MODERN_PROTOCOL
         : offered.has(LEGACY_PROTOCOL) && LEGACY_PROTOCOL,
   });
-  wss.on('connection', (socket: WebSocket, req: IncomingMessage) => serve(socket, req));
+  wss.on('connection', (socket: WebSocket, req: IncomingMessage) => admit(socket, req));
 
-  function serve(socket: WebSocket, req: IncomingMessage): void {
+  /** Takes the connection's place under `maxConnections`, or closes it with 1013. */
+  function admit(socket: WebSocket, req: IncomingMessage): void {
     // ws reports bad frames (too big, not UTF-8, bad opcodes) here and closes the socket
     // itself with the matching code; without a listener the error would end the process.
     socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket client error'));
+    const release = admission.connection();
+    if (isRefusal(release)) return socket.close(CloseCode.TryAgainLater, 'Too many connections');
+    socket.once('close', release);
+    serve(socket, req);
+  }
+
+  function serve(socket: WebSocket, req: IncomingMessage): void {
     const protocol = protocols.get(socket.protocol) ?? protocols.get(MODERN_PROTOCOL)!;
     const close = (code: number, reason: string): void => {
       if (socket.readyState === socket.OPEN) socket.close(code, reason);
@@ -147,6 +156,16 @@ export function attachWebSockets({
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isOwnOrigin(origin, req.headers.host) && !allowOrigin(origin)) {
+      instrumentation.connectionRefused('origin');
+      logger.warn({ origin }, 'refused a WebSocket upgrade from another origin');
+      socket.end(
+        'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n' +
+          'WebSocket connections from this origin are not allowed (cors.origins).\n',
+      );
+      return;
+    }
     const header = req.headers['sec-websocket-protocol'];
     const offered = header ? header.split(',').map((p) => p.trim()) : [];
     if (offered.length > 0 && !offered.some((p) => protocols.has(p))) {
@@ -173,4 +192,14 @@ export function attachWebSockets({
       clearTimeout(cut);
     },
   };
+}
+
+/** Whether a browser's `Origin` is the router's own: the host it asked for is `Host`. */
+function isOwnOrigin(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false; // "null" (sandboxed pages, file:) and garbage are nobody's own
+  }
 }
