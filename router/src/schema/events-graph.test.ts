@@ -42,10 +42,12 @@ const exampleBindings: EventsGraph = {
       'scrapeJobState',
       { topic: 'scrapeJob.{{ args.id }}.state', stream: 'scrape_jobs', initial: 'LAST' as const },
     ],
+    ['viewerUpdated', { topic: 'user.{{ claims.sub }}.updated', initial: 'NONE' as const }],
   ]),
   keys: new Map([
     ['Message', ['id']],
     ['ScrapeJobState', ['id']],
+    ['User', ['id']],
   ]),
 };
 
@@ -168,8 +170,10 @@ const oldEventsSdl =
   'type Subscription {\n' +
   '  messageAdded(roomID: ID!): Message @eventsSubscribe(topic: "room.{{ args.roomID }}.messages", stream: "chat")\n' +
   '  scrapeJobState(id: ID!): ScrapeJobState @eventsSubscribe(topic: "scrapeJob.{{ args.id }}.state", stream: "scrape_jobs", initial: LAST)\n' +
+  '  viewerUpdated: User @eventsSubscribe(topic: "user.{{ claims.sub }}.updated")\n' +
   '}\n' +
-  entities;
+  entities +
+  'type User @key(fields: "id", resolvable: false) { id: ID! }\n';
 const exampleFields =
   'directive @eventsSubscribe(topic: String!, stream: String, initial: events__Initial = NONE) on FIELD_DEFINITION\n' +
   'enum events__Initial { NONE LAST }\n' +
