@@ -7,6 +7,7 @@ import type { LoadedSupergraph } from '../schema/supergraph.js';
 import type { EntityEvent } from '../events/event.js';
 import type { EventContext } from './data-sources.js';
 import type { PreparedOperation } from './operation.js';
+import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
 
 export type Variables = Readonly<Record<string, unknown>>;
 
@@ -71,7 +72,8 @@ export function createExecutor({ schema, serviceMap, logger }: ExecutorOptions):
     coerceVariables(operation, inputs) {
       const definitions = operation.context.operation.variableDefinitions ?? [];
       const result = getVariableValues(schema.apiGraphQLSchema, definitions, { ...inputs });
-      return result.errors ?? result.coerced;
+      if (!result.errors) return result.coerced;
+      return result.errors.map((error) => withCode(error, REQUEST_ERROR_CODES.variables));
     },
     subscriptionArguments(operation, variables) {
       const { field, fieldNode } = operation.subscription!;

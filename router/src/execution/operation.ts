@@ -14,6 +14,7 @@ import {
   limitRules,
   type OperationLimits,
 } from './operation-limits.js';
+import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
 import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { PlanNode, QueryPlan, QueryPlanner } from '@apollo/query-planner';
@@ -128,10 +129,10 @@ export class OperationCache {
       if (error instanceof GraphQLError && /contains more th\w+ \d+ tokens/.test(error.message)) {
         return [limitExceeded('maxTokens', this.#limits.maxTokens)];
       }
-      if (error instanceof GraphQLError) return [error];
+      if (error instanceof GraphQLError) return [withCode(error, REQUEST_ERROR_CODES.parse)];
       throw error;
     }
-    if (errors.length > 0) return [...errors];
+    if (errors.length > 0) return errors.map((e) => withCode(e, REQUEST_ERROR_CODES.validation));
     let context: OperationContext;
     let plan: QueryPlan;
     try {

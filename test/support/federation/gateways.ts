@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createRouter, parseConfig, type Router } from '@edfs/router';
 import { startNatsServer, type NatsServer } from '../../../stack/nats-server.js';
 
@@ -26,7 +26,10 @@ export async function startApolloGateway(supergraphSdl: string): Promise<Endpoin
 }
 
 /** Our router on `supergraphSdl`, written to a file as `--supergraph` takes it, over its own NATS. */
-export async function startRouterOn(supergraphSdl: string): Promise<Endpoint & { router: Router }> {
+export async function startRouterOn(
+  supergraphSdl: string,
+  logger: Logger = pino({ level: 'silent' }),
+): Promise<Endpoint & { router: Router }> {
   const dir = mkdtempSync(join(tmpdir(), 'edfs-parity-'));
   let nats: NatsServer | undefined;
   try {
@@ -34,7 +37,7 @@ export async function startRouterOn(supergraphSdl: string): Promise<Endpoint & {
     writeFileSync(supergraph, supergraphSdl);
     nats = await startNatsServer();
     const config = parseConfig({ listen: { port: 0 }, nats: { url: nats.url }, supergraph }, {});
-    const router = await createRouter({ config, logger: pino({ level: 'silent' }) });
+    const router = await createRouter({ config, logger });
     const stopNats = nats;
     return {
       url: router.url,
