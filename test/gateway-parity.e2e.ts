@@ -1,4 +1,7 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getIntrospectionQuery } from 'graphql';
 import { pino } from 'pino';
 import { composeSupergraph } from '@edfs/router';
 import {
@@ -6,6 +9,7 @@ import {
   type FederationSubgraphs,
 } from './support/federation/subgraphs.js';
 import { startApolloGateway, startRouterOn, type Endpoint } from './support/federation/gateways.js';
+import { closedPort } from './support/routers.js';
 
 interface Body {
   data?: unknown;
@@ -144,6 +148,21 @@ const cases: Case[] = [
     name: 'an enum and a custom scalar',
     query:
       '{ topProducts(category: FURNITURE) { category releasedAt reviews { createdAt } } product(upc: "3") { releasedAt } }',
+  },
+  {
+    // The subgraph answers a value the API schema does not have (an @inaccessible enum
+    // value): the field is null, and extensions.valueCompletion says why.
+    name: 'a subgraph value the API schema cannot show',
+    query: '{ product(upc: "5") { name category } }',
+  },
+  {
+    name: 'full introspection',
+    query: getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      inputValueDeprecation: true,
+    }),
   },
   { name: 'an entity that does not exist', query: '{ product(upc: "404") { name inStock } }' },
   {
@@ -325,6 +344,67 @@ describe('a query planner failure', () => {
         status: 200,
         body: { data: { product: { name: 'Table', inStock: true } } },
       });
+    },
+  );
+});
+
+describe('a subgraph that fails, beside Apollo Gateway', () => {
+  let subgraphs: FederationSubgraphs;
+  let failing: Server;
+  let closed: number;
+  beforeAll(async () => {
+    subgraphs = await startFederationSubgraphs();
+    closed = await closedPort();
+    failing = createServer((req, res) => {
+      req.resume();
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"errors":[{"message":"database password rejected for db.internal:5432"}]}');
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    failing?.closeAllConnections();
+    await new Promise((resolve) => failing?.close(resolve));
+    await subgraphs?.close();
+  });
+
+  it.each(['refuses connections', 'answers HTTP 500'] as const)(
+    'inventory %s: the same data, and an error that names the subgraph, not its insides',
+    async (how) => {
+      const url =
+        how === 'refuses connections'
+          ? `http://127.0.0.1:${closed}/graphql`
+          : `http://127.0.0.1:${(failing.address() as AddressInfo).port}/graphql`;
+      const supergraphSdl = composeSupergraph(
+        subgraphs.sources.map((source) =>
+          source.name === 'inventory' ? { ...source, url } : source,
+        ),
+      );
+      const [gateway, router] = await Promise.all([
+        startApolloGateway(supergraphSdl),
+        startRouterOn(supergraphSdl),
+      ]);
+      try {
+        const query = '{ product(upc: "1") { name inStock } me { name } }';
+        const theirs = await send(gateway.url, query);
+        const ours = await send(router.url, query);
+        expect(ours.status).toBe(theirs.status);
+        expect(ours.body.data).toEqual(theirs.body.data);
+        expect(ours.body.data).toEqual({ product: null, me: { name: 'Ada Lovelace' } });
+        // Apollo passes on the subgraph's URL, status and body as INTERNAL_SERVER_ERROR; a
+        // client learns the router's network and whatever the subgraph leaked. Ours says
+        // which subgraph failed, with a code a client can act on; the details are logged.
+        expect(ours.body.errors).toEqual([
+          {
+            message: 'Subgraph "inventory" is unavailable.',
+            extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'inventory' },
+          },
+        ]);
+        expect(theirs.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+        expect(JSON.stringify(theirs.body.errors)).toContain(url.replace('/graphql', ''));
+      } finally {
+        await Promise.all([gateway.close(), router.close()]);
+      }
     },
   );
 });

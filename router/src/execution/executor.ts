@@ -62,7 +62,13 @@ export function createExecutor({ schema, serviceMap, logger }: ExecutorOptions):
         schema.apiSchema,
       );
       const errors = result.errors?.map((error) => maskUnexpected(error, logger));
-      return errors ? { data: result.data ?? null, errors } : { data: result.data ?? null };
+      // `extensions.valueCompletion` explains a null where a subgraph's value did not fit
+      // the API schema (e.g. an @inaccessible enum value); without it the null is silent.
+      return {
+        data: result.data ?? null,
+        ...(errors ? { errors } : {}),
+        ...(result.extensions ? { extensions: result.extensions } : {}),
+      };
     } catch (error) {
       return { data: null, errors: [maskUnexpected(error, logger)] };
     }

@@ -12,7 +12,7 @@ export interface ProductRow {
   name: string;
   price: number;
   weight: number | null;
-  category: 'BOOK' | 'FURNITURE' | 'GAME';
+  category: 'BOOK' | 'FURNITURE' | 'GAME' | 'DISCONTINUED';
   releasedAt: Date | null;
   dimensions: { width: number; height: number; unit: string } | null;
 }
@@ -73,6 +73,15 @@ export const seedProducts: readonly ProductRow[] = [
     category: 'BOOK',
     releasedAt: new Date('1965-08-01T00:00:00Z'),
     dimensions: { width: 13, height: 20, unit: 'cm' },
+  },
+  {
+    upc: '5',
+    name: 'Pager',
+    price: 10,
+    weight: 1,
+    category: 'DISCONTINUED',
+    releasedAt: null,
+    dimensions: null,
   },
 ];
 

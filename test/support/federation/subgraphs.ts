@@ -62,6 +62,7 @@ function resolvers(name: FederationSubgraph): GraphQLResolverMap<unknown> {
           product: (_: unknown, { upc }: { upc: string }) => products.get(upc) ?? null,
           topProducts: (_: unknown, args: { first: number; category?: string }) =>
             [...products.values()]
+              .filter((p) => p.category !== 'DISCONTINUED')
               .filter((p) => !args.category || p.category === args.category)
               .slice(0, args.first),
           search: (_: unknown, { text }: { text: string }) => {
