@@ -149,7 +149,9 @@ describe('GraphiQL turned off', () => {
     const response = await fetch(router.url, { headers: { accept: BROWSER_ACCEPT } });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await response.json()).toEqual({ errors: [{ message: 'Missing query' }] });
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'Missing query', extensions: { code: 'BAD_REQUEST' } }],
+    });
 
     const query = await fetch(
       `${router.url}?query=${encodeURIComponent('{ user(id: "1") { name } }')}`,

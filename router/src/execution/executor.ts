@@ -8,6 +8,7 @@ import type { EntityEvent } from '../events/event.js';
 import type { EventContext, FetchContext } from './data-sources.js';
 import { maskSubgraphErrors } from './mask-errors.js';
 import type { PreparedOperation } from './operation.js';
+import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
 
 export type Variables = Readonly<Record<string, unknown>>;
 
@@ -80,13 +81,17 @@ export function createExecutor({
         schema.apiSchema,
       );
       const unmasked = result.errors?.map((error) => maskUnexpected(error, logger));
-      const errors = unmasked && mask ? maskSubgraphErrors(unmasked, logger) : unmasked;
+      const masked = unmasked && mask ? maskSubgraphErrors(unmasked, logger) : unmasked;
       // What authorization removed comes first: it was decided before anything ran.
       const { unauthorized } = operation;
-      if (unauthorized.length > 0) {
-        return { data: result.data ?? null, errors: [...unauthorized, ...(errors ?? [])] };
-      }
-      return errors ? { data: result.data ?? null, errors } : { data: result.data ?? null };
+      const errors = unauthorized.length > 0 ? [...unauthorized, ...(masked ?? [])] : masked;
+      // `extensions.valueCompletion` explains a null where a subgraph's value did not fit
+      // the API schema (e.g. an @inaccessible enum value); without it the null is silent.
+      return {
+        data: result.data ?? null,
+        ...(errors ? { errors } : {}),
+        ...(result.extensions ? { extensions: result.extensions } : {}),
+      };
     } catch (error) {
       return { data: null, errors: [...operation.unauthorized, maskUnexpected(error, logger)] };
     }
@@ -96,7 +101,8 @@ export function createExecutor({
     coerceVariables(operation, inputs) {
       const definitions = operation.context.operation.variableDefinitions ?? [];
       const result = getVariableValues(schema.apiGraphQLSchema, definitions, { ...inputs });
-      return result.errors ?? result.coerced;
+      if (!result.errors) return result.coerced;
+      return result.errors.map((error) => withCode(error, REQUEST_ERROR_CODES.variables));
     },
     subscriptionArguments(operation, variables) {
       const { field, fieldNode } = operation.subscription!;

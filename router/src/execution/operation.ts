@@ -15,6 +15,7 @@ import {
   type OperationLimits,
 } from './operation-limits.js';
 import { noIntrospection } from './introspection.js';
+import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
 import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { PlanNode, QueryPlan, QueryPlanner } from '@apollo/query-planner';
@@ -190,10 +191,10 @@ export class OperationCache {
       if (error instanceof GraphQLError && /contains more th\w+ \d+ tokens/.test(error.message)) {
         return [limitExceeded('maxTokens', this.#limits.maxTokens)];
       }
-      if (error instanceof GraphQLError) return [error];
+      if (error instanceof GraphQLError) return [withCode(error, REQUEST_ERROR_CODES.parse)];
       throw error;
     }
-    if (errors.length > 0) return [...errors];
+    if (errors.length > 0) return errors.map((e) => withCode(e, REQUEST_ERROR_CODES.validation));
     let context: OperationContext;
     try {
       context = buildOperationContext({

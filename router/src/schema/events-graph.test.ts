@@ -42,7 +42,10 @@ const exampleBindings: EventsGraph = {
       'scrapeJobState',
       { topic: 'scrapeJob.{{ args.id }}.state', stream: 'scrape_jobs', initial: 'LAST' as const },
     ],
-    ['viewerUpdated', { topic: 'user.{{ claims.sub }}.updated', initial: 'NONE' as const }],
+    [
+      'viewerUpdated',
+      { topic: 'user.{{ claims.sub }}.updated', stream: undefined, initial: 'NONE' as const },
+    ],
   ]),
   keys: new Map([
     ['Message', ['id']],

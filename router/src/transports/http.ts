@@ -1,6 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
-import { createHandler } from 'graphql-http';
+import { createHandler, parseRequestParams, type Response } from 'graphql-http';
 import type { Caller } from '../auth/caller.js';
 import { isErrors, type RouterCore } from '../core.js';
 import {
@@ -66,6 +66,8 @@ export interface MetricsEndpoint {
 interface RequestReport {
   operation: OperationType;
   outcome: HttpOutcome;
+  /** The router failed preparing it (e.g. the query planner threw): a 5xx, not the client's fault. */
+  internal?: boolean;
 }
 
 /**
@@ -93,10 +95,23 @@ export function createHttpListener({
   const reports = new WeakMap<IncomingMessage, RequestReport>();
   const graphqlHttp = createHandler<IncomingMessage, Caller, PreparedContext>({
     schema: core.schema,
+    parseRequestParams: async (req) => {
+      try {
+        return await parseRequestParams(req);
+      } catch (error) {
+        return badRequest(error);
+      }
+    },
     onSubscribe: (req, params) => {
       const prepared = core.prepare(params, req.context);
-      if (isErrors(prepared)) return prepared;
       const report = req.raw && reports.get(req.raw);
+      if (isErrors(prepared)) {
+        if (report && prepared.some(isInternal)) {
+          report.internal = true;
+          report.outcome = 'failed';
+        }
+        return prepared;
+      }
       if (report) report.operation = prepared.operation.kind;
       // graphql-http would refuse it too, but without saying what the client can do instead.
       if (prepared.operation.kind === 'subscription') return [needsStreamingProtocol()];
@@ -155,7 +170,7 @@ export function createHttpListener({
     caller: Caller,
   ): Promise<void> {
     const body = req.method === 'POST' ? await readBody(req, maxPayloadBytes) : null;
-    const [text, init] = await graphqlHttp({
+    const [text, response] = await graphqlHttp({
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       headers: req.headers,
@@ -163,6 +178,10 @@ export function createHttpListener({
       raw: req,
       context: caller,
     });
+    // graphql-http answers every error before execution as the client's (200 or 400).
+    const init = reports.get(req)?.internal
+      ? { ...response, status: 500, statusText: 'Internal Server Error' }
+      : response;
     if (text === null && init.status >= 400) {
       // graphql-http leaves these bodies empty; say what went wrong.
       const message = init.status === 406 ? NOT_ACCEPTABLE : `${init.statusText}.`;
@@ -256,6 +275,26 @@ function sendErrors(
 ): void {
   res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify({ errors }));
+}
+
+/**
+ * A request graphql-http cannot read ("Missing query", "Invalid variables"): its message,
+ * with the code Apollo Server gives it too; graphql-http's own answer has none.
+ */
+function badRequest(error: unknown): Response {
+  const message = error instanceof Error ? error.message : 'Invalid request';
+  return [
+    JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }),
+    {
+      status: 400,
+      statusText: 'Bad Request',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    },
+  ];
+}
+
+function isInternal(error: GraphQLError): boolean {
+  return error.extensions['code'] === 'INTERNAL_SERVER_ERROR';
 }
 
 function notFound(res: ServerResponse): void {
