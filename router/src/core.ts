@@ -6,6 +6,7 @@ import type { Executor, Variables } from './execution/executor.js';
 import {
   noopInstrumentation,
   type Instrumentation,
+  type Trace,
   type TransportName,
 } from './instrumentation.js';
 import type { OperationCache, PreparedOperation } from './execution/operation.js';
@@ -28,13 +29,16 @@ export interface PreparedRequest {
   readonly subject?: string;
   /** For a stream-backed subscription: where it starts, when not from now. */
   readonly start?: StartFrom;
+  /** The request's trace, when the transport traces it; its execution is traced under it. */
+  readonly trace?: Trace;
 }
 
 /** What transports call; it knows nothing of sockets or brokers. */
 export interface RouterCore {
   /** The client-facing schema. */
   readonly schema: GraphQLSchema;
-  prepare(request: GraphQLRequest): PreparedRequest | readonly GraphQLError[];
+  /** `trace`: the request's, whose phases parsing, validating and planning become. */
+  prepare(request: GraphQLRequest, trace?: Trace): PreparedRequest | readonly GraphQLError[];
   execute(request: PreparedRequest): Promise<ExecutionResult>;
   /**
    * Starts a subscription whose results go to `sink`. The iterator yields nothing and
@@ -104,15 +108,19 @@ export function createCore({
   slowSubscriberMaxBytes = 8 * 1024 * 1024,
   logger,
 }: CoreOptions): RouterCore {
-  const prepare = (request: GraphQLRequest): PreparedRequest | readonly GraphQLError[] => {
+  const prepare = (
+    request: GraphQLRequest,
+    trace?: Trace,
+  ): PreparedRequest | readonly GraphQLError[] => {
     if (typeof request.query !== 'string' || request.query === '') {
       return [new GraphQLError('Missing query.', { extensions: { code: 'BAD_REQUEST' } })];
     }
-    const operation = operations.prepare(request.query, request.operationName);
+    const operation = operations.prepare(request.query, request.operationName, trace);
     if (isErrors(operation)) return operation;
     const variables = executor.coerceVariables(operation, request.variables);
     if (isErrors(variables)) return variables;
-    if (!operation.subscription) return { operation, variables };
+    if (!operation.subscription)
+      return trace ? { operation, variables, trace } : { operation, variables };
     const args = executor.subscriptionArguments(operation, variables);
     const { binding } = operation.subscription;
     const subject = binding.topic.render({ args });
@@ -130,9 +138,9 @@ export function createCore({
   };
   return {
     schema,
-    prepare(request) {
+    prepare(request, trace) {
       try {
-        return prepare(request);
+        return prepare(request, trace);
       } catch (error) {
         // Whatever failed, the client gets an error it can read and the router goes on.
         logger.error({ err: error }, 'preparing an operation failed');
@@ -141,8 +149,8 @@ export function createCore({
         ];
       }
     },
-    execute({ operation, variables }) {
-      return executor.execute(operation, variables);
+    execute({ operation, variables, trace }) {
+      return executor.execute(operation, variables, trace);
     },
     subscribe({ operation, variables, subject, start }, sink) {
       const binding = operation.subscription!.binding;
@@ -187,7 +195,7 @@ export function createCore({
           field: binding.name,
           stream: binding.stream,
           validate: binding.validate,
-          resolve: (event) => executor.resolveEvent(operation, variables, event),
+          resolve: (event, trace) => executor.resolveEvent(operation, variables, event, trace),
         },
         {
           push: (serialize, cursor) => {

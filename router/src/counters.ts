@@ -1,4 +1,4 @@
-import type { FieldInstrumentation, Instrumentation } from './instrumentation.js';
+import { noopTrace, type FieldInstrumentation, type Instrumentation } from './instrumentation.js';
 
 /** What the router counts, for logs, tests and benchmarks; `/metrics` has the same and more. */
 export interface Counters {
@@ -42,11 +42,13 @@ export function countInto(counters: Counters): Instrumentation {
     slowSubscriberClosed: () => void counters.slowSubscriberCloses++,
     subscriptionOpened: noop,
     subscriptionClosed: noop,
+    resolutionStarted: () => noopTrace,
   };
   return {
     field: () => field,
     subscriptionRefused: () => void counters.subscriptionsRefused++,
     subgraphRequestFinished: () => void counters.subgraphRequests++,
     httpRequestFinished: noop,
+    requestStarted: () => noopTrace,
   };
 }

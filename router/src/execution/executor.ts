@@ -5,8 +5,10 @@ import type { QueryPlan } from '@apollo/query-planner';
 import type { Logger } from '../logger.js';
 import type { LoadedSupergraph } from '../schema/supergraph.js';
 import type { EntityEvent } from '../events/event.js';
+import { noopTrace, type Trace } from '../instrumentation.js';
 import type { EventContext } from './data-sources.js';
 import type { PreparedOperation } from './operation.js';
+import type { TracedContext } from './traced-fetch.js';
 
 export type Variables = Readonly<Record<string, unknown>>;
 
@@ -27,13 +29,21 @@ export interface Executor {
     operation: PreparedOperation,
     variables: Variables,
   ): Record<string, unknown>;
-  /** Runs a query or mutation against the subgraphs. */
-  execute(operation: PreparedOperation, variables: Variables): Promise<ExecutionResult>;
-  /** Resolves one valid event for a subscription: the entity fetches its selection needs. */
+  /** Runs a query or mutation against the subgraphs, its fetches traced under `trace`'s `execute` phase. */
+  execute(
+    operation: PreparedOperation,
+    variables: Variables,
+    trace?: Trace,
+  ): Promise<ExecutionResult>;
+  /**
+   * Resolves one valid event for a subscription: the entity fetches its selection needs,
+   * traced under `trace`.
+   */
   resolveEvent(
     operation: PreparedOperation,
     variables: Variables,
     event: EntityEvent,
+    trace?: Trace,
   ): Promise<ExecutionResult>;
 }
 
@@ -42,7 +52,7 @@ export function createExecutor({ schema, serviceMap, logger }: ExecutorOptions):
     operation: PreparedOperation,
     plan: QueryPlan,
     variables: Variables,
-    context: EventContext | Record<string, never>,
+    context: EventContext | TracedContext,
   ): Promise<ExecutionResult> => {
     // The executor reads only these members of Apollo Server's request context.
     const requestContext = {
@@ -77,12 +87,17 @@ export function createExecutor({ schema, serviceMap, logger }: ExecutorOptions):
       const { field, fieldNode } = operation.subscription!;
       return getArgumentValues(field, fieldNode, variables);
     },
-    execute(operation, variables) {
-      return run(operation, operation.plan, variables, {});
+    async execute(operation, variables, trace = noopTrace) {
+      const phase = trace.phase('execute');
+      try {
+        return await run(operation, operation.plan, variables, { trace: phase });
+      } finally {
+        phase.end();
+      }
     },
-    async resolveEvent(operation, variables, event) {
+    async resolveEvent(operation, variables, event, trace) {
       const responseKey = operation.subscription!.responseKey;
-      const context: EventContext = { event, responseKey, missing: [] };
+      const context: EventContext & TracedContext = { event, responseKey, missing: [], trace };
       const result = await run(operation, operation.plan, variables, context);
       if (context.missing.length === 0) return result;
       const { __typename, ...key } = event;

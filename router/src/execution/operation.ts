@@ -17,6 +17,7 @@ import {
 import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { PlanNode, QueryPlan, QueryPlanner } from '@apollo/query-planner';
+import { noopTrace, type PhaseName, type Trace } from '../instrumentation.js';
 import type { LoadedSupergraph } from '../schema/supergraph.js';
 import type { EventField } from '../events/event-field.js';
 
@@ -87,19 +88,24 @@ export class OperationCache {
     return this.#entries.size;
   }
 
-  /** The prepared operation, or the GraphQL errors that make the request invalid. */
+  /**
+   * The prepared operation, or the GraphQL errors that make the request invalid. Parsing,
+   * validating and planning are phases of `trace`; one found in the cache has none.
+   */
   prepare(
     query: string,
     operationName?: string | null,
+    trace: Trace = noopTrace,
   ): PreparedOperation | readonly GraphQLError[] {
     const key = operationName ? `${operationName}\u0000${query}` : query;
     const cached = this.#entries.get(key);
+    trace.annotate({ 'edfs.operation.cached': cached !== undefined });
     if (cached) {
       this.#entries.delete(key);
       this.#entries.set(key, cached);
       return cached;
     }
-    const prepared = this.#build(key, query, operationName ?? undefined);
+    const prepared = this.#build(key, query, operationName ?? undefined, trace);
     if (Array.isArray(prepared)) return prepared;
     if (key.length > this.#maxTextBytes / 64) return prepared;
     this.#entries.set(key, prepared as PreparedOperation);
@@ -112,15 +118,22 @@ export class OperationCache {
     return prepared;
   }
 
-  #build(key: string, query: string, operationName?: string): PreparedOperation | GraphQLError[] {
+  #build(
+    key: string,
+    query: string,
+    operationName: string | undefined,
+    trace: Trace,
+  ): PreparedOperation | GraphQLError[] {
     const { schema, planner } = this.#options;
     let document: DocumentNode;
     let errors: readonly GraphQLError[];
     try {
-      document = parse(query, { maxTokens: this.#limits.maxTokens });
-      // The limits first: they are cheap, and they spare a huge document the full rules.
-      errors = validate(schema.apiGraphQLSchema, document, this.#limitRules);
-      if (errors.length === 0) errors = validate(schema.apiGraphQLSchema, document);
+      document = inPhase(trace, 'parse', () => parse(query, { maxTokens: this.#limits.maxTokens }));
+      errors = inPhase(trace, 'validate', () => {
+        // The limits first: they are cheap, and they spare a huge document the full rules.
+        const limited = validate(schema.apiGraphQLSchema, document, this.#limitRules);
+        return limited.length > 0 ? limited : validate(schema.apiGraphQLSchema, document);
+      });
     } catch (error) {
       // graphql-js parses and validates recursively: a deep enough nesting overflows the stack.
       if (error instanceof RangeError) return [tooDeep()];
@@ -134,6 +147,7 @@ export class OperationCache {
     if (errors.length > 0) return [...errors];
     let context: OperationContext;
     let plan: QueryPlan;
+    const planning = trace.phase('plan');
     try {
       context = buildOperationContext({
         schema: schema.apiGraphQLSchema,
@@ -147,6 +161,8 @@ export class OperationCache {
     } catch (error) {
       if (error instanceof GraphQLError) return [error];
       throw error;
+    } finally {
+      planning.end();
     }
     const kind = context.operation.operation as OperationKind;
     if (kind !== 'subscription') return { key, kind, document, context, plan };
@@ -174,6 +190,16 @@ export class OperationCache {
     }
     const responseKey = fieldNode.alias?.value ?? fieldNode.name.value;
     return { binding, field, fieldNode, responseKey };
+  }
+}
+
+/** `step`, timed as a phase of `trace`. */
+function inPhase<T>(trace: Trace, name: PhaseName, step: () => T): T {
+  const phase = trace.phase(name);
+  try {
+    return step();
+  } finally {
+    phase.end();
   }
 }
 

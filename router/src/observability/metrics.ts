@@ -1,11 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type {
-  FieldInstrumentation,
-  HttpOutcome,
-  Instrumentation,
-  OperationType,
-  SubgraphOutcome,
-  TransportName,
+import {
+  noopTrace,
+  type FieldInstrumentation,
+  type HttpOutcome,
+  type Instrumentation,
+  type OperationType,
+  type SubgraphOutcome,
+  type TransportName,
 } from '../instrumentation.js';
 
 export interface MetricsOptions {
@@ -153,6 +154,7 @@ export function createMetrics({
       slowSubscriberClosed: () => s!.inc(),
       subscriptionOpened: (transport) => open.get(transport)?.inc(),
       subscriptionClosed: (transport) => open.get(transport)?.dec(),
+      resolutionStarted: () => noopTrace,
     };
   };
   for (const field of fields) byField.set(field, fieldHooks(field));
@@ -170,6 +172,7 @@ export function createMetrics({
     httpRequestFinished(operation: OperationType, outcome: HttpOutcome, seconds) {
       httpDuration.labels(operation, outcome).observe(seconds);
     },
+    requestStarted: () => noopTrace,
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },

@@ -8,6 +8,7 @@ import {
   type HttpOutcome,
   type Instrumentation,
   type OperationType,
+  type Trace,
 } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
 import { negotiate } from './accept.js';
@@ -56,6 +57,7 @@ export interface MetricsEndpoint {
 interface RequestReport {
   operation: OperationType;
   outcome: HttpOutcome;
+  readonly trace: Trace;
 }
 
 /**
@@ -82,9 +84,9 @@ export function createHttpListener({
   const graphqlHttp = createHandler<IncomingMessage, undefined, PreparedContext>({
     schema: core.schema,
     onSubscribe: (req, params) => {
-      const prepared = core.prepare(params);
-      if (isErrors(prepared)) return prepared;
       const report = req.raw && reports.get(req.raw);
+      const prepared = core.prepare(params, report?.trace);
+      if (isErrors(prepared)) return prepared;
       if (report) report.operation = prepared.operation.kind;
       // graphql-http would refuse it too, but without saying what the client can do instead.
       if (prepared.operation.kind === 'subscription') return [needsStreamingProtocol()];
@@ -112,7 +114,12 @@ export function createHttpListener({
     }
     const start = performance.now();
     // Refused unless graphql-http gets as far as executing it.
-    const report: RequestReport = { operation: 'unknown', outcome: 'refused' };
+    const trace = instrumentation.requestStarted({
+      method: req.method ?? 'GET',
+      traceparent: header(req, 'traceparent'),
+      tracestate: header(req, 'tracestate'),
+    });
+    const report: RequestReport = { operation: 'unknown', outcome: 'refused', trace };
     reports.set(req, report);
     try {
       await answerGraphQL(req, res);
@@ -121,6 +128,11 @@ export function createHttpListener({
       throw error;
     } finally {
       instrumentation.httpRequestFinished(report.operation, report.outcome, secondsSince(start));
+      trace.annotate({
+        'graphql.operation.type': report.operation,
+        'edfs.outcome': report.outcome,
+      });
+      trace.end(report.outcome === 'failed');
     }
   }
 
@@ -194,6 +206,12 @@ function needsStreamingProtocol(): GraphQLError {
       '(see "Protocols" in the README).',
     { extensions: { code: 'BAD_REQUEST' } },
   );
+}
+
+/** A request header sent once; a repeated one (an array) counts as absent. */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 function notFound(res: ServerResponse): void {
