@@ -199,7 +199,10 @@ describe('tracing', () => {
       );
     for (const resolution of resolutions) {
       expect(resolution.parentSpanId).toBeUndefined();
-      expect(resolution.attributes['edfs.event.field']).toBe('messageAdded');
+      expect(resolution.attributes).toMatchObject({
+        'edfs.event.field': 'messageAdded',
+        'edfs.outcome': 'ok',
+      });
       expect(fetchesOf(resolution, 'message')).toHaveLength(1);
       expect(fetchesOf(resolution, 'user')).toHaveLength(1);
     }

@@ -2,7 +2,12 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import { encodeCursor } from './cursor.js';
 import type { EntityEvent, EventValidator } from './event.js';
 import type { EventHub } from './event-hub.js';
-import { secondsSince, type FieldInstrumentation, type Trace } from '../instrumentation.js';
+import {
+  noopTrace,
+  secondsSince,
+  type FieldInstrumentation,
+  type Trace,
+} from '../instrumentation.js';
 
 /** One client's end of a subscription. */
 export interface Subscriber {
@@ -125,8 +130,10 @@ export class Group {
       .run(() => {
         // Sampled by the tracer: at full rate a span per group per event would cost more than the event.
         const trace = this.instruments.resolutionStarted();
+        if (trace === noopTrace) return this.spec.resolve(event, trace);
         return this.spec.resolve(event, trace).then(
           (result) => {
+            trace.annotate({ 'edfs.outcome': result.errors?.length ? 'errors' : 'ok' });
             trace.end();
             return result;
           },

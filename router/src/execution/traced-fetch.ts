@@ -25,22 +25,30 @@ export class FetchTracer {
 
   /** `source`, its fetches traced under their context's `trace`. */
   around(source: GraphQLDataSource): GraphQLDataSource {
+    const traced = async (
+      options: GraphQLDataSourceProcessOptions,
+      fetch: FetchTrace,
+      headers: readonly [string, string][],
+    ) => {
+      const sent = withHeaders(options, headers);
+      this.#fetches.set(sent, fetch);
+      try {
+        const response = await source.process(sent);
+        fetch.end(response.errors?.length ? 'graphql_error' : 'ok');
+        return response;
+      } catch (error) {
+        fetch.end(error instanceof DeadlineExceededError ? 'timeout' : subgraphFailure(error));
+        throw error;
+      }
+    };
     return {
-      process: async (options) => {
+      process: (options) => {
         const trace = (options.context as TracedContext | undefined)?.trace ?? noopTrace;
         const fetch = trace.fetch(this.subgraph);
         const headers = Object.entries(fetch.headers);
+        // Untraced (tracing off, or not sampled): the fetch goes on as it came.
         if (headers.length === 0) return source.process(options);
-        const traced = withHeaders(options, headers);
-        this.#fetches.set(traced, fetch);
-        try {
-          const response = await source.process(traced);
-          fetch.end(response.errors?.length ? 'graphql_error' : 'ok');
-          return response;
-        } catch (error) {
-          fetch.end(error instanceof DeadlineExceededError ? 'timeout' : subgraphFailure(error));
-          throw error;
-        }
+        return traced(options, fetch, headers);
       },
     };
   }
