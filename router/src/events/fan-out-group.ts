@@ -128,7 +128,7 @@ export class Group {
     // delivery chain would leave its rejection unhandled meanwhile, which ends the process.
     return limiter
       .run(() => {
-        // Sampled by the tracer: at full rate a span per group per event would cost more than the event.
+        // Sampled by the tracer: at full rate, a span per group and event costs more than the event.
         const trace = this.instruments.resolutionStarted();
         if (trace === noopTrace) return this.spec.resolve(event, trace);
         return this.spec.resolve(event, trace).then(

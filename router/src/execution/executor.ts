@@ -29,7 +29,10 @@ export interface Executor {
     operation: PreparedOperation,
     variables: Variables,
   ): Record<string, unknown>;
-  /** Runs a query or mutation against the subgraphs, its fetches traced under `trace`'s `execute` phase. */
+  /**
+   * Runs a query or mutation against the subgraphs, its fetches traced under an `execute`
+   * phase of `trace`.
+   */
   execute(
     operation: PreparedOperation,
     variables: Variables,
