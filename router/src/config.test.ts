@@ -101,3 +101,32 @@ describe('the production switches and router-wide limits', () => {
     expect(config.limits).toMatchObject({ maxConnections: 20_000, maxSubscriptions: 50_000 });
   });
 });
+
+describe('the tracing config', () => {
+  it('is off by default, pointed at a local collector', () => {
+    expect(parseConfig(minimal, {}).tracing).toEqual({
+      enabled: false,
+      endpoint: 'http://127.0.0.1:4318/v1/traces',
+      serviceName: 'edfs-router',
+      sampleRatio: 1,
+      eventSampleRatio: 0.01,
+    });
+  });
+
+  it('takes the standard OpenTelemetry variables', () => {
+    const base = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/', OTEL_SERVICE_NAME: 'r1' };
+    expect(parseConfig(minimal, base).tracing).toMatchObject({
+      endpoint: 'http://collector:4318/v1/traces',
+      serviceName: 'r1',
+    });
+    const traces = { ...base, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:9/otlp' };
+    expect(parseConfig(minimal, traces).tracing.endpoint).toBe('http://traces:9/otlp');
+  });
+
+  it.each([{ sampleRatio: 2 }, { eventSampleRatio: -0.1 }, { endpoint: 'grpc://x:4317' }])(
+    'refuses %j',
+    (tracing) => {
+      expect(() => parseConfig({ ...minimal, tracing }, {})).toThrow(ConfigError);
+    },
+  );
+});

@@ -146,6 +146,31 @@ const corsSchema = z
     message: 'browsers refuse credentials with origin "*": list the origins',
   });
 
+const ratio = z.number().min(0).max(1);
+
+const tracingSchema = z.strictObject({
+  /** Send OpenTelemetry spans to `endpoint`. @default false */
+  enabled: z.boolean().default(false),
+  /**
+   * The OTLP/HTTP traces endpoint (JSON encoded). Env: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
+   * or `OTEL_EXPORTER_OTLP_ENDPOINT` plus `/v1/traces`.
+   * @default "http://127.0.0.1:4318/v1/traces"
+   */
+  endpoint: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4318/v1/traces'),
+  /** The spans' `service.name`. Env: `OTEL_SERVICE_NAME`. @default "edfs-router" */
+  serviceName: z.string().min(1).default('edfs-router'),
+  /**
+   * Share of queries and mutations traced, when the client's `traceparent` does not
+   * decide (its sampled flag is followed). @default 1
+   */
+  sampleRatio: ratio.default(1),
+  /**
+   * Share of event resolutions traced (one per fan-out group per event), so that events at
+   * full rate do not cost a span each. @default 0.01
+   */
+  eventSampleRatio: ratio.default(0.01),
+});
+
 const configSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -301,6 +326,8 @@ const configSchema = z.strictObject({
   graphiql: z.boolean().default(true),
   /** Prometheus metrics (`GET /metrics`). @default { enabled: true, path: "/metrics" } */
   metrics: metricsSchema.prefault({}),
+  /** OpenTelemetry tracing over OTLP/HTTP. @default { enabled: false } */
+  tracing: tracingSchema.prefault({}),
   /**
    * How long a WebSocket client has to send its connection_init message (both protocols).
    * @default 3000
@@ -321,7 +348,8 @@ export interface ConfigOverrides {
 
 /**
  * Reads the YAML config, applies environment overrides (`HOST`, `PORT`, `NATS_URL`,
- * `SUBGRAPH_<NAME>_URL`) and the command line's, validates it, and resolves its paths
+ * `SUBGRAPH_<NAME>_URL`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
+ * `OTEL_SERVICE_NAME`) and the command line's, validates it, and resolves its paths
  * against the file's folder.
  */
 export function loadConfig(
@@ -387,6 +415,12 @@ function withEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   if (env['HOST']) section('listen')['host'] = env['HOST'];
   if (env['PORT']) section('listen')['port'] = Number(env['PORT']);
   if (env['NATS_URL']) section('nats')['url'] = env['NATS_URL'];
+  const otlpEndpoint =
+    env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ||
+    (env['OTEL_EXPORTER_OTLP_ENDPOINT'] &&
+      `${env['OTEL_EXPORTER_OTLP_ENDPOINT'].replace(/\/+$/, '')}/v1/traces`);
+  if (otlpEndpoint) section('tracing')['endpoint'] = otlpEndpoint;
+  if (env['OTEL_SERVICE_NAME']) section('tracing')['serviceName'] = env['OTEL_SERVICE_NAME'];
   const subgraphs = config['subgraphs'];
   if (typeof subgraphs === 'object' && subgraphs !== null) {
     for (const [name, subgraph] of Object.entries(subgraphs)) {

@@ -9,6 +9,7 @@ import type { Executor, Variables } from './execution/executor.js';
 import {
   noopInstrumentation,
   type Instrumentation,
+  type Trace,
   type TransportName,
 } from './instrumentation.js';
 import type { OperationCache, PreparedOperation } from './execution/operation.js';
@@ -33,6 +34,8 @@ export interface PreparedRequest {
   readonly subject?: string;
   /** For a stream-backed subscription: where it starts, when not from now. */
   readonly start?: StartFrom;
+  /** The request's trace, when the transport traces it; its execution is traced under it. */
+  readonly trace?: Trace;
 }
 
 /** What transports call; it knows nothing of sockets or brokers. */
@@ -44,7 +47,12 @@ export interface RouterCore {
    * them. Never rejects.
    */
   identify(credentials: Credentials): Promise<Caller | GraphQLError>;
-  prepare(request: GraphQLRequest, caller: Caller): PreparedRequest | readonly GraphQLError[];
+  /** `trace`: the request's, whose phases parsing, validating and planning become. */
+  prepare(
+    request: GraphQLRequest,
+    caller: Caller,
+    trace?: Trace,
+  ): PreparedRequest | readonly GraphQLError[];
   execute(request: PreparedRequest): Promise<ExecutionResult>;
   /**
    * Starts a subscription whose results go to `sink`. The iterator yields nothing and
@@ -129,6 +137,7 @@ export function createCore({
   const prepare = (
     request: GraphQLRequest,
     caller: Caller,
+    trace?: Trace,
   ): PreparedRequest | readonly GraphQLError[] => {
     if (typeof request.query !== 'string' || request.query === '') {
       return [new GraphQLError('Missing query.', { extensions: { code: 'BAD_REQUEST' } })];
@@ -141,11 +150,13 @@ export function createCore({
         }),
       ];
     }
-    const operation = operations.prepare(request.query, request.operationName, caller);
+    const operation = operations.prepare(request.query, request.operationName, caller, trace);
     if (isErrors(operation)) return operation;
     const variables = executor.coerceVariables(operation, request.variables);
     if (isErrors(variables)) return variables;
-    if (!operation.subscription) return { operation, variables, caller };
+    if (!operation.subscription) {
+      return trace ? { operation, variables, caller, trace } : { operation, variables, caller };
+    }
     const args = executor.subscriptionArguments(operation, variables);
     const { binding } = operation.subscription;
     const subject = binding.topic.render({ args, claims: caller.claims });
@@ -174,9 +185,9 @@ export function createCore({
         });
       }
     },
-    prepare(request, caller) {
+    prepare(request, caller, trace) {
       try {
-        return prepare(request, caller);
+        return prepare(request, caller, trace);
       } catch (error) {
         // Whatever failed, the client gets an error it can read and the router goes on.
         logger.error({ err: error }, 'preparing an operation failed');
@@ -185,8 +196,8 @@ export function createCore({
         ];
       }
     },
-    execute({ operation, variables, caller }) {
-      return executor.execute(operation, variables, caller.forwardedHeaders);
+    execute({ operation, variables, caller, trace }) {
+      return executor.execute(operation, variables, caller.forwardedHeaders, trace);
     },
     subscribe({ operation, variables, caller, subject, start }, sink) {
       const binding = operation.subscription!.binding;
@@ -237,8 +248,8 @@ export function createCore({
           field: binding.name,
           stream: binding.stream,
           validate: binding.validate,
-          resolve: (event) =>
-            executor.resolveEvent(operation, variables, event, caller.forwardedHeaders),
+          resolve: (event, trace) =>
+            executor.resolveEvent(operation, variables, event, caller.forwardedHeaders, trace),
         },
         {
           push: (serialize, cursor) => {

@@ -1,4 +1,4 @@
-import type { FieldInstrumentation, Instrumentation } from './instrumentation.js';
+import { noopTrace, type FieldInstrumentation, type Instrumentation } from './instrumentation.js';
 
 /** What the router counts, for logs, tests and benchmarks; `/metrics` has the same and more. */
 export interface Counters {
@@ -45,6 +45,7 @@ export function countInto(counters: Counters): Instrumentation {
     slowSubscriberClosed: () => void counters.slowSubscriberCloses++,
     subscriptionOpened: noop,
     subscriptionClosed: noop,
+    resolutionStarted: () => noopTrace,
   };
   return {
     field: () => field,
@@ -52,5 +53,6 @@ export function countInto(counters: Counters): Instrumentation {
     connectionRefused: () => void counters.connectionsRefused++,
     subgraphRequestFinished: () => void counters.subgraphRequests++,
     httpRequestFinished: noop,
+    requestStarted: () => noopTrace,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The one seam through which the hub, the executor and the transports report what they
- * do. Metrics, counters and (later) tracing implement it; the callers know nothing of
+ * do. Metrics, counters and tracing implement it; the callers know nothing of
  * Prometheus or OTel. Every label value a hook takes comes from a fixed set (the schema's
  * bound fields, the supergraph's subgraphs, the unions below), never from a client.
  */
@@ -29,6 +29,50 @@ export type SubscriptionRefusal = 'max_subscriptions_per_connection' | 'max_subs
  */
 export type ConnectionRefusal = 'max_connections' | 'origin';
 
+/** The steps of a GraphQL-over-HTTP request that get a span of their own. */
+export type PhaseName = 'parse' | 'validate' | 'plan' | 'execute';
+
+/** Span attributes; callers set keys from a fixed set, in code. */
+export type TraceAttributes = Readonly<Record<string, string | number | boolean>>;
+
+/** What a GraphQL-over-HTTP request brings for tracing: its method and W3C trace context. */
+export interface IncomingTrace {
+  readonly method: string;
+  /** The client's `traceparent` header: its span becomes the request's parent. */
+  readonly traceparent?: string | undefined;
+  readonly tracestate?: string | undefined;
+}
+
+/**
+ * One traced unit of work: a request, one of its phases, an event's resolution. Untraced
+ * (tracing off, or not sampled) it is `noopTrace`, whose calls do nothing and allocate
+ * nothing, so callers always call it.
+ */
+export interface Trace {
+  /** A step of this one, started now; end it when the step is done. */
+  phase(name: PhaseName): Trace;
+  /** One fetch from a subgraph under this one, started now (before batching). */
+  fetch(subgraph: string): FetchTrace;
+  annotate(attributes: TraceAttributes): void;
+  /** `failed`: it ended in an error the router did not expect. */
+  end(failed?: boolean): void;
+}
+
+/** The trace of one fetch from a subgraph, as the executor made it. */
+export interface FetchTrace {
+  /**
+   * W3C headers (`traceparent`, `tracestate`) that make the subgraph's spans children of
+   * this fetch; empty when untraced.
+   */
+  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * It went out merged into one request with others (`size` fetches in all); the
+   * request carried `first`'s headers.
+   */
+  batched(first: FetchTrace, size: number): void;
+  end(outcome: SubgraphOutcome): void;
+}
+
 /**
  * Hooks for one subscription field. The hub resolves them once per fan-out group, so the
  * per-event path does no label lookups.
@@ -48,6 +92,8 @@ export interface FieldInstrumentation {
   slowSubscriberClosed(): void;
   subscriptionOpened(transport: TransportName): void;
   subscriptionClosed(transport: TransportName): void;
+  /** One fan-out group began resolving one event (the tracer samples these). */
+  resolutionStarted(): Trace;
 }
 
 export interface Instrumentation {
@@ -61,9 +107,21 @@ export interface Instrumentation {
   subgraphRequestFinished(subgraph: string, outcome: SubgraphOutcome, seconds: number): void;
   /** One GraphQL-over-HTTP request (query or mutation, not a stream) was answered. */
   httpRequestFinished(operation: OperationType, outcome: HttpOutcome, seconds: number): void;
+  /** A GraphQL-over-HTTP request (query or mutation, not a stream) arrived. */
+  requestStarted(incoming: IncomingTrace): Trace;
 }
 
 const noop = (): void => {};
+
+const noopFetchTrace: FetchTrace = { headers: {}, batched: noop, end: noop };
+
+/** The trace of work nobody traces. */
+export const noopTrace: Trace = {
+  phase: () => noopTrace,
+  fetch: () => noopFetchTrace,
+  annotate: noop,
+  end: noop,
+};
 
 const noopField: FieldInstrumentation = {
   eventReceived: noop,
@@ -74,6 +132,7 @@ const noopField: FieldInstrumentation = {
   slowSubscriberClosed: noop,
   subscriptionOpened: noop,
   subscriptionClosed: noop,
+  resolutionStarted: () => noopTrace,
 };
 
 /** Reports nothing: the default where no one listens (unit tests, tools). */
@@ -83,6 +142,7 @@ export const noopInstrumentation: Instrumentation = {
   connectionRefused: noop,
   subgraphRequestFinished: noop,
   httpRequestFinished: noop,
+  requestStarted: () => noopTrace,
 };
 
 /** Reports to each of `targets` in turn. */
@@ -103,6 +163,7 @@ export function combineInstrumentation(...targets: readonly Instrumentation[]): 
         slowSubscriberClosed: () => fields.forEach((f) => f.slowSubscriberClosed()),
         subscriptionOpened: (transport) => fields.forEach((f) => f.subscriptionOpened(transport)),
         subscriptionClosed: (transport) => fields.forEach((f) => f.subscriptionClosed(transport)),
+        resolutionStarted: () => startAll(fields, (f) => f.resolutionStarted()),
       };
       byField.set(name, combined);
       return combined;
@@ -113,6 +174,43 @@ export function combineInstrumentation(...targets: readonly Instrumentation[]): 
       targets.forEach((t) => t.subgraphRequestFinished(subgraph, outcome, seconds)),
     httpRequestFinished: (operation, outcome, seconds) =>
       targets.forEach((t) => t.httpRequestFinished(operation, outcome, seconds)),
+    requestStarted: (incoming) => startAll(targets, (t) => t.requestStarted(incoming)),
+  };
+}
+
+/**
+ * The traces `start` makes of `targets` that trace something, as one; `noopTrace` when none
+ * does (tracing off). Allocates nothing then: it runs once per event and group.
+ */
+function startAll<T>(targets: readonly T[], start: (target: T) => Trace): Trace {
+  let one: Trace | undefined;
+  let many: Trace[] | undefined;
+  for (const target of targets) {
+    const trace = start(target);
+    if (trace === noopTrace) continue;
+    if (one === undefined) one = trace;
+    else (many ??= [one]).push(trace);
+  }
+  return many ? combineTraces(many) : (one ?? noopTrace);
+}
+
+function combineTraces(live: readonly Trace[]): Trace {
+  return {
+    phase: (name) => startAll(live, (t) => t.phase(name)),
+    fetch: (subgraph) => combineFetchTraces(live.map((t) => t.fetch(subgraph))),
+    annotate: (attributes) => live.forEach((t) => t.annotate(attributes)),
+    end: (failed) => live.forEach((t) => t.end(failed)),
+  };
+}
+
+function combineFetchTraces(fetches: readonly FetchTrace[]): FetchTrace {
+  const live = fetches.filter((fetch) => fetch !== noopFetchTrace);
+  if (live.length <= 1) return live[0] ?? noopFetchTrace;
+  return {
+    headers: Object.assign({}, ...live.map((f) => f.headers)) as Record<string, string>,
+    // A tracer finds no span of its own in a combined `first`: it records no link then.
+    batched: (first, size) => live.forEach((f) => f.batched(first, size)),
+    end: (outcome) => live.forEach((f) => f.end(outcome)),
   };
 }
 

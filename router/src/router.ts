@@ -16,6 +16,7 @@ import { OperationCache } from './execution/operation.js';
 import { combineInstrumentation, type Instrumentation } from './instrumentation.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { createTracing } from './observability/tracing.js';
 import { connectNats, NATS_SUBJECT_SYNTAX } from './providers/nats.js';
 import { composeSupergraph, configSources } from './schema/compose.js';
 import { loadEventsGraph } from './schema/events-graph.js';
@@ -85,9 +86,14 @@ export async function createRouter({
         brokerSubjects: (): number => hub.subjects,
       })
     : undefined;
-  const instrumentation: Instrumentation = metrics
-    ? combineInstrumentation(countInto(counters), metrics)
-    : countInto(counters);
+  const tracing = config.tracing.enabled
+    ? createTracing({ ...config.tracing, logger: logger.child({ name: 'tracing' }) })
+    : undefined;
+  const instrumentation: Instrumentation = combineInstrumentation(
+    countInto(counters),
+    ...(metrics ? [metrics] : []),
+    ...(tracing ? [tracing] : []),
+  );
   const hub = new EventHub({
     provider,
     logger,
@@ -186,7 +192,7 @@ export async function createRouter({
       server.listen(config.listen.port, config.listen.host, resolve);
     });
   } catch (error) {
-    await Promise.all([ws.close(), provider.close()]);
+    await Promise.all([ws.close(), provider.close(), tracing?.shutdown()]);
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -228,6 +234,8 @@ export async function createRouter({
       await closed;
       clearTimeout(cut);
       await provider.close();
+      // Last, so that the spans of the work that finished above are sent too.
+      await tracing?.shutdown();
       logger.info('router stopped');
     },
   };

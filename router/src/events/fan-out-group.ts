@@ -2,7 +2,12 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import { encodeCursor } from './cursor.js';
 import type { EntityEvent, EventValidator } from './event.js';
 import type { EventHub } from './event-hub.js';
-import { secondsSince, type FieldInstrumentation } from '../instrumentation.js';
+import {
+  noopTrace,
+  secondsSince,
+  type FieldInstrumentation,
+  type Trace,
+} from '../instrumentation.js';
 
 /** One client's end of a subscription. */
 export interface Subscriber {
@@ -31,7 +36,8 @@ export interface GroupSpec {
   /** The stream the subject is read from; its results then carry cursors. */
   readonly stream?: string | undefined;
   readonly validate: EventValidator;
-  resolve(event: EntityEvent): Promise<ExecutionResult>;
+  /** Resolves one event, its fetches traced under `trace` (the resolution's span). */
+  resolve(event: EntityEvent, trace: Trace): Promise<ExecutionResult>;
 }
 
 /** A result ready for subscribers: serialized once, on demand, with its cursor. */
@@ -121,7 +127,22 @@ export class Group {
     // A resolution that fails is answered where it is made: waiting for its turn in the
     // delivery chain would leave its rejection unhandled meanwhile, which ends the process.
     return limiter
-      .run(() => this.spec.resolve(event))
+      .run(() => {
+        // Sampled by the tracer: at full rate, a span per group and event costs more than the event.
+        const trace = this.instruments.resolutionStarted();
+        if (trace === noopTrace) return this.spec.resolve(event, trace);
+        return this.spec.resolve(event, trace).then(
+          (result) => {
+            trace.annotate({ 'edfs.outcome': result.errors?.length ? 'errors' : 'ok' });
+            trace.end();
+            return result;
+          },
+          (error: unknown) => {
+            trace.end(true);
+            throw error;
+          },
+        );
+      })
       .catch((error: unknown) => {
         this.hub.failedDelivery(this.subject, error);
         return { errors: [unexpected()] };

@@ -16,6 +16,7 @@ import type { Logger } from '../logger.js';
 import { DeadlineExceededError, withDeadline } from './deadline.js';
 import { batchEntityFetches } from './entity-batcher.js';
 import { noticeMissingEventEntity } from './missing-entity.js';
+import { FetchTracer } from './traced-fetch.js';
 
 export interface DataSourcesOptions {
   /** Subgraph URLs by name. */
@@ -62,11 +63,13 @@ export function createServiceMap(options: DataSourcesOptions): ServiceMap {
       remoteSource(url, options.timeoutMs),
       options.instrumentation ?? noopInstrumentation,
     );
+    const tracer = new FetchTracer(name);
     const batched = batchEntityFetches(remote, {
       windowMs: options.batchWindowMs ?? 0,
       maxRepresentations: options.maxBatchRepresentations,
+      merged: tracer.merged,
     });
-    const bounded = withDeadline(batched, options.timeoutMs);
+    const bounded = tracer.around(withDeadline(batched, options.timeoutMs));
     map[name] = guarded(name, noticeMissingEventEntity(name, bounded), options.logger);
   }
   map[options.eventsGraph] = eventsSource;

@@ -17,6 +17,11 @@ export interface EntityBatcherOptions {
    * larger than this is sent alone rather than split. A positive integer. @default 1000
    */
   maxRepresentations?: number | undefined;
+  /**
+   * Told of every request that merges several fetches, their options in order; the
+   * first one's are the ones sent (tracing links the others to it). @default nothing
+   */
+  merged?: ((members: readonly GraphQLDataSourceProcessOptions[]) => void) | undefined;
 }
 
 interface Member {
@@ -41,7 +46,7 @@ interface Lane {
  */
 export function batchEntityFetches(
   source: GraphQLDataSource,
-  { windowMs = 0, maxRepresentations = 1000 }: EntityBatcherOptions = {},
+  { windowMs = 0, maxRepresentations = 1000, merged }: EntityBatcherOptions = {},
 ): GraphQLDataSource {
   if (!Number.isInteger(maxRepresentations) || maxRepresentations < 1) {
     throw new RangeError(
@@ -58,6 +63,7 @@ export function batchEntityFetches(
       return;
     }
     lane.inFlight = true;
+    if (batch.length > 1) merged?.(batch.map((member) => member.options));
     send(source, batch).finally(() => {
       lane.inFlight = false;
       if (lane.waiting.length > 0) schedule(key, lane);

@@ -5,10 +5,12 @@ import type { QueryPlan } from '@apollo/query-planner';
 import type { Logger } from '../logger.js';
 import type { LoadedSupergraph } from '../schema/supergraph.js';
 import type { EntityEvent } from '../events/event.js';
+import { noopTrace, type Trace } from '../instrumentation.js';
 import type { EventContext, FetchContext } from './data-sources.js';
 import { maskSubgraphErrors } from './mask-errors.js';
 import type { PreparedOperation } from './operation.js';
 import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
+import type { TracedContext } from './traced-fetch.js';
 
 export type Variables = Readonly<Record<string, unknown>>;
 
@@ -36,19 +38,24 @@ export interface Executor {
   ): Record<string, unknown>;
   /**
    * Runs a query or mutation against the subgraphs; `headers` go with every fetch (the
-   * caller's forwarded headers).
+   * caller's forwarded headers), which are traced under an `execute` phase of `trace`.
    */
   execute(
     operation: PreparedOperation,
     variables: Variables,
     headers: Readonly<Record<string, string>>,
+    trace?: Trace,
   ): Promise<ExecutionResult>;
-  /** Resolves one valid event for a subscription: the entity fetches its selection needs. */
+  /**
+   * Resolves one valid event for a subscription: the entity fetches its selection needs,
+   * traced under `trace`.
+   */
   resolveEvent(
     operation: PreparedOperation,
     variables: Variables,
     event: EntityEvent,
     headers: Readonly<Record<string, string>>,
+    trace?: Trace,
   ): Promise<ExecutionResult>;
 }
 
@@ -62,7 +69,7 @@ export function createExecutor({
     operation: PreparedOperation,
     plan: QueryPlan,
     variables: Variables,
-    context: FetchContext,
+    context: FetchContext & Partial<TracedContext>,
   ): Promise<ExecutionResult> => {
     // The executor reads only these members of Apollo Server's request context.
     const requestContext = {
@@ -108,12 +115,23 @@ export function createExecutor({
       const { field, fieldNode } = operation.subscription!;
       return getArgumentValues(field, fieldNode, variables);
     },
-    execute(operation, variables, headers) {
-      return run(operation, operation.plan, variables, { headers });
+    async execute(operation, variables, headers, trace = noopTrace) {
+      const phase = trace.phase('execute');
+      try {
+        return await run(operation, operation.plan, variables, { headers, trace: phase });
+      } finally {
+        phase.end();
+      }
     },
-    async resolveEvent(operation, variables, event, headers) {
+    async resolveEvent(operation, variables, event, headers, trace) {
       const responseKey = operation.subscription!.responseKey;
-      const context: EventContext = { headers, event, responseKey, missing: [] };
+      const context: EventContext & Partial<TracedContext> = {
+        headers,
+        event,
+        responseKey,
+        missing: [],
+        ...(trace ? { trace } : {}),
+      };
       const result = await run(operation, operation.plan, variables, context);
       if (context.missing.length === 0) return result;
       const { __typename, ...key } = event;

@@ -19,6 +19,7 @@ import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
 import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { PlanNode, QueryPlan, QueryPlanner } from '@apollo/query-planner';
+import { noopTrace, type PhaseName, type Trace } from '../instrumentation.js';
 import type { LoadedSupergraph } from '../schema/supergraph.js';
 import type { EventField } from '../events/event-field.js';
 import { ANONYMOUS, type Caller } from '../auth/caller.js';
@@ -135,29 +136,32 @@ export class OperationCache {
 
   /**
    * The prepared operation for this caller, or the GraphQL errors that make the request
-   * invalid (or, for a subscription, unauthorized).
+   * invalid (or, for a subscription, unauthorized). Parsing, validating and planning are
+   * phases of `trace`; what is found in the cache has none.
    */
   prepare(
     query: string,
     operationName?: string | null,
     caller: Caller = ANONYMOUS,
+    trace: Trace = noopTrace,
   ): PreparedOperation | readonly GraphQLError[] {
     const key = operationName ? `${operationName}\u0000${query}` : query;
     let entry = this.#entries.get(key);
+    trace.annotate({ 'edfs.operation.cached': entry !== undefined });
     if (entry) {
       this.#entries.delete(key);
       this.#entries.set(key, entry);
     } else {
-      const parsed = this.#parse(key, query, operationName ?? undefined);
+      const parsed = this.#parse(key, query, operationName ?? undefined, trace);
       if (Array.isArray(parsed)) return parsed;
       entry = parsed as CachedOperation;
       if (key.length <= this.#maxTextBytes / 64) this.#keep(entry);
     }
-    if (entry.requirements.length === 0) return (entry.plain ??= this.#plan(entry, ''));
+    if (entry.requirements.length === 0) return (entry.plain ??= this.#plan(entry, '', trace));
     const rights = entry.requirements.map((r) => (isSatisfied(r, caller) ? '1' : '0')).join('');
     const found = entry.variants.get(rights);
     if (found) return found;
-    const planned = this.#plan(entry, rights);
+    const planned = this.#plan(entry, rights, trace);
     if (entry.variants.size >= MAX_VARIANTS) {
       entry.variants.delete(entry.variants.keys().next().value!);
     }
@@ -175,15 +179,22 @@ export class OperationCache {
     }
   }
 
-  #parse(key: string, query: string, operationName?: string): CachedOperation | GraphQLError[] {
+  #parse(
+    key: string,
+    query: string,
+    operationName: string | undefined,
+    trace: Trace,
+  ): CachedOperation | GraphQLError[] {
     const { schema } = this.#options;
     let document: DocumentNode;
     let errors: readonly GraphQLError[];
     try {
-      document = parse(query, { maxTokens: this.#limits.maxTokens });
-      // The limits first: they are cheap, and they spare a huge document the full rules.
-      errors = validate(schema.apiGraphQLSchema, document, this.#limitRules);
-      if (errors.length === 0) errors = validate(schema.apiGraphQLSchema, document);
+      document = inPhase(trace, 'parse', () => parse(query, { maxTokens: this.#limits.maxTokens }));
+      errors = inPhase(trace, 'validate', () => {
+        // The limits first: they are cheap, and they spare a huge document the full rules.
+        const limited = validate(schema.apiGraphQLSchema, document, this.#limitRules);
+        return limited.length > 0 ? limited : validate(schema.apiGraphQLSchema, document);
+      });
     } catch (error) {
       // graphql-js parses and validates recursively: a deep enough nesting overflows the stack.
       if (error instanceof RangeError) return [tooDeep()];
@@ -214,7 +225,7 @@ export class OperationCache {
   }
 
   /** Plans what a caller with these `rights` (one digit per requirement) may see. */
-  #plan(entry: CachedOperation, rights: string): PreparedOperation | GraphQLError[] {
+  #plan(entry: CachedOperation, rights: string, trace: Trace): PreparedOperation | GraphQLError[] {
     const { schema, planner } = this.#options;
     const { operationName, context } = entry;
     const kind = context.operation.operation as OperationKind;
@@ -243,10 +254,12 @@ export class OperationCache {
       // With every root field removed, nothing is fetched: each comes back null.
       plan = empty
         ? { kind: 'QueryPlan' }
-        : planner.buildQueryPlan(
-            operationFromDocument(schema.apiSchema, document, {
-              ...(operationName ? { operationName } : {}),
-            }),
+        : inPhase(trace, 'plan', () =>
+            planner.buildQueryPlan(
+              operationFromDocument(schema.apiSchema, document, {
+                ...(operationName ? { operationName } : {}),
+              }),
+            ),
           );
     } catch (error) {
       if (error instanceof GraphQLError) return [error];
@@ -278,6 +291,16 @@ export class OperationCache {
     }
     const responseKey = fieldNode.alias?.value ?? fieldNode.name.value;
     return { binding, field, fieldNode, responseKey };
+  }
+}
+
+/** `step`, timed as a phase of `trace`. */
+function inPhase<T>(trace: Trace, name: PhaseName, step: () => T): T {
+  const phase = trace.phase(name);
+  try {
+    return step();
+  } finally {
+    phase.end();
   }
 }
 

@@ -1,13 +1,14 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type {
-  ConnectionRefusal,
-  FieldInstrumentation,
-  HttpOutcome,
-  Instrumentation,
-  OperationType,
-  SubgraphOutcome,
-  SubscriptionRefusal,
-  TransportName,
+import {
+  noopTrace,
+  type ConnectionRefusal,
+  type FieldInstrumentation,
+  type HttpOutcome,
+  type Instrumentation,
+  type OperationType,
+  type SubgraphOutcome,
+  type SubscriptionRefusal,
+  type TransportName,
 } from '../instrumentation.js';
 
 export interface MetricsOptions {
@@ -169,6 +170,7 @@ export function createMetrics({
       slowSubscriberClosed: () => s!.inc(),
       subscriptionOpened: (transport) => open.get(transport)?.inc(),
       subscriptionClosed: (transport) => open.get(transport)?.dec(),
+      resolutionStarted: () => noopTrace,
     };
   };
   for (const field of fields) byField.set(field, fieldHooks(field));
@@ -187,6 +189,7 @@ export function createMetrics({
     httpRequestFinished(operation: OperationType, outcome: HttpOutcome, seconds) {
       httpDuration.labels(operation, outcome).observe(seconds);
     },
+    requestStarted: () => noopTrace,
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },

@@ -9,6 +9,7 @@ import {
   type HttpOutcome,
   type Instrumentation,
   type OperationType,
+  type Trace,
 } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
 import { negotiate } from './accept.js';
@@ -68,6 +69,7 @@ interface RequestReport {
   outcome: HttpOutcome;
   /** The router failed preparing it (e.g. the query planner threw): a 5xx, not the client's fault. */
   internal?: boolean;
+  readonly trace: Trace;
 }
 
 /**
@@ -103,8 +105,8 @@ export function createHttpListener({
       }
     },
     onSubscribe: (req, params) => {
-      const prepared = core.prepare(params, req.context);
       const report = req.raw && reports.get(req.raw);
+      const prepared = core.prepare(params, req.context, report?.trace);
       if (isErrors(prepared)) {
         if (report && prepared.some(isInternal)) {
           report.internal = true;
@@ -151,7 +153,12 @@ export function createHttpListener({
     }
     const start = performance.now();
     // Refused unless graphql-http gets as far as executing it.
-    const report: RequestReport = { operation: 'unknown', outcome: 'refused' };
+    const trace = instrumentation.requestStarted({
+      method: req.method ?? 'GET',
+      traceparent: header(req, 'traceparent'),
+      tracestate: header(req, 'tracestate'),
+    });
+    const report: RequestReport = { operation: 'unknown', outcome: 'refused', trace };
     reports.set(req, report);
     try {
       await answerGraphQL(req, res, caller);
@@ -160,6 +167,11 @@ export function createHttpListener({
       throw error;
     } finally {
       instrumentation.httpRequestFinished(report.operation, report.outcome, secondsSince(start));
+      trace.annotate({
+        'graphql.operation.type': report.operation,
+        'edfs.outcome': report.outcome,
+      });
+      trace.end(report.outcome === 'failed');
     }
   }
 
@@ -295,6 +307,12 @@ function badRequest(error: unknown): Response {
 
 function isInternal(error: GraphQLError): boolean {
   return error.extensions['code'] === 'INTERNAL_SERVER_ERROR';
+}
+
+/** A request header sent once; a repeated one (an array) counts as absent. */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 function notFound(res: ServerResponse): void {
