@@ -185,6 +185,7 @@ export function createCore({
         {
           key: `${operation.key}\u0000${JSON.stringify(variables)}`,
           field: binding.name,
+          provider: binding.provider,
           stream: binding.stream,
           validate: binding.validate,
           resolve: (event) => executor.resolveEvent(operation, variables, event),

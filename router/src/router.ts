@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { QueryPlanner } from '@apollo/query-planner';
-import type { RouterConfig } from './config.js';
+import { providerConfigs, type RouterConfig } from './config.js';
 import { createCore } from './core.js';
 import { countInto, createCounters, type Counters } from './counters.js';
 import { EventHub } from './events/event-hub.js';
@@ -13,7 +13,8 @@ import { OperationCache } from './execution/operation.js';
 import { combineInstrumentation, type Instrumentation } from './instrumentation.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
-import { connectNats, NATS_SUBJECT_SYNTAX } from './providers/nats.js';
+import { connectProviders, providerTraits } from './providers/connect.js';
+import type { EventProvider } from './providers/provider.js';
 import { composeSupergraph, configSources, readSubgraphSdl } from './schema/compose.js';
 import { readEventsGraph } from './schema/events-graph.js';
 import { loadSupergraph, readSupergraphFile } from './schema/supergraph.js';
@@ -42,7 +43,7 @@ export interface Router {
   close(): Promise<void>;
 }
 
-/** Composes (or loads) the supergraph, connects to NATS and starts listening. */
+/** Composes (or loads) the supergraph, connects to the brokers and starts listening. */
 export async function createRouter({
   config,
   logger = createLogger(),
@@ -59,25 +60,19 @@ export async function createRouter({
       'the supergraph has no events graph by that name: serving queries and mutations only',
     );
   }
+  const configs = providerConfigs(config);
   const eventFields: ReadonlyMap<string, EventField> =
     eventsSdl && schema.hasEventsGraph
       ? bindEventFields(
           readEventsGraph(eventsSdl, eventsName),
           schema.apiGraphQLSchema,
           eventsName,
-          NATS_SUBJECT_SYNTAX,
+          providerTraits(configs),
         )
       : new Map();
 
-  const provider = connectNats({
-    url: config.nats.url,
-    logger,
-    streams: config.nats.streams,
-    requiredStreams: [...eventFields.values()].flatMap(({ name, stream, topic }) =>
-      stream ? [{ field: `Subscription.${name}`, stream, pattern: topic.pattern }] : [],
-    ),
-  });
-  await provider.firstAttempt;
+  const providers = await connectProviders(configs, eventFields.values(), logger);
+  const everyProvider = [...providers.values()];
   const counters = createCounters();
   // Reported once, counted twice: into `counters` (tests, bench) and into `/metrics`.
   const metrics = config.metrics.enabled
@@ -91,7 +86,7 @@ export async function createRouter({
     ? combineInstrumentation(countInto(counters), metrics)
     : countInto(counters);
   const hub = new EventHub({
-    provider,
+    providers,
     logger,
     instrumentation,
     maxResolutionsInFlight: config.maxResolutionsInFlight,
@@ -135,13 +130,13 @@ export async function createRouter({
       logger,
       open,
       ready: () => ({
-        ready: !draining && provider.isConnected(),
-        nats: provider.isConnected() ? 'connected' : 'disconnected',
+        ready: !draining && everyProvider.every((provider) => provider.isConnected()),
+        ...providerStates(providers),
         ...(draining ? { draining: true } : {}),
       }),
       health: () => ({
-        healthy: provider.isConnected(),
-        nats: provider.isConnected() ? 'connected' : 'disconnected',
+        healthy: everyProvider.every((provider) => provider.isConnected()),
+        ...providerStates(providers),
       }),
       maxPayloadBytes: config.maxPayloadBytes,
       sseHeartbeatMs: config.sseHeartbeatMs,
@@ -167,7 +162,7 @@ export async function createRouter({
       server.listen(config.listen.port, config.listen.host, resolve);
     });
   } catch (error) {
-    await Promise.all([ws.close(), provider.close()]);
+    await Promise.all([ws.close(), ...everyProvider.map((provider) => provider.close())]);
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -205,8 +200,28 @@ export async function createRouter({
       const cut = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(cut);
-      await provider.close();
+      await Promise.all(everyProvider.map((provider) => provider.close()));
       logger.info('router stopped');
     },
   };
+}
+
+type ProviderState = 'connected' | 'disconnected';
+
+/**
+ * Each provider's state for `/health` and `/ready`; `nats` repeats the `default` provider's
+ * when it is NATS, as before there were several.
+ */
+function providerStates(providers: ReadonlyMap<string, EventProvider>): {
+  nats?: ProviderState;
+  providers: Record<string, ProviderState>;
+} {
+  const states: Record<string, ProviderState> = {};
+  for (const [id, provider] of providers) {
+    states[id] = provider.isConnected() ? 'connected' : 'disconnected';
+  }
+  const first = providers.get('default');
+  return first?.kind === 'nats'
+    ? { nats: states['default']!, providers: states }
+    : { providers: states };
 }

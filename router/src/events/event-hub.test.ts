@@ -29,7 +29,11 @@ function fakeBroker() {
   const attempts: string[] = [];
   let refusing = false;
   const provider: EventProvider = {
+    id: 'default',
     name: 'fake',
+    kind: 'nats',
+    capabilities: { streams: true },
+    firstAttempt: Promise.resolve(),
     syntax: { isToken: () => true, tokenRule: 'anything', maxSubjectBytes: 256 },
     subscribe(subject, handlers) {
       attempts.push(subject);
@@ -111,7 +115,13 @@ function gatedResolver(group: string) {
       }),
     );
   };
-  const spec: GroupSpec = { key: group, field: 'messageAdded', validate, resolve };
+  const spec: GroupSpec = {
+    key: group,
+    field: 'messageAdded',
+    provider: 'default',
+    validate,
+    resolve,
+  };
   return {
     spec,
     calls,
@@ -166,7 +176,7 @@ function setup(limits: Limits = {}) {
   const broker = fakeBroker();
   const counters = createCounters();
   const hub = new EventHub({
-    provider: broker.provider,
+    providers: new Map([['default', broker.provider]]),
     logger,
     instrumentation: countInto(counters),
     ...limits,

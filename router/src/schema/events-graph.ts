@@ -17,6 +17,8 @@ export interface EventsSubscribe {
   readonly stream?: string;
   /** What a new subscriber gets first: nothing, or the latest event already stored. */
   readonly initial: 'NONE' | 'LAST';
+  /** The id of the provider (broker) in the config that carries the field's subjects. */
+  readonly providerId: string;
 }
 
 export function readEventsGraph(sdl: DocumentNode, name: string): EventsGraph {
@@ -55,7 +57,13 @@ export function readEventsGraph(sdl: DocumentNode, name: string): EventsGraph {
           name,
         );
       }
-      bindings.set(field.name.value, { topic, initial, ...(stream ? { stream } : {}) });
+      const providerId = stringArgument(directive, 'providerId') ?? 'default';
+      bindings.set(field.name.value, {
+        topic,
+        initial,
+        providerId,
+        ...(stream ? { stream } : {}),
+      });
     }
   }
   if (bindings.size === 0) {
