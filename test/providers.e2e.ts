@@ -208,6 +208,29 @@ describe.each([
     }
   });
 
+  it('starts while the broker is down, and subscribes once it is up', async () => {
+    await broker.stop();
+    const late = await startRouterWith(stack, configure);
+    const client = wsClient(late.url);
+    try {
+      const sub = subscribe<Message>(client, room('late'));
+      await waitFor('the subscription', () => late.subscriptions === 1);
+      await broker.start();
+      await subscribed(subject('late'));
+      await broker.publish(subject('late'), message('1'));
+      expect((await sub.next()).data?.messageAdded.id).toBe('1');
+      // The stack's router lost the broker too; the next test starts once it is back.
+      await waitFor(
+        'the router to reconnect',
+        async () => (await health()).status === 200,
+        timeoutMs,
+      );
+    } finally {
+      await client.dispose();
+      await late.close();
+    }
+  }, 180_000);
+
   it('survives a broker restart: its subscribers are told, the other provider’s fields go on', async () => {
     const client = wsClient(stack.router.url);
     try {
