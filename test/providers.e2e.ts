@@ -6,6 +6,7 @@ import { removeDir, tempDir } from './support/broker-process.js';
 import { subscribe, wsClient, type Subscription } from './support/graphql.js';
 import { startRabbitMqServer } from './support/rabbitmq-server.js';
 import { startRedisServer } from './support/redis-server.js';
+import { runScript } from './support/scripts.js';
 import { startRouterWith } from './support/routers.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
@@ -140,6 +141,32 @@ describe.each([
           providers: { default: 'connected', bus: 'connected' },
         },
       });
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('delivers what `pnpm pub --provider` publishes', async () => {
+    const file = join(dir, 'router.yaml');
+    writeFileSync(
+      file,
+      JSON.stringify({ supergraph: 'unused.graphql', providers: { bus: broker.provider } }),
+    );
+    const client = wsClient(stack.router.url);
+    try {
+      const sub = subscribe<Message>(client, room('pub'));
+      await subscribed(subject('pub'));
+      const event = JSON.stringify(message('1'));
+      const script = runScript([
+        ...[process.execPath, '--import', 'tsx', 'stack/pub.ts'],
+        ...['--provider', 'bus', '--config', file, subject('pub'), event],
+      ]);
+      expect({ ...(await script.exited), stderr: script.stderr }).toEqual({
+        code: 0,
+        signal: null,
+        stderr: '',
+      });
+      expect((await sub.next()).data?.messageAdded.id).toBe('1');
     } finally {
       await client.dispose();
     }

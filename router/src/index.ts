@@ -1,5 +1,5 @@
 export { createRouter } from './router.js';
-export { loadConfig, parseConfig } from './config.js';
+export { loadConfig, parseConfig, providerConfigs } from './config.js';
 export { composeSupergraph } from './schema/compose.js';
 export { createLogger } from './logger.js';
 export { ConfigError, ProviderError, SchemaError, TopicTemplateError } from './errors.js';
