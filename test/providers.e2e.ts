@@ -18,6 +18,10 @@ interface Broker {
   publish(subject: string, payload: string | Record<string, unknown>): Promise<void>;
   /** The broker's own count of the router subscriptions on exactly this subject. */
   subscriptionsOn(subject: string): Promise<number>;
+  /** Whether a refused subscription costs the router its connection (RabbitMQ's channel). */
+  readonly refusalReconnects: boolean;
+  /** A provider entry whose user may read `allowed` only, of all subjects. */
+  restricted(allowed: string): Promise<ProviderConfig>;
   /** Stops the broker; `start` brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -31,8 +35,22 @@ async function redisBroker(): Promise<Broker> {
   const port = server.port;
   return {
     provider: { kind: 'redis', url: server.url },
+    refusalReconnects: false,
     publish: (subject, payload) => server.publish(subject, payload),
     subscriptionsOn: (subject) => server.subscribersOn(subject),
+    async restricted(allowed) {
+      await server.client.acl(
+        'SETUSER',
+        'limited',
+        'on',
+        '>pw',
+        '~*',
+        '+@all',
+        'resetchannels',
+        `&${allowed}`,
+      );
+      return { kind: 'redis', url: `redis://limited:pw@127.0.0.1:${server.port}` };
+    },
     stop: () => server.stop(),
     async start() {
       server = await startRedisServer({ port });
@@ -45,8 +63,21 @@ async function amqpBroker(): Promise<Broker> {
   const server = await startRabbitMqServer();
   return {
     provider: { kind: 'amqp', url: server.url, exchange: EXCHANGE },
+    refusalReconnects: true,
     publish: (subject, payload) => server.publish(EXCHANGE, subject, payload),
     subscriptionsOn: (subject) => server.bindingsOn(EXCHANGE, subject),
+    async restricted(allowed) {
+      // Topic permissions: a binding's routing key must match the read pattern.
+      await server.ctl('add_user', 'limited', 'pw');
+      await server.ctl('set_permissions', 'limited', '.*', '.*', '.*');
+      const key = `^${allowed.replace(/\./g, '\\.')}$`;
+      await server.ctl('set_topic_permissions', 'limited', EXCHANGE, '.*', key);
+      return {
+        kind: 'amqp',
+        url: server.url.replace('guest:guest', 'limited:pw'),
+        exchange: EXCHANGE,
+      };
+    },
     stop: () => server.halt(),
     start: () => server.boot(),
     close: () => server.stop(),
@@ -95,7 +126,7 @@ describe.each([
 ])('the $kind provider', ({ start, timeoutMs }) => {
   let broker: Broker;
   let stack: TestStack;
-  const dir = tempDir('providers');
+  let dir: string;
   const configure = (config: RouterConfig): void => {
     const schema = join(dir, 'events.graphql');
     writeFileSync(schema, EVENTS_SDL);
@@ -115,13 +146,14 @@ describe.each([
   };
 
   beforeAll(async () => {
+    dir = tempDir('providers');
     broker = await start();
     stack = await startTestStack({ configure });
   }, 120_000);
   afterAll(async () => {
     await stack?.close();
     await broker?.close();
-    removeDir(dir);
+    if (dir) removeDir(dir);
   }, 60_000);
 
   it('delivers the chat flow: an event published with the broker’s client, joined', async () => {
@@ -234,6 +266,34 @@ describe.each([
       await client.dispose();
     }
   });
+
+  it('ends a subscription the broker refuses with SUBSCRIPTION_FAILED; the others go on', async () => {
+    const provider = await broker.restricted(subject('ok'));
+    const limited = await startRouterWith(stack, (config) => {
+      configure(config);
+      config.providers = { bus: provider };
+    });
+    const client = wsClient(limited.url);
+    try {
+      const ok = subscribe<Message>(client, room('ok'));
+      await subscribed(subject('ok'));
+      const denied = subscribe<Message>(client, room('denied'));
+      expect((await denied.next()).errors).toEqual([
+        expect.objectContaining({ extensions: { code: 'SUBSCRIPTION_FAILED' } }),
+      ]);
+      expect(limited.subjects).toBe(1);
+      if (broker.refusalReconnects) {
+        // RabbitMQ closes the channel of a refused binding: the router reconnects, and says so.
+        expect((await ok.next()).errors?.[0]?.extensions?.['code']).toBe('EVENTS_MISSED');
+      }
+      await subscribed(subject('ok'));
+      await broker.publish(subject('ok'), message('1'));
+      expect((await ok.next()).data?.messageAdded.id).toBe('1');
+    } finally {
+      await client.dispose();
+      await limited.close();
+    }
+  }, 120_000);
 
   it('starts while the broker is down, and subscribes once it is up', async () => {
     await broker.stop();

@@ -29,6 +29,8 @@ export interface RabbitMqServer {
   ): Promise<void>;
   /** Queue bindings of `exchange` with exactly this routing key, across queues (`rabbitmqctl list_bindings`). */
   bindingsOn(exchange: string, routingKey: string): Promise<number>;
+  /** Runs `rabbitmqctl` against this node, e.g. `ctl('add_user', 'u', 'pw')`. */
+  ctl(...args: string[]): Promise<string>;
   /** Stops the node, keeping its folder, ports and epmd for `boot`. */
   halt(): Promise<void>;
   /** Starts the node (again) on the same port; resolves once it takes connections. */
@@ -88,6 +90,8 @@ export async function startRabbitMqServer(): Promise<RabbitMqServer> {
     client = undefined;
     await broker?.stop(30_000);
   };
+  const ctl = async (...args: string[]): Promise<string> =>
+    (await run(`${BIN}rabbitmqctl`, ['-n', node, ...args], { env })).stdout;
   const stop = async (): Promise<void> => {
     await halt();
     await epmd.stop();
@@ -111,11 +115,14 @@ export async function startRabbitMqServer(): Promise<RabbitMqServer> {
         await channel.close();
       }
     },
+    ctl,
     async bindingsOn(exchange, routingKey) {
-      const { stdout } = await run(
-        `${BIN}rabbitmqctl`,
-        ['-n', node, 'list_bindings', '-q', '--no-table-headers', 'source_name', 'routing_key'],
-        { env },
+      const stdout = await ctl(
+        'list_bindings',
+        '-q',
+        '--no-table-headers',
+        'source_name',
+        'routing_key',
       );
       return stdout
         .split('\n')
