@@ -86,16 +86,19 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
     if (everReady) for (const listener of reconnected) listener();
     everReady = true;
   });
-  client.on('error', (error: Error) => {
-    if (closing || outageLogged) return; // one line per outage, not one per attempt
+  // One line per outage, not one per attempt; a server that shuts down cleanly sends no error.
+  const outage = (error?: Error): void => {
+    if (closing || outageLogged) return;
     outageLogged = true;
     logger.warn(
-      { err: error },
+      error ? { err: error } : {},
       everReady
         ? 'lost the Redis connection; reconnecting'
         : 'cannot reach Redis; retrying in the background',
     );
-  });
+  };
+  client.on('error', (error: Error) => outage(error));
+  client.on('reconnecting', () => outage());
   client.on('messageBuffer', (channel: Buffer, message: Buffer) => {
     const entry = channels.get(channel.toString());
     if (entry) for (const handlers of entry.handlers) handlers.onMessage(message);
