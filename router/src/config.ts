@@ -217,7 +217,8 @@ export function providerConfigs(config: RouterConfig): ReadonlyMap<string, Provi
 
 /**
  * Reads the YAML config, applies environment overrides (`HOST`, `PORT`, `NATS_URL`,
- * `PROVIDER_<ID>_URL`, `SUBGRAPH_<NAME>_URL`), validates it, and resolves its paths against the file's folder.
+ * `PROVIDER_<ID>_URL`, `SUBGRAPH_<NAME>_URL`), validates it, and resolves its paths against
+ * the file's folder.
  */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): RouterConfig {
   let text: string;
