@@ -1,12 +1,27 @@
-/** `pnpm pub <subject> <payload>`: publishes one message, like `nats pub`, to NATS_URL. */
+/**
+ * `pnpm pub [--provider <id>] <subject> <payload>`: publishes one message, like `nats pub`,
+ * to NATS_URL; with `--provider`, to that provider of router.yaml (`--config <file>` for
+ * another), whatever its broker: NATS, Redis (PUBLISH) or AMQP (the provider's exchange, the
+ * subject as routing key).
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { connect as connectAmqp } from 'amqplib';
+import { Redis } from 'ioredis';
 import { connect } from 'nats';
+import { loadConfig, providerConfigs, type ProviderConfig } from '@edfs/router';
 
-const [subject, payload] = process.argv.slice(2);
-const url = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
-if (!subject || payload === undefined) {
-  console.error(`usage: pnpm pub <subject> <payload>
+const { values, positionals } = parseArgs({
+  options: { provider: { type: 'string' }, config: { type: 'string' } },
+  allowPositionals: true,
+});
+const [subject, payload] = positionals;
+const configFile = values.config ?? fileURLToPath(new URL('../router.yaml', import.meta.url));
+const natsUrl = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+if (!subject || payload === undefined || positionals.length > 2) {
+  console.error(`usage: pnpm pub [--provider <id>] [--config <router.yaml>] <subject> <payload>
   e.g. pnpm pub room.123.messages '{"__typename":"Message","id":"1"}'
-  publishes to NATS_URL (now ${url})`);
+  publishes to NATS_URL (now ${natsUrl}), or to provider <id> of the router's config`);
   process.exit(2);
 }
 // Sent all the same: publishing a bad event on purpose is how one tries INVALID_EVENT.
@@ -16,14 +31,58 @@ if (problem) {
     `pnpm pub: warning: ${problem}; the router will answer subscribers with INVALID_EVENT`,
   );
 }
+let provider: ProviderConfig = { kind: 'nats', url: natsUrl, streams: [] };
+if (values.provider !== undefined) {
+  const configs = providerConfigs(loadConfig(configFile));
+  const named = configs.get(values.provider);
+  if (!named) {
+    console.error(
+      `pnpm pub: ${configFile} has no provider "${values.provider}" (it has: ${[...configs.keys()].join(', ')})`,
+    );
+    process.exit(2);
+  }
+  provider = named;
+}
 try {
-  const nc = await connect({ servers: url });
-  nc.publish(subject, payload);
-  await nc.drain();
+  await publish(provider, subject, payload);
   console.log(`published ${Buffer.byteLength(payload)} bytes to ${subject}`);
 } catch (error) {
-  console.error(`pnpm pub: cannot publish to ${url}: ${(error as Error).message}`);
+  console.error(`pnpm pub: cannot publish to ${provider.url}: ${(error as Error).message}`);
   process.exit(1);
+}
+
+async function publish(to: ProviderConfig, subject: string, payload: string): Promise<void> {
+  switch (to.kind) {
+    case 'nats': {
+      const nc = await connect({ servers: to.url.split(',') });
+      nc.publish(subject, payload);
+      await nc.drain();
+      return;
+    }
+    case 'redis': {
+      const redis = new Redis(to.url, { lazyConnect: true, retryStrategy: () => null });
+      redis.on('error', () => {}); // the failed command says why
+      try {
+        await redis.connect();
+        await redis.publish(subject, payload);
+      } finally {
+        redis.disconnect();
+      }
+      return;
+    }
+    case 'amqp': {
+      const connection = await connectAmqp(to.url);
+      try {
+        const channel = await connection.createConfirmChannel();
+        await channel.assertExchange(to.exchange, 'topic', { durable: true });
+        channel.publish(to.exchange, subject, Buffer.from(payload));
+        await channel.waitForConfirms();
+      } finally {
+        await connection.close();
+      }
+      return;
+    }
+  }
 }
 
 /** Why the router would refuse `payload` as an event, as far as it can be told without the schema. */

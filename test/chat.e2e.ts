@@ -246,6 +246,10 @@ describe('queries and mutations through the router', () => {
   it('reports health, including the NATS connection', async () => {
     const response = await fetch(stack.router.url.replace('/graphql', '/health'));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', nats: 'connected' });
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      nats: 'connected',
+      providers: { default: 'connected' },
+    });
   });
 });

@@ -103,11 +103,19 @@ describe('a router that stops', () => {
       const response = await fetch(router.url.replace('/graphql', '/ready'));
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    expect(await ready()).toEqual({ status: 200, body: { status: 'ready', nats: 'connected' } });
+    expect(await ready()).toEqual({
+      status: 200,
+      body: { status: 'ready', nats: 'connected', providers: { default: 'connected' } },
+    });
     const closed = router.close();
     expect(await ready()).toEqual({
       status: 503,
-      body: { status: 'not ready', nats: 'connected', draining: true },
+      body: {
+        status: 'not ready',
+        nats: 'connected',
+        providers: { default: 'connected' },
+        draining: true,
+      },
     });
     await closed;
   });

@@ -281,7 +281,11 @@ describe('fuzzing every transport', () => {
       () => undefined,
     );
     const response = await fetch(health);
-    expect(await response.json()).toEqual({ status: 'ok', nats: 'connected' });
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      nats: 'connected',
+      providers: { default: 'connected' },
+    });
     expect(response.status).toBe(200);
   });
 

@@ -90,7 +90,11 @@ describe('a NATS outage', () => {
     try {
       const health = await fetch(router.url.replace('/graphql', '/health'));
       expect(health.status).toBe(503);
-      expect(await health.json()).toEqual({ status: 'unavailable', nats: 'disconnected' });
+      expect(await health.json()).toEqual({
+        status: 'unavailable',
+        nats: 'disconnected',
+        providers: { default: 'disconnected' },
+      });
       expect((await post(router.url, '{ user(id: "1") { name } }')).body).toEqual({
         data: { user: { name: 'Alice' } },
       });

@@ -32,10 +32,10 @@ import {
   type ObjectTypeDefinitionNode,
 } from 'graphql';
 import type { Client } from 'graphql-ws';
-import { parse as parseYaml } from 'yaml';
-import { parseConfig } from '@edfs/router';
 import { routerConfigFile } from '../stack/example-stack.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig, providerConfigs } from '@edfs/router';
 import { startTestStack, type TestStack } from './support/stack.js';
 import {
   subscribe,
@@ -62,6 +62,20 @@ const NOT_RUN: readonly { section: string; lang: string; why: string }[] = [
     why:
       '`pnpm start` serves until Ctrl-C on fixed ports (this test starts the same stack, ' +
       'startExampleStack, on free ones), and `pnpm test` is the suite this test is part of.',
+  },
+  {
+    section: 'Other brokers: Redis and RabbitMQ',
+    lang: 'graphql',
+    why:
+      'Product and Order are not in the example stack; test/providers.e2e.ts binds the ' +
+      "example's messageAdded to a Redis and to a RabbitMQ provider the same way.",
+  },
+  {
+    section: 'Other brokers: Redis and RabbitMQ',
+    lang: 'sh',
+    why:
+      'the example stack is NATS-only; test/providers.e2e.ts publishes with the brokers’ own ' +
+      'clients and with `pnpm pub --provider` against a real redis-server and rabbitmq-server.',
   },
   {
     section: 'Command line',
@@ -147,6 +161,7 @@ const authenticationShows = {
   curl: output(authentication.curl),
   viewer: output(authentication.viewer),
 };
+const otherBrokers = block('Other brokers: Redis and RabbitMQ', 'yaml');
 
 /** The selection the README's first example shows, and its protocol examples send. */
 const MESSAGE_ADDED = 'subscription { messageAdded(roomID: "123") { id text user { name } } }';
@@ -486,6 +501,16 @@ describe('README.md, run as written', () => {
       graphiql: false,
       maskSubgraphErrors: true,
       metrics: { enabled: false },
+    });
+  });
+
+  it('Other brokers: the providers block is a config the router takes', () => {
+    const raw = parseYaml(otherBrokers.text) as Record<string, unknown>;
+    const config = parseConfig({ ...raw, supergraph: 'supergraph.graphql' }, {});
+    expect(Object.fromEntries(providerConfigs(config))).toEqual({
+      cache: { kind: 'redis', url: 'redis://127.0.0.1:6379' },
+      rabbit: { kind: 'amqp', url: 'amqp://guest:guest@127.0.0.1:5672', exchange: 'edfs' },
+      default: { kind: 'nats', url: 'nats://127.0.0.1:4222', streams: [] },
     });
   });
 

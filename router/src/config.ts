@@ -25,6 +25,43 @@ const streamSchema = z.strictObject({
   storage: z.enum(['file', 'memory']).default('file'),
 });
 
+/** NATS streams are declared with the NATS provider that stores them. */
+const natsSchema = z.strictObject({
+  /** NATS server(s), comma-separated. Env: `NATS_URL`. @default "nats://127.0.0.1:4222" */
+  url: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /**
+   * JetStream streams the router creates when they are missing (an existing one must
+   * capture the subjects listed). Fields name theirs with `@eventsSubscribe(stream:)`.
+   * @default []
+   */
+  streams: z.array(streamSchema).default([]),
+});
+
+const providerSchema = z.discriminatedUnion('kind', [
+  natsSchema.extend({ kind: z.literal('nats') }),
+  z.strictObject({
+    kind: z.literal('redis'),
+    /**
+     * `redis://[user:password@]host:port[/db]`, `rediss://` for TLS. Env:
+     * `PROVIDER_<ID>_URL`. @default "redis://127.0.0.1:6379"
+     */
+    url: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  }),
+  z.strictObject({
+    kind: z.literal('amqp'),
+    /**
+     * An AMQP 0-9-1 broker (RabbitMQ): `amqp://user:password@host:port[/vhost]`, `amqps://`
+     * for TLS. Env: `PROVIDER_<ID>_URL`. @default "amqp://guest:guest@127.0.0.1:5672"
+     */
+    url: z.url({ protocol: /^amqps?$/ }).default('amqp://guest:guest@127.0.0.1:5672'),
+    /**
+     * The topic exchange events are published to, the rendered topic being the routing key;
+     * the router declares it (durable) when it is missing. @default "edfs"
+     */
+    exchange: z.string().min(1).max(255).default('edfs'),
+  }),
+]);
+
 const metricsSchema = z.strictObject({
   /** Serve Prometheus metrics at `path`; off, that path answers 404. @default true */
   enabled: z.boolean().default(true),
@@ -180,18 +217,13 @@ const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(4000),
     })
     .prefault({}),
-  nats: z
-    .strictObject({
-      /** NATS server(s), comma-separated. Env: `NATS_URL`. @default "nats://127.0.0.1:4222" */
-      url: z.string().min(1).default('nats://127.0.0.1:4222'),
-      /**
-       * JetStream streams the router creates when they are missing (an existing one must
-       * capture the subjects listed). Fields name theirs with `@eventsSubscribe(stream:)`.
-       * @default []
-       */
-      streams: z.array(streamSchema).default([]),
-    })
-    .prefault({}),
+  /** The NATS provider `default`: shorthand for `providers.default: { kind: nats, … }`. */
+  nats: natsSchema.prefault({}),
+  /**
+   * Brokers by id; `@eventsSubscribe(providerId:)` names one, `default` when it does not.
+   * Without a `default` here, `nats` is it. @default {}
+   */
+  providers: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), providerSchema).default({}),
   events: z
     .strictObject({
       /** Name of the events graph in the supergraph. @default "events" */
@@ -346,11 +378,20 @@ export interface ConfigOverrides {
   supergraph?: string | undefined;
 }
 
+export type ProviderConfig = z.output<typeof providerSchema>;
+
+/** Every provider by id, `default` included (from `nats` unless `providers` has one). */
+export function providerConfigs(config: RouterConfig): ReadonlyMap<string, ProviderConfig> {
+  const providers = new Map(Object.entries(config.providers));
+  if (!providers.has('default')) providers.set('default', { kind: 'nats', ...config.nats });
+  return providers;
+}
+
 /**
  * Reads the YAML config, applies environment overrides (`HOST`, `PORT`, `NATS_URL`,
- * `SUBGRAPH_<NAME>_URL`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
- * `OTEL_SERVICE_NAME`) and the command line's, validates it, and resolves its paths
- * against the file's folder.
+ * `PROVIDER_<ID>_URL`, `SUBGRAPH_<NAME>_URL`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
+ * `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`) and the command line's, validates it,
+ * and resolves its paths against the file's folder.
  */
 export function loadConfig(
   file: string,
@@ -379,6 +420,12 @@ export function parseConfig(
   file?: string,
   overrides: ConfigOverrides = {},
 ): RouterConfig {
+  if (hasBoth(raw)) {
+    throw new ConfigError(
+      '`nats` is the shorthand for `providers.default`: configure one of them, not both',
+      file,
+    );
+  }
   const result = configSchema.safeParse(withEnv(raw, env));
   if (!result.success) {
     throw new ConfigError(`invalid config\n${z.prettifyError(result.error)}`, file);
@@ -404,6 +451,22 @@ export function parseConfig(
   return config;
 }
 
+function hasBoth(raw: unknown): boolean {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const { nats, providers } = raw as Record<string, unknown>;
+  return (
+    nats !== undefined &&
+    typeof providers === 'object' &&
+    providers !== null &&
+    'default' in providers
+  );
+}
+
+/** The environment variable that overrides provider `id`'s URL. */
+export function providerUrlVariable(id: string): string {
+  return `PROVIDER_${id.toUpperCase()}_URL`;
+}
+
 function withEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const config = structuredClone(raw) as Record<string, Record<string, unknown> | undefined>;
@@ -414,7 +477,21 @@ function withEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   };
   if (env['HOST']) section('listen')['host'] = env['HOST'];
   if (env['PORT']) section('listen')['port'] = Number(env['PORT']);
-  if (env['NATS_URL']) section('nats')['url'] = env['NATS_URL'];
+  // NATS_URL and PROVIDER_DEFAULT_URL both name the default provider's server(s).
+  const defaultUrl = env[providerUrlVariable('default')] ?? env['NATS_URL'];
+  const providers = config['providers'];
+  const named = typeof providers === 'object' && providers !== null ? providers : {};
+  if (defaultUrl && !('default' in named)) section('nats')['url'] = defaultUrl;
+  for (const [id, provider] of Object.entries(named)) {
+    const url =
+      env[providerUrlVariable(id)] ??
+      (id === 'default' && (provider as Record<string, unknown>)['kind'] === 'nats'
+        ? env['NATS_URL']
+        : undefined);
+    if (url && typeof provider === 'object' && provider !== null) {
+      (provider as Record<string, unknown>)['url'] = url;
+    }
+  }
   const otlpEndpoint =
     env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ||
     (env['OTEL_EXPORTER_OTLP_ENDPOINT'] &&

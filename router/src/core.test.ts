@@ -29,7 +29,11 @@ function fakeBroker() {
   let unsubscribes = 0;
   let refusing = false;
   const provider: EventProvider = {
+    id: 'default',
     name: 'fake',
+    kind: 'nats',
+    capabilities: { streams: true },
+    firstAttempt: Promise.resolve(),
     syntax: { isToken: () => true, tokenRule: 'anything', maxSubjectBytes: 256 },
     subscribe(subject, handlers) {
       if (refusing) throw new ProviderError('permission denied', 'fake', subject);
@@ -120,7 +124,7 @@ function setup(limits: Limits = {}, text = 'x'.repeat(10)) {
   const broker = fakeBroker();
   const counters = createCounters();
   const hub = new EventHub({
-    provider: broker.provider,
+    providers: new Map([['default', broker.provider]]),
     logger,
     instrumentation: countInto(counters),
   });
@@ -147,6 +151,7 @@ function setup(limits: Limits = {}, text = 'x'.repeat(10)) {
     subscription: {
       binding: {
         name: 'messageAdded',
+        provider: 'default',
         validate: createEventValidator('messageAdded', new Map([['Message', ['id']]])),
       },
     },

@@ -246,6 +246,7 @@ export function createCore({
           // Whatever reaches the subgraphs decides the result: the same for the whole group.
           key: `${operation.key}\u0000${JSON.stringify(variables)}\u0000${forwardedKey(caller.forwardedHeaders)}`,
           field: binding.name,
+          provider: binding.provider,
           stream: binding.stream,
           validate: binding.validate,
           resolve: (event, trace) =>

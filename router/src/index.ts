@@ -1,9 +1,9 @@
 export { createRouter } from './router.js';
-export { loadConfig, parseConfig } from './config.js';
+export { loadConfig, parseConfig, providerConfigs } from './config.js';
 export { composeSupergraph } from './schema/compose.js';
 export { createLogger } from './logger.js';
 export { ConfigError, ProviderError, SchemaError, TopicTemplateError } from './errors.js';
 export type { Router, RouterOptions } from './router.js';
-export type { RouterConfig, SubgraphConfig } from './config.js';
+export type { ProviderConfig, RouterConfig, SubgraphConfig } from './config.js';
 export type { Counters } from './counters.js';
 export type { SubgraphSource } from './schema/compose.js';

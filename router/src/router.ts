@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { QueryPlanner } from '@apollo/query-planner';
 import { identifyAnonymous } from './auth/caller.js';
 import { createJwtIdentify } from './auth/jwt.js';
-import type { RouterConfig } from './config.js';
+import { providerConfigs, type RouterConfig } from './config.js';
 import { forwardHeaders } from './auth/forwarded-headers.js';
 import { createCore } from './core.js';
 import { countInto, createCounters, type Counters } from './counters.js';
@@ -17,7 +17,8 @@ import { combineInstrumentation, type Instrumentation } from './instrumentation.
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
-import { connectNats, NATS_SUBJECT_SYNTAX } from './providers/nats.js';
+import { connectProviders, providerTraits } from './providers/connect.js';
+import type { EventProvider } from './providers/provider.js';
 import { composeSupergraph, configSources } from './schema/compose.js';
 import { loadEventsGraph } from './schema/events-graph.js';
 import { loadSupergraph, readSupergraphFile } from './schema/supergraph.js';
@@ -50,7 +51,7 @@ export interface Router {
   close(): Promise<void>;
 }
 
-/** Composes (or loads) the supergraph, connects to NATS and starts listening. */
+/** Composes (or loads) the supergraph, connects to the brokers and starts listening. */
 export async function createRouter({
   config,
   logger = createLogger(),
@@ -60,23 +61,22 @@ export async function createRouter({
     : composeSupergraph(configSources(config));
   const schema = loadSupergraph(supergraphSdl, config.events.name);
   const eventsGraph = loadEventsGraph(schema, config.events, logger);
+  const configs = providerConfigs(config);
   const eventFields: ReadonlyMap<string, EventField> = eventsGraph
-    ? bindEventFields(eventsGraph, schema.apiGraphQLSchema, config.events.name, NATS_SUBJECT_SYNTAX)
+    ? bindEventFields(
+        eventsGraph,
+        schema.apiGraphQLSchema,
+        config.events.name,
+        providerTraits(configs),
+      )
     : new Map();
 
   // Before connecting: a bad JWKS file fails start-up with nothing to close.
   const { jwt, required } = config.authentication;
   const identify = jwt ? createJwtIdentify({ ...jwt, required, logger }) : identifyAnonymous;
 
-  const provider = connectNats({
-    url: config.nats.url,
-    logger,
-    streams: config.nats.streams,
-    requiredStreams: [...eventFields.values()].flatMap(({ name, stream, topic }) =>
-      stream ? [{ field: `Subscription.${name}`, stream, pattern: topic.pattern }] : [],
-    ),
-  });
-  await provider.firstAttempt;
+  const providers = await connectProviders(configs, eventFields.values(), logger);
+  const everyProvider = [...providers.values()];
   const counters = createCounters();
   // Reported once, counted twice: into `counters` (tests, bench) and into `/metrics`.
   const metrics = config.metrics.enabled
@@ -95,7 +95,7 @@ export async function createRouter({
     ...(tracing ? [tracing] : []),
   );
   const hub = new EventHub({
-    provider,
+    providers,
     logger,
     instrumentation,
     maxResolutionsInFlight: config.maxResolutionsInFlight,
@@ -153,13 +153,13 @@ export async function createRouter({
       logger,
       open,
       ready: () => ({
-        ready: !draining && provider.isConnected(),
-        nats: provider.isConnected() ? 'connected' : 'disconnected',
+        ready: !draining && everyProvider.every((provider) => provider.isConnected()),
+        ...providerStates(providers),
         ...(draining ? { draining: true } : {}),
       }),
       health: () => ({
-        healthy: provider.isConnected(),
-        nats: provider.isConnected() ? 'connected' : 'disconnected',
+        healthy: everyProvider.every((provider) => provider.isConnected()),
+        ...providerStates(providers),
       }),
       maxPayloadBytes: config.maxPayloadBytes,
       sseHeartbeatMs: config.sseHeartbeatMs,
@@ -192,7 +192,11 @@ export async function createRouter({
       server.listen(config.listen.port, config.listen.host, resolve);
     });
   } catch (error) {
-    await Promise.all([ws.close(), provider.close(), tracing?.shutdown()]);
+    await Promise.all([
+      ws.close(),
+      ...everyProvider.map((provider) => provider.close()),
+      tracing?.shutdown(),
+    ]);
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -233,10 +237,30 @@ export async function createRouter({
       const cut = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(cut);
-      await provider.close();
+      await Promise.all(everyProvider.map((provider) => provider.close()));
       // Last, so that the spans of the work that finished above are sent too.
       await tracing?.shutdown();
       logger.info('router stopped');
     },
   };
+}
+
+type ProviderState = 'connected' | 'disconnected';
+
+/**
+ * Each provider's state for `/health` and `/ready`; `nats` repeats the `default` provider's
+ * when it is NATS, as before there were several.
+ */
+function providerStates(providers: ReadonlyMap<string, EventProvider>): {
+  nats?: ProviderState;
+  providers: Record<string, ProviderState>;
+} {
+  const states: Record<string, ProviderState> = {};
+  for (const [id, provider] of providers) {
+    states[id] = provider.isConnected() ? 'connected' : 'disconnected';
+  }
+  const first = providers.get('default');
+  return first?.kind === 'nats'
+    ? { nats: states['default']!, providers: states }
+    : { providers: states };
 }

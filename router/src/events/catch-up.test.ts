@@ -32,7 +32,11 @@ function fakeStream() {
   const replays: ReplayRequest[] = [];
   let firstPosition = 1;
   const provider: EventProvider = {
+    id: 'default',
     name: 'fake',
+    kind: 'nats',
+    capabilities: { streams: true },
+    firstAttempt: Promise.resolve(),
     syntax: { isToken: () => true, tokenRule: 'anything', maxSubjectBytes: 256 },
     subscribe(_subject, handlers) {
       live = handlers;
@@ -84,6 +88,7 @@ function fakeStream() {
 const spec: GroupSpec = {
   key: 'g',
   field: 'messageAdded',
+  provider: 'default',
   stream: 'chat',
   validate: createEventValidator('messageAdded', new Map([['Message', ['id']]])),
   resolve: async (event) => ({ data: { messageAdded: { id: event['id'] } } }),
@@ -112,7 +117,11 @@ function recorder() {
 }
 
 function hub(provider: EventProvider, options: Partial<EventHubOptions> = {}) {
-  return new EventHub({ provider, logger: pino({ level: 'silent' }), ...options });
+  return new EventHub({
+    providers: new Map([['default', provider]]),
+    logger: pino({ level: 'silent' }),
+    ...options,
+  });
 }
 
 describe('catching up from a stream position', () => {

@@ -48,7 +48,8 @@ async function replayThenJoin(
   try {
     await ready;
     if (!present()) return; // it left, or the broker ended the subscription meanwhile
-    const replay = hub.provider.replay({
+    const provider = hub.providers.get(group.spec.provider)!; // the hub joined it there
+    const replay = provider.replay({
       stream,
       subject: group.subject,
       after: start === 'last' ? 'last' : start.after,

@@ -1,6 +1,6 @@
 import { getNamedType, isAbstractType, isObjectType, type GraphQLSchema } from 'graphql';
 import { SchemaError } from '../errors.js';
-import type { SubjectSyntax } from '../providers/provider.js';
+import type { ProviderTraits } from '../providers/provider.js';
 import type { EventsGraph } from '../schema/events-graph.js';
 import { createEventValidator, type EventValidator } from './event.js';
 import { compileTopic, type TopicTemplate } from './topic.js';
@@ -8,6 +8,8 @@ import { compileTopic, type TopicTemplate } from './topic.js';
 /** A `Subscription` field bound to broker subjects, ready to subscribe and to check events. */
 export interface EventField {
   readonly name: string;
+  /** The id of the provider that carries its subjects. */
+  readonly provider: string;
   readonly topic: TopicTemplate;
   readonly validate: EventValidator;
   /** The `@key` field sets of each type the field can return, from the events graph. */
@@ -21,20 +23,34 @@ export interface EventField {
 /**
  * Binds each `@eventsSubscribe` field of the events graph to the API schema: its topic is
  * checked against the field's arguments, its events against the types it can return, and
- * the values clients put into its subjects against the broker's `syntax`.
+ * the values clients put into its subjects against the syntax of its provider, one of
+ * `providers` by id, which must also support what the directive asks for (a stream).
  */
 export function bindEventFields(
   graph: EventsGraph,
   apiSchema: GraphQLSchema,
   eventsGraphName: string,
-  syntax: SubjectSyntax,
+  providers: ReadonlyMap<string, ProviderTraits>,
 ): ReadonlyMap<string, EventField> {
   const fields = apiSchema.getSubscriptionType()?.getFields() ?? {};
   const bound = new Map<string, EventField>();
-  for (const [name, { topic: template, stream, initial }] of graph.bindings) {
+  for (const [name, { topic: template, stream, initial, providerId }] of graph.bindings) {
     const field = fields[name];
     if (!field) {
       throw new SchemaError(`Subscription.${name} is not in the API schema`, eventsGraphName);
+    }
+    const provider = providers.get(providerId);
+    if (!provider) {
+      throw new SchemaError(
+        `Subscription.${name}: @eventsSubscribe(providerId: "${providerId}") names no provider in the config (there are: ${[...providers.keys()].join(', ')})`,
+        eventsGraphName,
+      );
+    }
+    if (stream && !provider.capabilities.streams) {
+      throw new SchemaError(
+        `Subscription.${name}: @eventsSubscribe(stream:) is not supported by provider "${providerId}" (${provider.kind} stores no messages); remove "stream" and "initial"`,
+        eventsGraphName,
+      );
     }
     const returned = getNamedType(field.type);
     const types = isAbstractType(returned)
@@ -58,10 +74,11 @@ export function bindEventFields(
       `Subscription.${name}`,
       template,
       field.args.map((a) => a.name),
-      syntax,
+      provider.syntax,
     );
     bound.set(name, {
       name,
+      provider: providerId,
       topic,
       validate: createEventValidator(name, keysByType, apiSchema),
       keys: keysByType,

@@ -24,12 +24,17 @@ interface FakeSubscription {
 }
 
 /** A broker that records subscriptions and lets the test publish on them. */
-function fakeBroker() {
+function fakeBroker(id = 'default') {
   const subscriptions: FakeSubscription[] = [];
   const attempts: string[] = [];
+  const reconnected: (() => void)[] = [];
   let refusing = false;
   const provider: EventProvider = {
+    id,
     name: 'fake',
+    kind: 'nats',
+    capabilities: { streams: true },
+    firstAttempt: Promise.resolve(),
     syntax: { isToken: () => true, tokenRule: 'anything', maxSubjectBytes: 256 },
     subscribe(subject, handlers) {
       attempts.push(subject);
@@ -39,7 +44,7 @@ function fakeBroker() {
       return { unsubscribe: () => void subscription.unsubscribed++ };
     },
     async *replay() {},
-    onReconnect: () => {},
+    onReconnect: (listener) => void reconnected.push(listener),
     isConnected: () => true,
     close: () => Promise.resolve(),
   };
@@ -56,6 +61,8 @@ function fakeBroker() {
     /** Subjects `subscribe` was called with, refused or not. */
     attempts,
     refuse: (on: boolean) => void (refusing = on),
+    /** The connection came back after it was lost. */
+    reconnect: () => reconnected.forEach((listener) => listener()),
     unsubscribes: (subject: string) =>
       subscriptions.filter((s) => s.subject === subject).reduce((n, s) => n + s.unsubscribed, 0),
     /** The broker ends the subscription on `subject`, as when a permission is revoked. */
@@ -111,7 +118,13 @@ function gatedResolver(group: string) {
       }),
     );
   };
-  const spec: GroupSpec = { key: group, field: 'messageAdded', validate, resolve };
+  const spec: GroupSpec = {
+    key: group,
+    field: 'messageAdded',
+    provider: 'default',
+    validate,
+    resolve,
+  };
   return {
     spec,
     calls,
@@ -166,7 +179,7 @@ function setup(limits: Limits = {}) {
   const broker = fakeBroker();
   const counters = createCounters();
   const hub = new EventHub({
-    provider: broker.provider,
+    providers: new Map([['default', broker.provider]]),
     logger,
     instrumentation: countInto(counters),
     ...limits,
@@ -537,5 +550,33 @@ describe('EventHub', () => {
       expect(unhandled).toEqual([]);
       expect(a.received()).toEqual(['1', 'INTERNAL_SERVER_ERROR', '3']);
     });
+  });
+
+  it('keeps each provider apart: a subject per provider, and a reconnect tells only its own', async () => {
+    const nats = fakeBroker('default');
+    const redis = fakeBroker('cache');
+    const hub = new EventHub({
+      providers: new Map([
+        ['default', nats.provider],
+        ['cache', redis.provider],
+      ]),
+      logger,
+    });
+    const onNats = gatedResolver('nats');
+    const onRedis = gatedResolver('redis');
+    const natsClient = fakeSubscriber();
+    const redisClient = fakeSubscriber();
+    hub.join('chat.1', onNats.spec, natsClient.subscriber);
+    hub.join('chat.1', { ...onRedis.spec, provider: 'cache' }, redisClient.subscriber);
+    expect([nats.attempts, redis.attempts, hub.subjects]).toEqual([['chat.1'], ['chat.1'], 2]);
+
+    redis.publish('chat.1', message('1'));
+    await flush();
+    expect([onNats.calls.length, onRedis.calls.length]).toEqual([0, 1]);
+    onRedis.settle('1');
+    redis.reconnect();
+    await flush();
+    expect(redisClient.received()).toEqual(['1', 'EVENTS_MISSED']);
+    expect(natsClient.received()).toEqual([]);
   });
 });

@@ -17,7 +17,8 @@ export type { GroupSpec, Subscriber } from './fan-out-group.js';
 export type StartFrom = { readonly after: number } | 'last';
 
 export interface EventHubOptions {
-  provider: EventProvider;
+  /** The brokers by id; a field's `GroupSpec.provider` names its own. */
+  providers: ReadonlyMap<string, EventProvider>;
   logger: Logger;
   /** Where events received, delivered, dropped… are reported. @default nothing is reported */
   instrumentation?: Instrumentation;
@@ -58,12 +59,13 @@ export class EventHub {
   /** Replays running at once. */
   readonly replays: ResolutionLimiter;
   readonly maxPendingEventsPerGroup: number;
-  readonly provider: EventProvider;
+  readonly providers: ReadonlyMap<string, EventProvider>;
   readonly logger: Logger;
+  /** By provider id and subject: the same subject on two brokers is two triggers. */
   readonly #triggers = new Map<string, Trigger>();
 
   constructor({
-    provider,
+    providers,
     logger,
     instrumentation = noopInstrumentation,
     maxResolutionsInFlight = 512,
@@ -71,14 +73,16 @@ export class EventHub {
     maxReplaysInFlight = 64,
     maxPendingEventsPerGroup = 1000,
   }: EventHubOptions) {
-    this.provider = provider;
+    this.providers = providers;
     this.logger = logger;
     this.instrumentation = instrumentation;
     this.limiter = new ResolutionLimiter(maxResolutionsInFlight);
     this.replayLimiter = new ResolutionLimiter(maxReplayResolutionsInFlight);
     this.replays = new ResolutionLimiter(maxReplaysInFlight);
     this.maxPendingEventsPerGroup = maxPendingEventsPerGroup;
-    provider.onReconnect(() => this.#reconnected());
+    for (const provider of providers.values()) {
+      provider.onReconnect(() => this.#reconnected(provider));
+    }
   }
 
   /** Subjects with a broker subscription now. */
@@ -108,8 +112,11 @@ export class EventHub {
    * `start` (stream-backed fields only), it first gets the stored events from there.
    */
   join(subject: string, spec: GroupSpec, subscriber: Subscriber, start?: StartFrom): () => void {
+    const provider = this.providers.get(spec.provider);
+    if (!provider) throw new Error(`no provider "${spec.provider}"`); // bound fields name theirs
     const trigger =
-      this.#triggers.get(subject) ?? this.#subscribe(subject, spec.stream, spec.field);
+      this.#triggers.get(triggerKey(provider, subject)) ??
+      this.#subscribe(provider, subject, spec.stream, spec.field);
     if (!trigger) {
       subscriber.end(subscriptionFailed());
       return () => {};
@@ -169,19 +176,27 @@ export class EventHub {
     this.logger.error({ subject, err: error }, 'could not deliver an event');
   }
 
-  #subscribe(subject: string, stream: string | undefined, field: string): Trigger | undefined {
+  #subscribe(
+    provider: EventProvider,
+    subject: string,
+    stream: string | undefined,
+    field: string,
+  ): Trigger | undefined {
     let trigger: Trigger | undefined;
     let ready!: () => void;
     const readyPromise = new Promise<void>((resolve) => (ready = resolve));
     let subscription: ProviderSubscription;
     try {
-      subscription = this.provider.subscribe(
+      subscription = provider.subscribe(
         subject,
         {
           onMessage: (data, position) => trigger?.dispatch(data, position),
           onReady: () => ready(),
           onError: (error) => {
-            this.logger.error({ err: error, subject }, 'broker ended a subscription');
+            this.logger.error(
+              { err: error, provider: provider.id, subject },
+              'broker ended a subscription',
+            );
             ready(); // nothing waits for a subscription that has ended
             if (!trigger) return;
             this.#drop(trigger);
@@ -191,38 +206,53 @@ export class EventHub {
         { stream },
       );
     } catch (error) {
-      this.logger.error({ err: error, subject }, 'broker refused a subscription');
+      this.logger.error(
+        { err: error, provider: provider.id, subject },
+        'broker refused a subscription',
+      );
       return undefined;
     }
     // A subject shared by two fields counts its events under the field that opened it.
     const instruments = this.instrumentation.field(field);
-    trigger = new Trigger(subject, stream, subscription, readyPromise, instruments, this);
-    this.#triggers.set(subject, trigger);
-    this.logger.debug({ subject, stream }, 'subscribed to subject');
+    trigger = new Trigger(provider, subject, stream, subscription, readyPromise, instruments, this);
+    this.#triggers.set(triggerKey(provider, subject), trigger);
+    this.logger.debug({ provider: provider.id, subject, stream }, 'subscribed to subject');
     return trigger;
   }
 
   #release(trigger: Trigger): void {
     this.#drop(trigger);
     trigger.subscription.unsubscribe();
-    this.logger.debug({ subject: trigger.subject }, 'released subject');
+    this.logger.debug(
+      { provider: trigger.provider.id, subject: trigger.subject },
+      'released subject',
+    );
   }
 
   #drop(trigger: Trigger): void {
-    if (this.#triggers.get(trigger.subject) === trigger) this.#triggers.delete(trigger.subject);
+    const key = triggerKey(trigger.provider, trigger.subject);
+    if (this.#triggers.get(key) === trigger) this.#triggers.delete(key);
   }
 
-  /** Core subjects lost whatever was published while the connection was down: say so. */
-  #reconnected(): void {
+  /**
+   * Live subjects of `provider` lost whatever was published while its connection was down
+   * (core NATS, Redis and AMQP deliver at most once): say so to their subscribers only.
+   */
+  #reconnected(provider: EventProvider): void {
     const missed = new GraphQLError(
       'The router lost its connection to the broker for a while: events published meanwhile were not delivered.',
       { extensions: { code: 'EVENTS_MISSED' } },
     );
     for (const trigger of this.#triggers.values()) {
+      if (trigger.provider !== provider) continue;
       if (trigger.stream !== undefined) continue; // streams resume where they stopped
       for (const group of trigger.groups.values()) group.notice(missed);
     }
   }
+}
+
+function triggerKey(provider: EventProvider, subject: string): string {
+  return `${provider.id}\u0000${subject}`;
 }
 
 export function subscriptionFailed(): GraphQLError {
@@ -241,6 +271,7 @@ class Trigger {
   lastPosition = 0;
 
   constructor(
+    readonly provider: EventProvider,
     readonly subject: string,
     readonly stream: string | undefined,
     readonly subscription: ProviderSubscription,

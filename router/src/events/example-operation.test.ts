@@ -19,6 +19,7 @@ const schema = buildSchema(`
 function binding(name: string, topic: string, args: string[]): EventField {
   return {
     name,
+    provider: 'default',
     topic: compileTopic(name, topic, args, NATS_SUBJECT_SYNTAX),
     validate: () => ({ __typename: 'Message' }),
     keys: new Map([['Message', ['id']]]),

@@ -33,6 +33,8 @@ export interface GroupSpec {
   readonly key: string;
   /** The `Subscription` field, for instrumentation. */
   readonly field: string;
+  /** The id of the provider the field's subjects are on. */
+  readonly provider: string;
   /** The stream the subject is read from; its results then carry cursors. */
   readonly stream?: string | undefined;
   readonly validate: EventValidator;

@@ -11,6 +11,7 @@ import {
 import type {
   EventProvider,
   ProviderSubscription,
+  ProviderTraits,
   SubjectSyntax,
   SubscriptionHandlers,
 } from './provider.js';
@@ -30,10 +31,19 @@ export const NATS_SUBJECT_SYNTAX: SubjectSyntax = {
   maxSubjectBytes: 255,
 };
 
+/** NATS subjects, and JetStream streams for fields that name one. */
+export const NATS_TRAITS: ProviderTraits = {
+  kind: 'nats',
+  syntax: NATS_SUBJECT_SYNTAX,
+  capabilities: { streams: true },
+};
+
 export interface NatsProviderOptions {
   /** Server URL(s), comma-separated. */
   url: string;
   logger: Logger;
+  /** The provider's id in the config. @default "default" */
+  id?: string;
   /** Connection name shown by the server's monitoring. @default "edfs-router" */
   name?: string;
   /** Pause between attempts while NATS has never been reached. @default 1000 */
@@ -42,15 +52,6 @@ export interface NatsProviderOptions {
   streams?: readonly StreamDeclaration[];
   /** Streams that fields read, checked on connecting. @default [] */
   requiredStreams?: readonly StreamRequirement[];
-}
-
-/** The NATS provider, and when its first connection attempt has settled either way. */
-export interface NatsProvider extends EventProvider {
-  /**
-   * Settles after the first attempt to connect, whether it reached NATS or not; rejects
-   * with `StreamConfigError` if it did and a stream is missing or wrong.
-   */
-  readonly firstAttempt: Promise<void>;
 }
 
 /** A client subscription made before NATS was first reached, sent once it is. */
@@ -66,8 +67,10 @@ interface Pending {
  * cannot be reached at start-up, the
  * router starts anyway and keeps trying; subscriptions made meanwhile are sent once it
  * connects. After that the client reconnects by itself and restores every subscription.
+ * Its `firstAttempt` rejects with `StreamConfigError` if NATS was reached and a stream is
+ * missing or wrong.
  */
-export function connectNats(options: NatsProviderOptions): NatsProvider {
+export function connectNats(options: NatsProviderOptions): EventProvider {
   const { logger } = options;
   const servers = options.url.split(',').map((s) => s.trim());
   let nc: NatsConnection | undefined;
@@ -195,8 +198,9 @@ export function connectNats(options: NatsProviderOptions): NatsProvider {
   });
 
   return {
+    ...NATS_TRAITS,
+    id: options.id ?? 'default',
     name: 'nats',
-    syntax: NATS_SUBJECT_SYNTAX,
     firstAttempt,
     isConnected: () => connected && nc !== undefined && !nc.isClosed(),
     subscribe(subject, handlers, { stream } = {}) {

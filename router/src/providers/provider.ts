@@ -1,18 +1,51 @@
 import type { ProviderError } from '../errors.js';
 
+/** The brokers the router can read events from. */
+export type ProviderKind = 'nats' | 'redis' | 'amqp';
+
 /**
- * What the router needs of a message broker: live subscriptions to subjects, replay of a
- * subject's stored messages where the broker stores them, and its subject syntax.
+ * What a broker can do beyond live delivery, so that start-up can refuse a directive
+ * argument the field's provider cannot honour. `@eventsPublish` and `@eventsRequest` add
+ * `publish` and `request` here when they land.
  */
-export interface EventProvider {
-  /** Short name for logs and errors, e.g. `nats`. */
-  readonly name: string;
+export interface ProviderCapabilities {
+  /**
+   * Messages are stored and carry a position: `@eventsSubscribe(stream:, initial:)`,
+   * cursors and `replay` work. NATS JetStream has it (a Kafka provider would: offsets are
+   * positions); Redis pub/sub and AMQP queues deliver at most once and do not.
+   */
+  readonly streams: boolean;
+}
+
+/** What binding a field needs to know of its provider, before any connection exists. */
+export interface ProviderTraits {
+  readonly kind: ProviderKind;
   /** What a subject on this broker may hold. */
   readonly syntax: SubjectSyntax;
+  readonly capabilities: ProviderCapabilities;
+}
+
+/**
+ * What the router needs of a message broker: live subscriptions to subjects, replay of a
+ * subject's stored messages where the broker stores them, its subject syntax and its health.
+ * The core knows brokers only through this; each implementation is one file in `providers/`.
+ */
+export interface EventProvider extends ProviderTraits {
+  /** The provider's id in the config (`default`, `cache`…), for logs and `/health`. */
+  readonly id: string;
+  /** Short name of the broker for logs and errors, e.g. `nats`. */
+  readonly name: string;
   /**
-   * Delivers the messages published on `subject` from now on. With `stream`, they are read
-   * from that stream and each carries its position; the subscription then survives broker
-   * restarts without losing a message.
+   * Settles after the first attempt to connect, whether it reached the broker or not (the
+   * router starts anyway and subscribes once it does); rejects only for a configuration the
+   * broker refuses for good (e.g. a JetStream stream that is wrong).
+   */
+  readonly firstAttempt: Promise<void>;
+  /**
+   * Delivers the messages published on `subject` from now on. With `stream` (only where
+   * `capabilities.streams`), they are read from that stream and each carries its position;
+   * the subscription then survives broker restarts without losing a message. The hub calls
+   * it once per subject however many clients share it.
    */
   subscribe(
     subject: string,
@@ -22,10 +55,14 @@ export interface EventProvider {
   /**
    * The messages stored on `subject` after a position (or only the last one), up to the
    * last one stored when the replay starts. Rejects with `StreamPositionGoneError` when
-   * the stream no longer holds the messages right after `after`.
+   * the stream no longer holds the messages right after `after`; a provider without
+   * `capabilities.streams` rejects every replay (start-up keeps fields from asking).
    */
   replay(request: ReplayRequest): AsyncIterableIterator<StoredMessage>;
-  /** Calls `listener` each time the connection comes back after it was lost. */
+  /**
+   * Calls `listener` each time the connection comes back after it was lost; live
+   * (non-stream) subscriptions have then missed what was published meanwhile.
+   */
   onReconnect(listener: () => void): void;
   /** Whether events can flow now (for `/health`). */
   isConnected(): boolean;

@@ -36,15 +36,30 @@ const exampleBindings: EventsGraph = {
   bindings: new Map([
     [
       'messageAdded',
-      { topic: 'room.{{ args.roomID }}.messages', stream: 'chat', initial: 'NONE' as const },
+      {
+        topic: 'room.{{ args.roomID }}.messages',
+        stream: 'chat',
+        initial: 'NONE' as const,
+        providerId: 'default',
+      },
     ],
     [
       'scrapeJobState',
-      { topic: 'scrapeJob.{{ args.id }}.state', stream: 'scrape_jobs', initial: 'LAST' as const },
+      {
+        topic: 'scrapeJob.{{ args.id }}.state',
+        stream: 'scrape_jobs',
+        initial: 'LAST' as const,
+        providerId: 'default',
+      },
     ],
     [
       'viewerUpdated',
-      { topic: 'user.{{ claims.sub }}.updated', stream: undefined, initial: 'NONE' as const },
+      {
+        topic: 'user.{{ claims.sub }}.updated',
+        stream: undefined,
+        initial: 'NONE' as const,
+        providerId: 'default',
+      },
     ],
   ]),
   keys: new Map([
@@ -102,7 +117,7 @@ describe('readSupergraphEventsGraph', () => {
       entities;
     const { supergraph } = compose(events);
     expect(readSupergraphEventsGraph(supergraph, 'events')?.bindings).toEqual(
-      new Map([['messageAdded', { topic: 'r.{{ args.roomID }}', initial: 'NONE' }]]),
+      new Map([['messageAdded', { topic: 'r.{{ args.roomID }}', initial: 'NONE', providerId: 'default' }]]),
     );
   });
 

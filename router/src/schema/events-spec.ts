@@ -49,6 +49,8 @@ const eventsSubscribeArguments = {
   stream: optionalString,
   /** What a new subscriber gets first: nothing, or the latest event already stored. */
   initial: oneOf(['NONE', 'LAST'], 'NONE'),
+  /** The id of the provider (broker) in the config that carries the field's subjects. */
+  providerId: (value: unknown): string => optionalString(value) ?? 'default',
 } satisfies Record<string, ArgumentReader<unknown>>;
 
 /** The arguments of one `@eventsSubscribe`, defaults applied. */

@@ -1,0 +1,250 @@
+import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { ProviderError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type {
+  EventProvider,
+  ProviderTraits,
+  SubjectSyntax,
+  SubscriptionHandlers,
+} from './provider.js';
+
+const TOKEN = /^[A-Za-z0-9_~:@+=%-]{1,128}$/;
+
+/**
+ * One word of an AMQP routing key, from a client's argument: ASCII letters, digits and
+ * `- _ ~ : @ + = %`, 1 to 128. That keeps out the separator `.` and the topic-exchange
+ * wildcards `*` and `#` (in a binding key, `orders.#.shipped` would bind every order), white
+ * space and control characters. A routing key is a short string: at most 255 bytes.
+ */
+export const AMQP_SUBJECT_SYNTAX: SubjectSyntax = {
+  isToken: (value) => TOKEN.test(value),
+  tokenRule: '1 to 128 ASCII letters, digits or - _ ~ : @ + = %',
+  maxSubjectBytes: 255,
+};
+
+/** AMQP 0-9-1 (RabbitMQ) topic exchanges: live delivery, at most once. */
+export const AMQP_TRAITS: ProviderTraits = {
+  kind: 'amqp',
+  syntax: AMQP_SUBJECT_SYNTAX,
+  capabilities: { streams: false },
+};
+
+export interface AmqpProviderOptions {
+  /** `amqp://user:password@host:port[/vhost]`, or `amqps://` for TLS. */
+  url: string;
+  /** The topic exchange events are published to; declared durable when missing. */
+  exchange: string;
+  logger: Logger;
+  /** The provider's id in the config. @default "default" */
+  id?: string;
+  /** Connection name shown by the broker's management. @default "edfs-router" */
+  name?: string;
+  /** The longest pause between reconnection attempts; they start at 100 ms. @default 2000 */
+  maxRetryMs?: number;
+}
+
+/** One routing key the router's queue is bound to, and the subscriptions that share it. */
+interface Binding {
+  readonly handlers: Set<SubscriptionHandlers>;
+  /** The broker has confirmed the binding on the current queue. */
+  bound: boolean;
+}
+
+/** The channel and queue of one connection; a new one after each reconnect. */
+interface Session {
+  readonly model: ChannelModel;
+  readonly channel: Channel;
+  readonly queue: string;
+}
+
+/**
+ * Reads a topic exchange through one exclusive, auto-delete queue per router, consumed
+ * without acknowledgements: a binding per routing key (the rendered topic), made when its
+ * first subscriber comes and removed when its last one leaves. amqplib's recovery reconnects
+ * with backoff; each new connection declares the exchange, a fresh queue (the broker drops
+ * the old one with its connection) and every binding again.
+ */
+export function connectAmqp(options: AmqpProviderOptions): EventProvider {
+  const { logger, exchange } = options;
+  const id = options.id ?? 'default';
+  const bindings = new Map<string, Binding>();
+  const reconnected: (() => void)[] = [];
+  let session: Session | undefined;
+  let closing = false;
+  let everConnected = false;
+  let outageLogged = false;
+
+  const deliver = (message: ConsumeMessage | null): void => {
+    if (message === null) {
+      // The broker cancelled the consumer (its queue was deleted): start over.
+      const lost = session;
+      session = undefined;
+      void lost?.model.close().catch(() => {});
+      return;
+    }
+    const binding = bindings.get(message.fields.routingKey);
+    if (binding) for (const handlers of binding.handlers) handlers.onMessage(message.content);
+  };
+
+  /** A binding the broker refused for good (e.g. 403): its subscribers are ended. */
+  const refuse = (key: string, binding: Binding, cause: unknown): void => {
+    if (bindings.get(key) !== binding) return;
+    bindings.delete(key);
+    const message = cause instanceof Error ? cause.message : 'binding refused';
+    for (const handlers of binding.handlers) {
+      handlers.onError(new ProviderError(message, 'amqp', key, { cause }));
+    }
+  };
+  const confirm = (key: string, binding: Binding): void => {
+    if (bindings.get(key) !== binding || binding.bound) return;
+    binding.bound = true;
+    for (const handlers of binding.handlers) handlers.onReady?.();
+  };
+  /** Binds a key on the current session; a lost connection is left to the next setup. */
+  const bind = (current: Session, key: string, binding: Binding): void => {
+    current.channel.bindQueue(current.queue, exchange, key).then(
+      () => {
+        if (session === current) confirm(key, binding);
+      },
+      (error: unknown) => {
+        if (!closing && isRefusal(error)) refuse(key, binding, error);
+      },
+    );
+  };
+
+  /** Runs after every (re)connection, before amqplib reports it connected. */
+  const setup = async (model: ChannelModel): Promise<void> => {
+    const channel = await model.createChannel();
+    channel.on('error', (error: Error) => logger.warn({ err: error }, 'AMQP channel error'));
+    channel.on('close', () => {
+      if (session?.channel !== channel) return;
+      // The channel died on its own (a refused operation): reconnect to get a new one.
+      session = undefined;
+      if (!closing) void model.close().catch(() => {});
+    });
+    await channel.assertExchange(exchange, 'topic', { durable: true });
+    const { queue } = await channel.assertQueue('', {
+      exclusive: true,
+      autoDelete: true,
+      durable: false,
+    });
+    await channel.consume(queue, deliver, { noAck: true });
+    const keys = [...bindings.keys()];
+    for (const key of keys) {
+      try {
+        await channel.bindQueue(queue, exchange, key);
+      } catch (error) {
+        const binding = bindings.get(key);
+        if (binding && isRefusal(error)) refuse(key, binding, error);
+        throw error; // the channel is gone: amqplib reconnects and runs setup again
+      }
+    }
+    const current: Session = { model, channel, queue };
+    session = current;
+    // Subscribers that came or went while the bindings were being made.
+    for (const key of keys) {
+      if (!bindings.has(key)) void channel.unbindQueue(queue, exchange, key).catch(() => {});
+    }
+    for (const [key, binding] of bindings) {
+      if (keys.includes(key)) confirm(key, binding);
+      else bind(current, key, binding);
+    }
+  };
+
+  let firstSettled!: () => void;
+  const firstAttempt = new Promise<void>((resolve) => (firstSettled = resolve));
+  const connection = connect(options.url, {
+    clientProperties: { connection_name: options.name ?? 'edfs-router' },
+    recovery: {
+      waitForConnect: false,
+      initialDelay: 100,
+      maxDelay: options.maxRetryMs ?? 2000,
+      maxRetries: Number.POSITIVE_INFINITY,
+      setup,
+    },
+  }).then((recovering) => {
+    recovering.on('connect', () => {
+      outageLogged = false;
+      logger.info({ exchange }, 'connected to AMQP');
+      if (everConnected) for (const listener of reconnected) listener();
+      everConnected = true;
+      firstSettled();
+    });
+    recovering.on('disconnect', (error: Error) => {
+      for (const binding of bindings.values()) binding.bound = false;
+      session = undefined;
+      if (closing) return;
+      outageLogged = true;
+      logger.warn({ err: error }, 'lost the AMQP connection; reconnecting');
+    });
+    recovering.on('connect-failed', (error: Error) => {
+      firstSettled();
+      if (closing || outageLogged) return; // one line per outage, not one per attempt
+      outageLogged = true;
+      logger.warn(
+        { err: error },
+        everConnected
+          ? 'cannot reach AMQP; retrying'
+          : 'cannot reach AMQP; retrying in the background',
+      );
+    });
+    recovering.on('error', (error: Error) => logger.warn({ err: error }, 'AMQP connection error'));
+    return recovering;
+  });
+  connection.catch((error: unknown) => {
+    logger.error({ err: error }, 'AMQP connection failed');
+    firstSettled();
+  });
+
+  return {
+    ...AMQP_TRAITS,
+    id,
+    name: 'amqp',
+    firstAttempt,
+    isConnected: () => session !== undefined,
+    subscribe(key, handlers) {
+      let binding = bindings.get(key);
+      if (!binding) {
+        binding = { handlers: new Set(), bound: false };
+        bindings.set(key, binding);
+        if (session) bind(session, key, binding);
+      }
+      binding.handlers.add(handlers);
+      if (binding.bound) handlers.onReady?.();
+      const entry = binding;
+      return {
+        unsubscribe: () => {
+          if (!entry.handlers.delete(handlers) || entry.handlers.size > 0) return;
+          if (bindings.get(key) !== entry) return;
+          bindings.delete(key);
+          if (!session || closing) return; // the next queue is declared without it
+          session.channel
+            .unbindQueue(session.queue, exchange, key)
+            .catch((error: unknown) => logger.warn({ err: error, key }, 'AMQP unbind failed'));
+        },
+      };
+    },
+    // Start-up keeps stream-reading fields off this provider; a replay is refused all the same.
+    async *replay(request) {
+      throw new ProviderError('AMQP queues store no messages to replay', 'amqp', request.subject);
+    },
+    onReconnect(listener) {
+      reconnected.push(listener);
+    },
+    async close() {
+      closing = true;
+      bindings.clear();
+      session = undefined;
+      const recovering = await connection.catch(() => undefined);
+      await recovering
+        ?.close()
+        .catch((error: unknown) => logger.warn({ err: error }, 'AMQP close failed'));
+    },
+  };
+}
+
+/** A server's refusal (an AMQP reply code such as 403 or 404), not a lost connection. */
+function isRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && code >= 400;
+}

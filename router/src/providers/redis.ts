@@ -1,0 +1,174 @@
+import { Redis } from 'ioredis';
+import { ProviderError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type {
+  EventProvider,
+  ProviderTraits,
+  SubjectSyntax,
+  SubscriptionHandlers,
+} from './provider.js';
+
+const TOKEN = /^[A-Za-z0-9_~:@+=%-]{1,128}$/;
+
+/**
+ * One token of a Redis channel, from a client's argument: the same allow-list as NATS
+ * (ASCII letters, digits, `- _ ~ : @ + = %`, 1 to 128). The router only ever SUBSCRIBEs, which
+ * takes a channel literally, but a value that is a PSUBSCRIBE pattern elsewhere (`* ? [ ] \`)
+ * or holds white space is refused all the same, and so is `.`: a template's separators are
+ * its own literal text, and a value is one token on every broker, so `price.{{ args.sku }}`
+ * means the same subjects whichever provider carries it.
+ */
+export const REDIS_SUBJECT_SYNTAX: SubjectSyntax = {
+  isToken: (value) => TOKEN.test(value),
+  tokenRule: '1 to 128 ASCII letters, digits or - _ ~ : @ + = %',
+  maxSubjectBytes: 255,
+};
+
+/** Redis pub/sub: live channels only, delivered at most once. */
+export const REDIS_TRAITS: ProviderTraits = {
+  kind: 'redis',
+  syntax: REDIS_SUBJECT_SYNTAX,
+  capabilities: { streams: false },
+};
+
+export interface RedisProviderOptions {
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
+  url: string;
+  logger: Logger;
+  /** The provider's id in the config. @default "default" */
+  id?: string;
+  /** Connection name shown by `CLIENT LIST`. @default "edfs-router" */
+  name?: string;
+  /** The longest pause between reconnection attempts; they start at 50 ms and double. @default 2000 */
+  maxRetryMs?: number;
+}
+
+/** One channel the router listens on, and the subscriptions that share its SUBSCRIBE. */
+interface Channel {
+  readonly handlers: Set<SubscriptionHandlers>;
+  /** Redis has confirmed the SUBSCRIBE. */
+  confirmed: boolean;
+}
+
+/**
+ * Listens on Redis channels with one connection in subscriber mode (ioredis): one SUBSCRIBE
+ * per channel, however many subjects' subscribers share it, and an UNSUBSCRIBE when the last
+ * one leaves. Unreachable at start-up, the router starts anyway; ioredis queues the commands
+ * and reconnects by itself with backoff, subscribing again to every channel.
+ */
+export function connectRedis(options: RedisProviderOptions): EventProvider {
+  const { logger } = options;
+  const id = options.id ?? 'default';
+  const maxRetryMs = options.maxRetryMs ?? 2000;
+  const channels = new Map<string, Channel>();
+  const reconnected: (() => void)[] = [];
+  let closing = false;
+  let everReady = false;
+  /** Whether the current outage (or the first failed attempt) has been logged. */
+  let outageLogged = false;
+
+  const client = new Redis(options.url, {
+    connectionName: options.name ?? 'edfs-router',
+    autoResubscribe: true,
+    // Commands wait for the connection however long it is down, instead of failing.
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) =>
+      closing ? null : Math.min(50 * 2 ** Math.min(times, 10), maxRetryMs),
+  });
+  const firstAttempt = new Promise<void>((resolve) => {
+    client.once('ready', () => resolve());
+    client.once('error', () => resolve());
+  });
+
+  client.on('ready', () => {
+    outageLogged = false;
+    logger.info('connected to Redis');
+    if (everReady) for (const listener of reconnected) listener();
+    everReady = true;
+  });
+  // One line per outage, not one per attempt; a server that shuts down cleanly sends no error.
+  const outage = (error?: Error): void => {
+    if (closing || outageLogged) return;
+    outageLogged = true;
+    logger.warn(
+      error ? { err: error } : {},
+      everReady
+        ? 'lost the Redis connection; reconnecting'
+        : 'cannot reach Redis; retrying in the background',
+    );
+  };
+  client.on('error', (error: Error) => outage(error));
+  client.on('reconnecting', () => outage());
+  client.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+    const entry = channels.get(channel.toString());
+    if (entry) for (const handlers of entry.handlers) handlers.onMessage(message);
+  });
+
+  const subscribeChannel = (channel: string): Channel => {
+    const entry: Channel = { handlers: new Set(), confirmed: false };
+    channels.set(channel, entry);
+    client.subscribe(channel).then(
+      () => {
+        if (channels.get(channel) !== entry) return;
+        entry.confirmed = true;
+        for (const handlers of entry.handlers) handlers.onReady?.();
+      },
+      (cause: unknown) => {
+        if (channels.get(channel) !== entry) return;
+        channels.delete(channel);
+        const message = cause instanceof Error ? cause.message : 'SUBSCRIBE refused';
+        for (const handlers of entry.handlers) {
+          handlers.onError(new ProviderError(message, 'redis', channel, { cause }));
+        }
+      },
+    );
+    return entry;
+  };
+
+  return {
+    ...REDIS_TRAITS,
+    id,
+    name: 'redis',
+    firstAttempt,
+    isConnected: () => client.status === 'ready',
+    subscribe(channel, handlers) {
+      const entry = channels.get(channel) ?? subscribeChannel(channel);
+      entry.handlers.add(handlers);
+      if (entry.confirmed) handlers.onReady?.();
+      return {
+        unsubscribe: () => {
+          if (!entry.handlers.delete(handlers) || entry.handlers.size > 0) return;
+          if (channels.get(channel) !== entry) return;
+          channels.delete(channel);
+          if (closing) return;
+          client
+            .unsubscribe(channel)
+            .catch((error: unknown) =>
+              logger.warn({ err: error, channel }, 'Redis UNSUBSCRIBE failed'),
+            );
+        },
+      };
+    },
+    // Start-up keeps stream-reading fields off this provider; a replay is refused all the same.
+    async *replay(request) {
+      throw new ProviderError(
+        'Redis pub/sub stores no messages to replay',
+        'redis',
+        request.subject,
+      );
+    },
+    onReconnect(listener) {
+      reconnected.push(listener);
+    },
+    async close() {
+      closing = true;
+      channels.clear();
+      if (client.status === 'ready') {
+        await client
+          .quit()
+          .catch((error: unknown) => logger.warn({ err: error }, 'Redis QUIT failed'));
+      }
+      client.disconnect();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { connect, type ChannelModel } from 'amqplib';
+import {
+  freePort,
+  removeDir,
+  spawnBroker,
+  tempDir,
+  untilReady,
+  type BrokerProcess,
+} from './broker-process.js';
+
+const run = promisify(execFile);
+// Debian's /usr/sbin wrappers switch to the rabbitmq user; the scripts behind them do not.
+const BIN = existsSync('/usr/lib/rabbitmq/bin') ? '/usr/lib/rabbitmq/bin/' : '';
+/** RabbitMQ boots in seconds, but on a loaded two-core machine it has taken over 10. */
+const READY_TIMEOUT_MS = 90_000;
+
+export interface RabbitMqServer {
+  /** e.g. `amqp://guest:guest@127.0.0.1:5690` */
+  readonly url: string;
+  /** Publishes on a topic exchange (declared durable if missing), as any AMQP client would. */
+  publish(
+    exchange: string,
+    routingKey: string,
+    payload: string | Record<string, unknown>,
+  ): Promise<void>;
+  /** Queue bindings of `exchange` with exactly this routing key, across queues (`rabbitmqctl list_bindings`). */
+  bindingsOn(exchange: string, routingKey: string): Promise<number>;
+  /** Runs `rabbitmqctl` against this node, e.g. `ctl('add_user', 'u', 'pw')`. */
+  ctl(...args: string[]): Promise<string>;
+  /** Stops the node, keeping its folder, ports and epmd for `boot`. */
+  halt(): Promise<void>;
+  /** Starts the node (again) on the same port; resolves once it takes connections. */
+  boot(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns a RabbitMQ node of its own: a unique node name, its own epmd on a free port (epmd is
+ * shared by every Erlang node that uses its port), free AMQP and distribution ports on
+ * loopback, no plugins, and every file (database, logs, config, Erlang cookie) in a throwaway
+ * folder; ready once amqplib can connect. It goes on `stop`, or when our process exits.
+ */
+export async function startRabbitMqServer(): Promise<RabbitMqServer> {
+  const dir = tempDir('rabbitmq');
+  mkdirSync(join(dir, 'log'));
+  writeFileSync(join(dir, 'rabbitmq.conf'), 'loopback_users = none\n');
+  writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+  const [port, epmdPort, distPort] = [await freePort(), await freePort(), await freePort()];
+  const node = `edfs${process.pid}x${Math.random().toString(36).slice(2, 8)}@localhost`;
+  const env = {
+    ...process.env,
+    HOME: dir,
+    ERL_EPMD_PORT: String(epmdPort),
+    ERL_CRASH_DUMP: join(dir, 'erl_crash.dump'),
+    RABBITMQ_NODENAME: node,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(dir, 'log'),
+    RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+    RABBITMQ_PID_FILE: join(dir, 'rabbitmq.pid'),
+  };
+  const url = `amqp://guest:guest@127.0.0.1:${port}`;
+  // Our own epmd, in the foreground, so that no daemon outlives the test.
+  const epmd = spawnBroker('epmd', ['-port', String(epmdPort), '-address', '127.0.0.1'], { env });
+  let broker: BrokerProcess | undefined;
+  let client: ChannelModel | undefined;
+
+  const boot = async (): Promise<void> => {
+    broker = spawnBroker(`${BIN}rabbitmq-server`, [], { env, cwd: dir });
+    client = await untilReady(
+      'rabbitmq-server',
+      broker,
+      async () => {
+        const model = await connect(url);
+        model.on('error', () => {}); // the node stopping under it is the test's doing
+        return model;
+      },
+      READY_TIMEOUT_MS,
+    );
+  };
+  const halt = async (): Promise<void> => {
+    await client?.close().catch(() => {});
+    client = undefined;
+    await broker?.stop(30_000);
+  };
+  const ctl = async (...args: string[]): Promise<string> =>
+    (await run(`${BIN}rabbitmqctl`, ['-n', node, ...args], { env })).stdout;
+  const stop = async (): Promise<void> => {
+    await halt();
+    await epmd.stop();
+    removeDir(dir);
+  };
+  try {
+    await boot();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    url,
+    async publish(exchange, routingKey, payload) {
+      const channel = await client!.createChannel();
+      try {
+        await channel.assertExchange(exchange, 'topic', { durable: true });
+        const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+        channel.publish(exchange, routingKey, Buffer.from(body));
+      } finally {
+        await channel.close();
+      }
+    },
+    ctl,
+    async bindingsOn(exchange, routingKey) {
+      const stdout = await ctl(
+        'list_bindings',
+        '-q',
+        '--no-table-headers',
+        'source_name',
+        'routing_key',
+      );
+      return stdout
+        .split('\n')
+        .map((line) => line.split('\t'))
+        .filter(([source, key]) => source === exchange && key === routingKey).length;
+    },
+    halt,
+    boot,
+    stop,
+  };
+}
