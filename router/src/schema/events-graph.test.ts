@@ -117,7 +117,9 @@ describe('readSupergraphEventsGraph', () => {
       entities;
     const { supergraph } = compose(events);
     expect(readSupergraphEventsGraph(supergraph, 'events')?.bindings).toEqual(
-      new Map([['messageAdded', { topic: 'r.{{ args.roomID }}', initial: 'NONE', providerId: 'default' }]]),
+      new Map([
+        ['messageAdded', { topic: 'r.{{ args.roomID }}', initial: 'NONE', providerId: 'default' }],
+      ]),
     );
   });
 
