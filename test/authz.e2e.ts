@@ -49,7 +49,10 @@ describe('authorization', () => {
     writeFileSync(
       events,
       readFileSync(coreEventsSchema, 'utf8')
-        .replace('import: ["@key"]', 'import: ["@key", "@requiresScopes"]')
+        .replace(
+          'import: ["@key", "@composeDirective"]',
+          'import: ["@key", "@composeDirective", "@requiresScopes"]',
+        )
         .replace(
           '@eventsSubscribe(topic: "room.{{ args.roomID }}.messages")',
           '@eventsSubscribe(topic: "room.{{ args.roomID }}.messages") @requiresScopes(scopes: [["rooms:read"]])',

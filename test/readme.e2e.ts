@@ -148,8 +148,10 @@ const sseShows = output(sse);
 const multipart = block('Multipart HTTP subscriptions', 'sh');
 const multipartShows = output(multipart);
 const layout = block('Layout', '');
-/** Every YAML block is a piece of router.yaml. */
-const configExcerpts = blocks.filter((b) => b.lang === 'yaml');
+/** Every YAML block is a piece of router.yaml, but those NOT_RUN lists (other tools' files). */
+const configExcerpts = blocks.filter(
+  (b) => b.lang === 'yaml' && !NOT_RUN.some((n) => n.section === b.section && n.lang === 'yaml'),
+);
 for (const excerpt of configExcerpts) used.add(excerpt);
 const authentication = {
   curl: block('Authentication', 'sh'),

@@ -94,10 +94,11 @@ export function createExecutor({
       const errors = unauthorized.length > 0 ? [...unauthorized, ...(masked ?? [])] : masked;
       // `extensions.valueCompletion` explains a null where a subgraph's value did not fit
       // the API schema (e.g. an @inaccessible enum value); without it the null is silent.
+      const extensions = withoutRemovedNulls(result.extensions, unauthorized);
       return {
         data: result.data ?? null,
         ...(errors ? { errors } : {}),
-        ...(result.extensions ? { extensions: result.extensions } : {}),
+        ...(extensions ? { extensions } : {}),
       };
     } catch (error) {
       return { data: null, errors: [...operation.unauthorized, maskUnexpected(error, logger)] };
@@ -155,4 +156,39 @@ function maskUnexpected(error: unknown, logger: Logger): GraphQLError {
   if (error instanceof GraphQLError) return error;
   logger.error({ err: error }, 'unexpected error while executing a plan');
   return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}
+
+/**
+ * The result's extensions less the `valueCompletion` notes about fields authorization
+ * removed: their nulls are told by their UNAUTHORIZED_FIELD_OR_TYPE errors already (a
+ * removed non-null field is a null Apollo's shaping would otherwise report as a fault).
+ */
+function withoutRemovedNulls(
+  extensions: Record<string, unknown> | undefined,
+  unauthorized: readonly GraphQLError[],
+): Record<string, unknown> | undefined {
+  const notes = extensions?.['valueCompletion'];
+  if (!extensions || unauthorized.length === 0 || !Array.isArray(notes)) return extensions;
+  const removed = unauthorized.flatMap((error) => (error.path ? [error.path] : []));
+  const kept = notes.filter(
+    (note: { path?: readonly (string | number)[] }) =>
+      !removed.some((path) => samePath(path, note.path ?? [])),
+  );
+  const { valueCompletion: _, ...rest } = extensions;
+  const result = kept.length > 0 ? { ...rest, valueCompletion: kept } : rest;
+  return Object.keys(result).length > 0 ? result : undefined;
+}
+
+/** Whether a result path is an operation path, where `@` stands for any list index. */
+function samePath(
+  operationPath: readonly (string | number)[],
+  resultPath: readonly (string | number)[],
+): boolean {
+  return (
+    operationPath.length === resultPath.length &&
+    operationPath.every(
+      (segment, i) =>
+        segment === resultPath[i] || (segment === '@' && typeof resultPath[i] === 'number'),
+    )
+  );
 }
