@@ -30,6 +30,9 @@ import {
   type ObjectTypeDefinitionNode,
 } from 'graphql';
 import type { Client } from 'graphql-ws';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '@edfs/router';
+import { routerConfigFile } from '../stack/example-stack.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from './support/stack.js';
 import {
@@ -121,6 +124,9 @@ const sseShows = output(sse);
 const multipart = block('Multipart HTTP subscriptions', 'sh');
 const multipartShows = output(multipart);
 const layout = block('Layout', '');
+/** Every YAML block is a piece of router.yaml. */
+const configExcerpts = blocks.filter((b) => b.lang === 'yaml');
+for (const excerpt of configExcerpts) used.add(excerpt);
 
 /** The selection the README's first example shows, and its protocol examples send. */
 const MESSAGE_ADDED = 'subscription { messageAdded(roomID: "123") { id text user { name } } }';
@@ -399,6 +405,15 @@ describe('README.md, run as written', () => {
   it('multipart: curl prints the heartbeat part and the event part as shown', async () => {
     await streamsAsShown(startShell(multipart), multipartShows);
   });
+
+  it.each(configExcerpts.map((b) => [describeBlock(b), b] as const))(
+    'the %s is valid in router.yaml',
+    (_, excerpt) => {
+      const example = parseYaml(readFileSync(routerConfigFile, 'utf8')) as Record<string, unknown>;
+      const config = { ...example, ...(parseYaml(excerpt.text) as Record<string, unknown>) };
+      expect(() => parseConfig(config, {}, routerConfigFile)).not.toThrow();
+    },
+  );
 
   it('Layout: every file and folder it lists exists', () => {
     let folder = '';

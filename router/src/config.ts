@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { UNFORWARDABLE_HEADERS } from './auth/forwarded-headers.js';
 import { ConfigError } from './errors.js';
 
 const subgraphSchema = z.strictObject({
@@ -36,6 +37,28 @@ const metricsSchema = z.strictObject({
       'taken by /graphql, /health or GraphiQL',
     )
     .default('/metrics'),
+});
+
+const headersSchema = z.strictObject({
+  /**
+   * Request headers sent on to every subgraph with each fetch made for that caller (on a
+   * WebSocket, the `connection_init` payload's value of the same name, else the upgrade
+   * request's header), e.g. `[authorization, x-tenant-id]`. Callers whose forwarded values
+   * differ never share a fan-out group or an entity batch. @default []
+   */
+  forward: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name')
+        .transform((name) => name.toLowerCase())
+        .refine(
+          (name) => !UNFORWARDABLE_HEADERS.has(name),
+          'describes the connection to the router, not the caller: it cannot be forwarded',
+        ),
+    )
+    .refine((names) => new Set(names).size === names.length, 'a header is named twice')
+    .default([]),
 });
 
 const configSchema = z.strictObject({
@@ -74,6 +97,8 @@ const configSchema = z.strictObject({
     .prefault({}),
   /** Subgraphs by name. Not needed when a supergraph is given. @default {} */
   subgraphs: z.record(z.string().regex(/^[A-Za-z][\w-]*$/), subgraphSchema).default({}),
+  /** What the router passes on from clients' requests to the subgraphs. @default { forward: [] } */
+  headers: headersSchema.prefault({}),
   /** Path of a Federation 2 supergraph SDL to serve instead of composing `subgraphs`. */
   supergraph: z.string().min(1).optional(),
   /** How long one subgraph fetch may take before it fails. @default 10000 */

@@ -7,6 +7,7 @@ import {
   type PreparedRequest,
   type SubscriptionSink,
 } from './core.js';
+import { ANONYMOUS } from './auth/caller.js';
 import { countInto, createCounters } from './counters.js';
 import { ProviderError } from './errors.js';
 import { createEventValidator, type EntityEvent } from './events/event.js';
@@ -150,7 +151,12 @@ function setup(limits: Limits = {}, text = 'x'.repeat(10)) {
       },
     },
   } as unknown as PreparedOperation;
-  const request: PreparedRequest = { operation, variables: { room: '1' }, subject: 'chat.1' };
+  const request: PreparedRequest = {
+    operation,
+    variables: { room: '1' },
+    caller: ANONYMOUS,
+    subject: 'chat.1',
+  };
   /** Publishes events and lets their results reach the sinks. */
   const publish = async (...ids: string[]) => {
     for (const id of ids) broker.publish('chat.1', message(id));

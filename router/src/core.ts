@@ -1,4 +1,6 @@
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { identifyAnonymous, type Caller, type Credentials, type Identify } from './auth/caller.js';
+import { forwardedKey } from './auth/forwarded-headers.js';
 import { decodeCursor } from './events/cursor.js';
 import type { EventHub, StartFrom } from './events/event-hub.js';
 import { SubscriptionLifetime } from './events/lifetime.js';
@@ -24,6 +26,8 @@ export interface GraphQLRequest {
 export interface PreparedRequest {
   readonly operation: PreparedOperation;
   readonly variables: Variables;
+  /** Who sent it. */
+  readonly caller: Caller;
   /** For a subscription: the broker subject it listens on. */
   readonly subject?: string;
   /** For a stream-backed subscription: where it starts, when not from now. */
@@ -34,7 +38,12 @@ export interface PreparedRequest {
 export interface RouterCore {
   /** The client-facing schema. */
   readonly schema: GraphQLSchema;
-  prepare(request: GraphQLRequest): PreparedRequest | readonly GraphQLError[];
+  /**
+   * The caller behind a request's credentials, or the `UNAUTHENTICATED` error that refuses
+   * them. Never rejects.
+   */
+  identify(credentials: Credentials): Promise<Caller | GraphQLError>;
+  prepare(request: GraphQLRequest, caller: Caller): PreparedRequest | readonly GraphQLError[];
   execute(request: PreparedRequest): Promise<ExecutionResult>;
   /**
    * Starts a subscription whose results go to `sink`. The iterator yields nothing and
@@ -78,6 +87,8 @@ export interface CoreOptions {
   executor: Executor;
   hub: EventHub;
   logger: Logger;
+  /** Who sends a request, from its credentials. @default everyone is anonymous */
+  identify?: Identify;
   /** Where subscriptions opening and closing are reported. @default nothing is reported */
   instrumentation?: Instrumentation;
   /**
@@ -99,12 +110,16 @@ export function createCore({
   operations,
   executor,
   hub,
+  identify = identifyAnonymous,
   instrumentation = noopInstrumentation,
   slowSubscriberLimit = 1000,
   slowSubscriberMaxBytes = 8 * 1024 * 1024,
   logger,
 }: CoreOptions): RouterCore {
-  const prepare = (request: GraphQLRequest): PreparedRequest | readonly GraphQLError[] => {
+  const prepare = (
+    request: GraphQLRequest,
+    caller: Caller,
+  ): PreparedRequest | readonly GraphQLError[] => {
     if (typeof request.query !== 'string' || request.query === '') {
       return [new GraphQLError('Missing query.', { extensions: { code: 'BAD_REQUEST' } })];
     }
@@ -112,27 +127,38 @@ export function createCore({
     if (isErrors(operation)) return operation;
     const variables = executor.coerceVariables(operation, request.variables);
     if (isErrors(variables)) return variables;
-    if (!operation.subscription) return { operation, variables };
+    if (!operation.subscription) return { operation, variables, caller };
     const args = executor.subscriptionArguments(operation, variables);
     const { binding } = operation.subscription;
     const subject = binding.topic.render({ args });
     if (subject instanceof GraphQLError) return [subject];
-    if (!binding.stream) return { operation, variables, subject };
+    if (!binding.stream) return { operation, variables, caller, subject };
     const cursor = request.extensions?.['cursor'];
     if (cursor === undefined || cursor === null) {
       return binding.initial === 'LAST'
-        ? { operation, variables, subject, start: 'last' }
-        : { operation, variables, subject };
+        ? { operation, variables, caller, subject, start: 'last' }
+        : { operation, variables, caller, subject };
     }
     const position = decodeCursor(cursor, binding.stream);
     if (position instanceof GraphQLError) return [position];
-    return { operation, variables, subject, start: { after: position.sequence } };
+    return { operation, variables, caller, subject, start: { after: position.sequence } };
   };
   return {
     schema,
-    prepare(request) {
+    async identify(credentials) {
       try {
-        return prepare(request);
+        return await identify(credentials);
+      } catch (error) {
+        // A failure in the router is not the caller's fault, but nothing unverified gets in.
+        logger.error({ err: error }, 'identifying a caller failed');
+        return new GraphQLError('The credentials could not be verified.', {
+          extensions: { code: 'UNAUTHENTICATED' },
+        });
+      }
+    },
+    prepare(request, caller) {
+      try {
+        return prepare(request, caller);
       } catch (error) {
         // Whatever failed, the client gets an error it can read and the router goes on.
         logger.error({ err: error }, 'preparing an operation failed');
@@ -141,10 +167,10 @@ export function createCore({
         ];
       }
     },
-    execute({ operation, variables }) {
-      return executor.execute(operation, variables);
+    execute({ operation, variables, caller }) {
+      return executor.execute(operation, variables, caller.forwardedHeaders);
     },
-    subscribe({ operation, variables, subject, start }, sink) {
+    subscribe({ operation, variables, caller, subject, start }, sink) {
       const binding = operation.subscription!.binding;
       // A replay for this subscriber waits here while its connection is behind.
       const paused: (() => void)[] = [];
@@ -183,11 +209,13 @@ export function createCore({
       const leave = hub.join(
         subject!,
         {
-          key: `${operation.key}\u0000${JSON.stringify(variables)}`,
+          // Whatever reaches the subgraphs decides the result: the same for the whole group.
+          key: `${operation.key}\u0000${JSON.stringify(variables)}\u0000${forwardedKey(caller.forwardedHeaders)}`,
           field: binding.name,
           stream: binding.stream,
           validate: binding.validate,
-          resolve: (event) => executor.resolveEvent(operation, variables, event),
+          resolve: (event) =>
+            executor.resolveEvent(operation, variables, event, caller.forwardedHeaders),
         },
         {
           push: (serialize, cursor) => {

@@ -2,6 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { QueryPlanner } from '@apollo/query-planner';
 import type { RouterConfig } from './config.js';
+import { identifyAnonymous } from './auth/caller.js';
+import { forwardHeaders } from './auth/forwarded-headers.js';
 import { createCore } from './core.js';
 import { countInto, createCounters, type Counters } from './counters.js';
 import { EventHub } from './events/event-hub.js';
@@ -109,6 +111,7 @@ export async function createRouter({
     }),
     hub,
     logger,
+    identify: forwardHeaders(identifyAnonymous, config.headers.forward),
     instrumentation,
     slowSubscriberLimit: config.slowSubscriberLimit,
     slowSubscriberMaxBytes: config.slowSubscriberMaxBytes,

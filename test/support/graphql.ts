@@ -22,13 +22,17 @@ export async function post<T = Record<string, unknown>>(
   };
 }
 
-/** A graphql-transport-ws client on the router's `/graphql`; dispose it after the test. */
-export function wsClient(routerUrl: string): Client {
+/**
+ * A graphql-transport-ws client on the router's `/graphql`, sending `connectionParams` in
+ * its `connection_init`; dispose it after the test.
+ */
+export function wsClient(routerUrl: string, connectionParams?: Record<string, unknown>): Client {
   return createClient({
     url: routerUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: true,
+    ...(connectionParams ? { connectionParams } : {}),
   });
 }
 

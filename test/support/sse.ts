@@ -3,8 +3,8 @@ import { withoutCursor, type Result } from './graphql.js';
 import { pushToPull, type Pull } from './streams.js';
 
 /** A graphql-sse client in distinct connections mode on the router's `/graphql`. */
-export function sseClient(routerUrl: string): Client {
-  return createClient({ url: routerUrl, retryAttempts: 0 });
+export function sseClient(routerUrl: string, headers?: Record<string, string>): Client {
+  return createClient({ url: routerUrl, retryAttempts: 0, ...(headers ? { headers } : {}) });
 }
 
 export interface SseSubscription<T> extends Pull<Result<T>> {

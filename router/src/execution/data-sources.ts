@@ -36,11 +36,17 @@ export interface DataSourcesOptions {
   instrumentation?: Instrumentation | undefined;
 }
 
+/** What the executor passes to every data source for one request or event. */
+export interface FetchContext {
+  /** Sent with every subgraph request: the caller's forwarded headers. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /**
- * What the executor passes to every data source while resolving one event: the events
- * graph's "fetch" answers with the event under the field's response key.
+ * While resolving one event, the events graph's "fetch" answers with the event under the
+ * field's response key.
  */
-export interface EventContext {
+export interface EventContext extends FetchContext {
   event: Record<string, unknown>;
   responseKey: string;
   /** Subgraphs that answered the event's own entity with null (filled while resolving). */
@@ -79,7 +85,15 @@ function remoteSource(url: string, timeoutMs: number): GraphQLDataSource {
   // withDeadline's; this one frees the socket of a request nobody waits for any more.
   const fetcher = ((input: string, init?: RequestInit) =>
     fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
-  return new RemoteGraphQLDataSource({ url, fetcher });
+  return new RemoteGraphQLDataSource<FetchContext>({
+    url,
+    fetcher,
+    willSendRequest({ request, context }) {
+      // Absent for the gateway's own requests (none are made here) and in unit tests.
+      const headers: FetchContext['headers'] = (context as Partial<FetchContext>).headers ?? {};
+      for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
+    },
+  });
 }
 
 /** Reports every request to one subgraph, with how it ended and how long it took. */

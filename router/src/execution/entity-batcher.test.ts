@@ -31,14 +31,19 @@ function fakeSubgraph(answer?: (reps: { id: string }[]) => GatewayGraphQLRespons
   };
 }
 
-const fetchOf = (ids: string[], query = ENTITIES, extra: Record<string, unknown> = {}) =>
+const fetchOf = (
+  ids: string[],
+  query = ENTITIES,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+) =>
   ({
     kind: 'incoming operation',
     request: {
       query,
       variables: { ...extra, representations: ids.map((id) => ({ __typename: 'Message', id })) },
     },
-    context: {},
+    context: { headers },
   }) as unknown as GraphQLDataSourceProcessOptions;
 
 describe('batchEntityFetches', () => {
@@ -58,6 +63,36 @@ describe('batchEntityFetches', () => {
     expect(results.map((r) => r.data)).toEqual([
       { _entities: [{ text: 'text 1' }] },
       { _entities: [{ text: 'text 2' }, { text: 'text 3' }] },
+      { _entities: [{ text: 'text 4' }] },
+    ]);
+  });
+
+  it("never sends one caller's fetch with another's forwarded headers", async () => {
+    const subgraph = fakeSubgraph();
+    const seen: unknown[] = [];
+    const batched = batchEntityFetches({
+      process: (options) => {
+        seen.push(options.context);
+        return subgraph.source.process(options);
+      },
+    });
+    const alice = { authorization: 'Bearer alice' };
+    const bob = { authorization: 'Bearer bob' };
+
+    const results = await Promise.all([
+      batched.process(fetchOf(['1'], ENTITIES, {}, alice)),
+      batched.process(fetchOf(['2'], ENTITIES, {}, bob)),
+      batched.process(fetchOf(['3'], ENTITIES, {}, alice)),
+      batched.process(fetchOf(['4'])),
+    ]);
+
+    const sent = subgraph.calls.map((c) => c.representations.map((r) => r.id));
+    expect(sent).toEqual([['1', '3'], ['2'], ['4']]);
+    expect(seen).toEqual([{ headers: alice }, { headers: bob }, { headers: {} }]);
+    expect(results.map((r) => r.data)).toEqual([
+      { _entities: [{ text: 'text 1' }] },
+      { _entities: [{ text: 'text 2' }] },
+      { _entities: [{ text: 'text 3' }] },
       { _entities: [{ text: 'text 4' }] },
     ]);
   });

@@ -1,6 +1,8 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { GraphQLFormattedError } from 'graphql';
+import { forwardedKey } from '../auth/forwarded-headers.js';
+import type { FetchContext } from './data-sources.js';
 
 export interface EntityBatcherOptions {
   /**
@@ -32,7 +34,8 @@ interface Lane {
 
 /**
  * Merges concurrent `_entities` fetches with the same query (and the same variables but
- * `representations`) into one subgraph request, and splits the answer back. This is how
+ * `representations`, and the same forwarded headers: one caller's headers never carry
+ * another's fetch) into one subgraph request, and splits the answer back. This is how
  * events that arrive while a resolution is in flight share one request per subgraph,
  * without touching Apollo's executor or its result shaping.
  */
@@ -72,7 +75,8 @@ export function batchEntityFetches(
     process(options) {
       const { representations, ...rest } = options.request.variables ?? {};
       if (!Array.isArray(representations)) return source.process(options);
-      const key = `${JSON.stringify(rest)}\u0000${options.request.query ?? ''}`;
+      const headers = (options.context as Partial<FetchContext> | undefined)?.headers ?? {};
+      const key = `${forwardedKey(headers)}\u0000${JSON.stringify(rest)}\u0000${options.request.query ?? ''}`;
       let lane = lanes.get(key);
       if (!lane) {
         lane = { waiting: [], scheduled: false, inFlight: false };

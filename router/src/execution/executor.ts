@@ -5,7 +5,7 @@ import type { QueryPlan } from '@apollo/query-planner';
 import type { Logger } from '../logger.js';
 import type { LoadedSupergraph } from '../schema/supergraph.js';
 import type { EntityEvent } from '../events/event.js';
-import type { EventContext } from './data-sources.js';
+import type { EventContext, FetchContext } from './data-sources.js';
 import type { PreparedOperation } from './operation.js';
 
 export type Variables = Readonly<Record<string, unknown>>;
@@ -27,13 +27,21 @@ export interface Executor {
     operation: PreparedOperation,
     variables: Variables,
   ): Record<string, unknown>;
-  /** Runs a query or mutation against the subgraphs. */
-  execute(operation: PreparedOperation, variables: Variables): Promise<ExecutionResult>;
+  /**
+   * Runs a query or mutation against the subgraphs; `headers` go with every fetch (the
+   * caller's forwarded headers).
+   */
+  execute(
+    operation: PreparedOperation,
+    variables: Variables,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<ExecutionResult>;
   /** Resolves one valid event for a subscription: the entity fetches its selection needs. */
   resolveEvent(
     operation: PreparedOperation,
     variables: Variables,
     event: EntityEvent,
+    headers: Readonly<Record<string, string>>,
   ): Promise<ExecutionResult>;
 }
 
@@ -42,7 +50,7 @@ export function createExecutor({ schema, serviceMap, logger }: ExecutorOptions):
     operation: PreparedOperation,
     plan: QueryPlan,
     variables: Variables,
-    context: EventContext | Record<string, never>,
+    context: FetchContext,
   ): Promise<ExecutionResult> => {
     // The executor reads only these members of Apollo Server's request context.
     const requestContext = {
@@ -77,12 +85,12 @@ export function createExecutor({ schema, serviceMap, logger }: ExecutorOptions):
       const { field, fieldNode } = operation.subscription!;
       return getArgumentValues(field, fieldNode, variables);
     },
-    execute(operation, variables) {
-      return run(operation, operation.plan, variables, {});
+    execute(operation, variables, headers) {
+      return run(operation, operation.plan, variables, { headers });
     },
-    async resolveEvent(operation, variables, event) {
+    async resolveEvent(operation, variables, event, headers) {
       const responseKey = operation.subscription!.responseKey;
-      const context: EventContext = { event, responseKey, missing: [] };
+      const context: EventContext = { headers, event, responseKey, missing: [] };
       const result = await run(operation, operation.plan, variables, context);
       if (context.missing.length === 0) return result;
       const { __typename, ...key } = event;

@@ -1,9 +1,13 @@
+import { GraphQLError } from 'graphql';
 import { makeServer } from 'graphql-ws';
+import { ANONYMOUS, type Caller, type Credentials } from '../auth/caller.js';
 import { isErrors, type RouterCore } from '../core.js';
 import { CloseCode } from './close-codes.js';
 import { fromExecutionArgs, toExecutionArgs } from './operation-args.js';
 import {
+  closeReason,
   connectionSink,
+  refusalCloseCode,
   type Connection,
   type OperationLimit,
   type WebSocketProtocol,
@@ -26,13 +30,27 @@ export function graphqlWsProtocol({
   connectionInitTimeoutMs,
   operations,
 }: GraphQLWsOptions): WebSocketProtocol {
-  const server = makeServer<Record<string, unknown>, { connection: Connection }>({
+  const server = makeServer<Record<string, unknown>, Extra>({
     schema: core.schema,
     connectionInitWaitTimeout: connectionInitTimeoutMs,
+    onConnect: async (ctx) => {
+      const caller = await core.identify({
+        headers: ctx.extra.headers,
+        connectionParams: ctx.connectionParams,
+      });
+      if (caller instanceof GraphQLError) {
+        // graphql-ws would close with 4403 on `false`; refused credentials are 4401.
+        ctx.extra.connection.close(refusalCloseCode(caller), closeReason(caller.message));
+        return false;
+      }
+      ctx.extra.caller = caller;
+      return true;
+    },
     onSubscribe: (ctx, id, payload) => {
       // graphql-ws has registered this id already, so it counts itself.
       if (Object.keys(ctx.subscriptions).length > operations.max) return [operations.refuse()];
-      const prepared = core.prepare(payload);
+      // graphql-ws acknowledges (and so takes subscribes) only after onConnect has set it.
+      const prepared = core.prepare(payload, ctx.extra.caller ?? ANONYMOUS);
       if (isErrors(prepared)) return prepared;
       const frameStart = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
       return toExecutionArgs(
@@ -48,7 +66,7 @@ export function graphqlWsProtocol({
     },
   });
   return {
-    opened(socket, connection) {
+    opened(socket, connection, { headers }) {
       const turns = takeTurns(connection);
       const closed = server.opened(
         {
@@ -57,7 +75,7 @@ export function graphqlWsProtocol({
           close: (code, reason) => socket.close(code, reason),
           onMessage: (handler) => socket.onMessage((text) => turns.next(text, handler)),
         },
-        { connection },
+        { connection, headers },
       );
       return (code, reason) => {
         turns.stop(); // what waits for its turn would set up subscriptions nobody ends
@@ -65,6 +83,14 @@ export function graphqlWsProtocol({
       };
     },
   };
+}
+
+/** What graphql-ws keeps per connection for us. */
+interface Extra {
+  readonly connection: Connection;
+  readonly headers: Credentials['headers'];
+  /** Set once `connection_init` has been accepted. */
+  caller?: Caller;
 }
 
 /** What a client may send on graphql-transport-ws; the rest are the server's messages. */

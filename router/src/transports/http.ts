@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { createHandler } from 'graphql-http';
+import type { Caller } from '../auth/caller.js';
 import { isErrors, type RouterCore } from '../core.js';
 import {
   noopInstrumentation,
@@ -79,10 +80,10 @@ export function createHttpListener({
   ready,
 }: HttpTransportOptions): RequestListener {
   const reports = new WeakMap<IncomingMessage, RequestReport>();
-  const graphqlHttp = createHandler<IncomingMessage, undefined, PreparedContext>({
+  const graphqlHttp = createHandler<IncomingMessage, Caller, PreparedContext>({
     schema: core.schema,
     onSubscribe: (req, params) => {
-      const prepared = core.prepare(params);
+      const prepared = core.prepare(params, req.context);
       if (isErrors(prepared)) return prepared;
       const report = req.raw && reports.get(req.raw);
       if (report) report.operation = prepared.operation.kind;
@@ -107,15 +108,17 @@ export function createHttpListener({
       graphiql: !!page && (req.method === 'GET' || req.method === 'HEAD'),
     });
     if (protocol === 'graphiql') return page!.page(req, res);
+    const caller = await core.identify({ headers: req.headers });
+    if (caller instanceof GraphQLError) throw refused(caller);
     if (protocol === 'sse' || protocol === 'multipart') {
-      return streams[protocol](req, res, await readGraphQLRequest(req, maxPayloadBytes));
+      return streams[protocol](req, res, await readGraphQLRequest(req, maxPayloadBytes), caller);
     }
     const start = performance.now();
     // Refused unless graphql-http gets as far as executing it.
     const report: RequestReport = { operation: 'unknown', outcome: 'refused' };
     reports.set(req, report);
     try {
-      await answerGraphQL(req, res);
+      await answerGraphQL(req, res, caller);
     } catch (error) {
       if (!(error instanceof HttpError)) report.outcome = 'failed';
       throw error;
@@ -125,7 +128,11 @@ export function createHttpListener({
   }
 
   /** GraphQL over HTTP: one result, for a query or a mutation. */
-  async function answerGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function answerGraphQL(
+    req: IncomingMessage,
+    res: ServerResponse,
+    caller: Caller,
+  ): Promise<void> {
     const body = req.method === 'POST' ? await readBody(req, maxPayloadBytes) : null;
     const [text, init] = await graphqlHttp({
       method: req.method ?? 'GET',
@@ -133,7 +140,7 @@ export function createHttpListener({
       headers: req.headers,
       body,
       raw: req,
-      context: undefined,
+      context: caller,
     });
     if (text === null && init.status >= 400) {
       // graphql-http leaves these bodies empty; say what went wrong.
@@ -194,6 +201,16 @@ function needsStreamingProtocol(): GraphQLError {
       '(see "Protocols" in the README).',
     { extensions: { code: 'BAD_REQUEST' } },
   );
+}
+
+/**
+ * Credentials refused, on every HTTP protocol alike: 401 with the error when they do not
+ * authenticate, 400 when they cannot be used at all (e.g. a header that cannot be forwarded).
+ */
+function refused(error: GraphQLError): HttpError {
+  return error.extensions['code'] === 'UNAUTHENTICATED'
+    ? new HttpError(401, error.message, { 'www-authenticate': 'Bearer' }, error.extensions)
+    : new HttpError(400, error.message, {}, error.extensions);
 }
 
 function notFound(res: ServerResponse): void {

@@ -1,9 +1,12 @@
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { Caller, Credentials } from '../auth/caller.js';
 import { isErrors, type GraphQLRequest, type RouterCore } from '../core.js';
 import type { Logger } from '../logger.js';
 import { CloseCode } from './close-codes.js';
 import {
+  closeReason,
   connectionSink,
+  refusalCloseCode,
   type Connection,
   type OperationLimit,
   type ProtocolSocket,
@@ -38,29 +41,41 @@ type ClientMessage =
  */
 export function legacyWsProtocol(options: LegacyWsOptions): WebSocketProtocol {
   return {
-    opened(socket, connection) {
-      const session = new LegacySession(socket, connection, options);
-      socket.onMessage(async (text) => session.receive(text));
+    opened(socket, connection, { headers }) {
+      const session = new LegacySession(socket, connection, headers, options);
+      socket.onMessage((text) => session.receive(text));
       return () => session.closed();
     },
   };
 }
 
+/** Messages a connection may have waiting for their turn before it is closed. */
+const MAX_WAITING = 1000;
+
 class LegacySession {
   /** Operations by id; `undefined` while a query or mutation runs. */
   readonly #operations = new Map<string, AsyncIterator<ExecutionResult> | undefined>();
   readonly #initTimeout: NodeJS.Timeout;
-  #initialised = false;
+  /** Set once `connection_init` has been accepted. */
+  #caller: Caller | undefined;
+  #initialising = false;
   #closed = false;
   #keepAlive: NodeJS.Timeout | undefined;
+  /**
+   * Messages are handled one at a time, in order: the client sends `start` right after
+   * `connection_init`, before the caller is identified.
+   */
+  #turn: Promise<void> = Promise.resolve();
+  #waiting = 0;
 
   constructor(
     private readonly socket: ProtocolSocket,
     private readonly connection: Connection,
+    private readonly headers: Credentials['headers'],
     private readonly options: LegacyWsOptions,
   ) {
     this.#initTimeout = setTimeout(() => {
-      if (!this.#initialised) {
+      if (!this.#caller) {
         socket.close(
           CloseCode.ConnectionInitialisationTimeout,
           'Connection initialisation timeout',
@@ -69,33 +84,32 @@ class LegacySession {
     }, options.connectionInitTimeoutMs);
   }
 
-  receive(text: string): void {
+  receive(text: string): Promise<void> {
+    if (++this.#waiting > MAX_WAITING) {
+      this.socket.close(CloseCode.BadRequest, 'Too many messages at once');
+      return Promise.resolve();
+    }
+    const handled = this.#turn.then(() => {
+      this.#waiting--;
+      return this.#closed ? undefined : this.#handle(text);
+    });
+    // A failure closes the socket (the adapter sees it through `handled`); no turn waits on it.
+    this.#turn = handled.catch(() => {});
+    return handled;
+  }
+
+  async #handle(text: string): Promise<void> {
     const message = parseMessage(text);
     if (!message) return void this.socket.close(CloseCode.BadRequest, 'Invalid message received');
     switch (message.type) {
       case 'connection_init':
-        if (this.#initialised) {
-          return void this.socket.close(
-            CloseCode.TooManyInitialisationRequests,
-            'Too many initialisation requests',
-          );
-        }
-        this.#initialised = true;
-        clearTimeout(this.#initTimeout);
-        this.#send({ type: 'connection_ack' });
-        this.#send({ type: 'ka' });
-        this.#keepAlive = setInterval(
-          () => this.#send({ type: 'ka' }),
-          this.options.keepAliveMs ?? 12_000,
-        );
-        return;
+        return this.#init(message.payload);
       case 'connection_terminate':
         return void this.socket.close(1000, 'Normal closure');
       case 'stop':
         return this.#stop(message.id);
       case 'start':
-        if (!this.#initialised)
-          return void this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+        if (!this.#caller) return void this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
         if (this.#operations.has(message.id)) {
           return void this.socket.close(
             CloseCode.SubscriberAlreadyExists,
@@ -103,11 +117,40 @@ class LegacySession {
           );
         }
         try {
-          return this.#start(message.id, message.payload);
+          return this.#start(message.id, message.payload, this.#caller);
         } catch (error) {
           return this.#failed(message.id, error);
         }
     }
+  }
+
+  async #init(payload: unknown): Promise<void> {
+    if (this.#initialising) {
+      return void this.socket.close(
+        CloseCode.TooManyInitialisationRequests,
+        'Too many initialisation requests',
+      );
+    }
+    this.#initialising = true;
+    const params = typeof payload === 'object' && payload !== null ? payload : undefined;
+    const caller = await this.options.core.identify({
+      headers: this.headers,
+      connectionParams: params as Record<string, unknown> | undefined,
+    });
+    if (this.#closed) return;
+    clearTimeout(this.#initTimeout);
+    if (caller instanceof GraphQLError) {
+      // The protocol's refusal, then the close code graphql-ws uses for it.
+      this.#send({ type: 'connection_error', payload: caller.toJSON() });
+      return void this.socket.close(refusalCloseCode(caller), closeReason(caller.message));
+    }
+    this.#caller = caller;
+    this.#send({ type: 'connection_ack' });
+    this.#send({ type: 'ka' });
+    this.#keepAlive = setInterval(
+      () => this.#send({ type: 'ka' }),
+      this.options.keepAliveMs ?? 12_000,
+    );
   }
 
   /** The socket has closed: every operation ends. */
@@ -119,12 +162,12 @@ class LegacySession {
     this.#operations.clear();
   }
 
-  #start(id: string, payload: GraphQLRequest): void {
+  #start(id: string, payload: GraphQLRequest, caller: Caller): void {
     const { core, operations } = this.options;
     if (this.#operations.size >= operations.max) {
       return this.#send({ type: 'error', id, payload: [operations.refuse().toJSON()] });
     }
-    const prepared = core.prepare(payload);
+    const prepared = core.prepare(payload, caller);
     if (isErrors(prepared)) {
       return this.#send({
         type: 'error',

@@ -26,8 +26,8 @@ export function createMultipartHandler({
   heartbeatMs = 5_000,
   open,
 }: MultipartTransportOptions): StreamHandler {
-  return async (req, res, request) => {
-    const prepared = core.prepare(request);
+  return async (req, res, request, caller) => {
+    const prepared = core.prepare(request, caller);
     if (isErrors(prepared)) {
       // Errors before the stream are a GraphQL over HTTP response, as for a query; Apollo
       // Client reads `application/graphql-response+json` errors as GraphQL errors.

@@ -9,6 +9,8 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly headers: OutgoingHttpHeaders = {},
+    /** The GraphQL error's `extensions`, e.g. its `code`. */
+    readonly extensions?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
   }
@@ -93,5 +95,6 @@ export function sendHttpError(res: ServerResponse, error: HttpError): void {
     ...error.headers,
     'content-type': 'application/json; charset=utf-8',
   });
-  res.end(JSON.stringify({ errors: [{ message: error.message }] }));
+  const { message, extensions } = error;
+  res.end(JSON.stringify({ errors: [extensions ? { message, extensions } : { message }] }));
 }

@@ -1,16 +1,18 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { Caller } from '../auth/caller.js';
 import type { GraphQLRequest, PreparedRequest, RouterCore } from '../core.js';
 import type { TransportName } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
 import type { OpenStreams } from './open-streams.js';
 import { HttpError } from './request.js';
 
-/** Answers one request to `/graphql` whose GraphQL request has been read already. */
+/** Answers one request to `/graphql` whose GraphQL request and caller are known already. */
 export type StreamHandler = (
   req: IncomingMessage,
   res: ServerResponse,
   request: GraphQLRequest,
+  caller: Caller,
 ) => Promise<void>;
 
 /** How one streaming protocol puts results on the wire. */

@@ -27,7 +27,7 @@ export function createSseHandler({
   heartbeatMs = 12_000,
   open,
 }: SseTransportOptions): StreamHandler {
-  return async (req, res, request) => {
+  return async (req, res, request, caller) => {
     // A browser's EventSource resends the last `id:` it saw when it reconnects: for a
     // stream-backed field that is the cursor to resume after.
     const lastEventId = req.headers['last-event-id'];
@@ -36,6 +36,7 @@ export function createSseHandler({
       cursor && request.extensions?.['cursor'] === undefined
         ? { ...request, extensions: { ...request.extensions, cursor } }
         : request,
+      caller,
     );
     const framing = sseFraming();
     if (isErrors(prepared)) {

@@ -1,5 +1,6 @@
 import type { WebSocket as ProtocolSocket } from 'graphql-ws';
 import type { GraphQLError } from 'graphql';
+import type { Credentials } from '../auth/caller.js';
 import type { SubscriptionSink } from '../core.js';
 import type { TransportName } from '../instrumentation.js';
 import { CloseCode } from './close-codes.js';
@@ -22,11 +23,14 @@ export interface Connection {
  * A WebSocket sub-protocol as a state machine over a minimal socket, the way graphql-ws's
  * `makeServer` is one: the adapter calls `opened` per connection, feeds it messages through
  * `socket.onMessage`, and calls the function it returns once the socket has closed.
+ * `upgrade` holds the upgrade request's headers, which identify the caller together with
+ * the `connection_init` payload.
  */
 export interface WebSocketProtocol {
   opened(
     socket: ProtocolSocket,
     connection: Connection,
+    upgrade: Pick<Credentials, 'headers'>,
   ): (code?: number, reason?: string) => Promise<void> | void;
 }
 
@@ -52,4 +56,19 @@ export function connectionSink(
     isBackedUp: () => connection.isBackedUp(),
     tooSlow: () => connection.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
   };
+}
+
+/** The close code for credentials refused at `connection_init`: 4401, or 4400 when unusable. */
+export function refusalCloseCode(error: GraphQLError): CloseCode {
+  return error.extensions['code'] === 'UNAUTHENTICATED'
+    ? CloseCode.Unauthorized
+    : CloseCode.BadRequest;
+}
+
+/** A close reason from a message: a WebSocket close reason is at most 123 bytes. */
+export function closeReason(message: string): string {
+  if (Buffer.byteLength(message) <= 123) return message;
+  let cut = message.slice(0, 120);
+  while (Buffer.byteLength(cut) > 120) cut = cut.slice(0, -1);
+  return `${cut}…`;
 }

@@ -83,9 +83,9 @@ export function attachWebSockets({
         ? MODERN_PROTOCOL
         : offered.has(LEGACY_PROTOCOL) && LEGACY_PROTOCOL,
   });
-  wss.on('connection', (socket: WebSocket) => serve(socket));
+  wss.on('connection', (socket: WebSocket, req: IncomingMessage) => serve(socket, req));
 
-  function serve(socket: WebSocket): void {
+  function serve(socket: WebSocket, req: IncomingMessage): void {
     // ws reports bad frames (too big, not UTF-8, bad opcodes) here and closes the socket
     // itself with the matching code; without a listener the error would end the process.
     socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket client error'));
@@ -113,6 +113,7 @@ export function attachWebSockets({
         isBackedUp: () => socket.bufferedAmount > 0,
         close,
       },
+      { headers: req.headers },
     );
     socket.on('message', (data, isBinary) => {
       // Both protocols are text only; a binary frame is as malformed as bad JSON.
