@@ -1,24 +1,18 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { QueryPlanner } from '@apollo/query-planner';
 import type { RouterConfig } from './config.js';
 import { identifyAnonymous } from './auth/caller.js';
 import { forwardHeaders } from './auth/forwarded-headers.js';
-import { createCore } from './core.js';
+import { createCore, type SwapReport } from './core.js';
 import { countInto, createCounters, type Counters } from './counters.js';
 import { EventHub } from './events/event-hub.js';
-import { bindEventFields, type EventField } from './events/event-field.js';
 import { exampleOperation } from './events/example-operation.js';
-import { createServiceMap } from './execution/data-sources.js';
-import { createExecutor } from './execution/executor.js';
-import { OperationCache } from './execution/operation.js';
 import { combineInstrumentation, type Instrumentation } from './instrumentation.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
-import { connectNats, NATS_SUBJECT_SYNTAX } from './providers/nats.js';
-import { composeSupergraph, configSources } from './schema/compose.js';
-import { loadEventsGraph } from './schema/events-graph.js';
-import { loadSupergraph, readSupergraphFile } from './schema/supergraph.js';
+import { connectNats } from './providers/nats.js';
+import { supergraphSource } from './schema/supergraph-source.js';
+import { buildSnapshot, type Snapshot } from './snapshot.js';
 import { attachWebSockets } from './transports/websocket.js';
 import { createHttpListener } from './transports/http.js';
 import { OpenStreams } from './transports/open-streams.js';
@@ -40,8 +34,27 @@ export interface Router {
   readonly subscriptions: number;
   /** Distinct (operation, variables, subject) groups now: one resolution per event each. */
   readonly groups: number;
+  /** The version of the supergraph served now: 1, then one more with each reload. */
+  readonly supergraphVersion: number;
+  /**
+   * Reads the supergraph again (file, URL or composition) and, if it changed and is valid,
+   * serves it from now on (SIGHUP does this). Never rejects: a supergraph that cannot be
+   * served is logged, reported, and the one served so far goes on.
+   */
+  reload(): Promise<ReloadReport>;
   /** Ends client connections, unsubscribes from the broker, stops listening. */
   close(): Promise<void>;
+}
+
+/** What a reload did. */
+export interface ReloadReport {
+  /** Whether a new supergraph is served now. */
+  readonly reloaded: boolean;
+  readonly version: number;
+  /** What became of the subscriptions open at the time. */
+  readonly subscriptions?: SwapReport;
+  /** Why the new supergraph was refused. */
+  readonly error?: string;
 }
 
 /** Composes (or loads) the supergraph, connects to NATS and starts listening. */
@@ -49,36 +62,31 @@ export async function createRouter({
   config,
   logger = createLogger(),
 }: RouterOptions): Promise<Router> {
-  const supergraphSdl = config.supergraph
-    ? readSupergraphFile(config.supergraph)
-    : composeSupergraph(configSources(config));
-  const schema = loadSupergraph(supergraphSdl, config.events.name);
-  const eventsGraph = loadEventsGraph(schema, config.events, logger);
-  const eventFields: ReadonlyMap<string, EventField> = eventsGraph
-    ? bindEventFields(eventsGraph, schema.apiGraphQLSchema, config.events.name, NATS_SUBJECT_SYNTAX)
-    : new Map();
+  const source = supergraphSource(config, logger);
+  const sdl = await source.read();
+  const counters = createCounters();
+  // Reported once, counted twice: into `counters` (tests, bench) and into `/metrics`.
+  const metrics = config.metrics.enabled
+    ? createMetrics({ fields: [], subgraphs: [], brokerSubjects: (): number => hub.subjects })
+    : undefined;
+  const instrumentation: Instrumentation = metrics
+    ? combineInstrumentation(countInto(counters), metrics)
+    : countInto(counters);
+  const building = { config, logger, instrumentation };
+  let snapshot = buildSnapshot(sdl, 1, building);
+  const admit = ({ eventFields, supergraph }: Snapshot): void =>
+    metrics?.admit({ fields: eventFields.keys(), subgraphs: supergraph.subgraphUrls.keys() });
+  admit(snapshot);
 
   const provider = connectNats({
     url: config.nats.url,
     logger,
     streams: config.nats.streams,
-    requiredStreams: [...eventFields.values()].flatMap(({ name, stream, topic }) =>
+    requiredStreams: [...snapshot.eventFields.values()].flatMap(({ name, stream, topic }) =>
       stream ? [{ field: `Subscription.${name}`, stream, pattern: topic.pattern }] : [],
     ),
   });
   await provider.firstAttempt;
-  const counters = createCounters();
-  // Reported once, counted twice: into `counters` (tests, bench) and into `/metrics`.
-  const metrics = config.metrics.enabled
-    ? createMetrics({
-        fields: eventFields.keys(),
-        subgraphs: schema.subgraphUrls.keys(),
-        brokerSubjects: (): number => hub.subjects,
-      })
-    : undefined;
-  const instrumentation: Instrumentation = metrics
-    ? combineInstrumentation(countInto(counters), metrics)
-    : countInto(counters);
   const hub = new EventHub({
     provider,
     logger,
@@ -89,26 +97,7 @@ export async function createRouter({
     maxPendingEventsPerGroup: config.maxPendingEventsPerGroup,
   });
   const core = createCore({
-    schema: schema.apiGraphQLSchema,
-    operations: new OperationCache({
-      schema,
-      planner: new QueryPlanner(schema.supergraph),
-      eventFields,
-      limits: config.limits,
-    }),
-    executor: createExecutor({
-      schema,
-      logger,
-      serviceMap: createServiceMap({
-        urls: schema.subgraphUrls,
-        eventsGraph: config.events.name,
-        timeoutMs: config.subgraphTimeoutMs,
-        batchWindowMs: config.batchWindowMs,
-        maxBatchRepresentations: config.batchMaxRepresentations,
-        logger,
-        instrumentation,
-      }),
-    }),
+    snapshot,
     hub,
     logger,
     identify: forwardHeaders(identifyAnonymous, config.headers.forward),
@@ -116,6 +105,30 @@ export async function createRouter({
     slowSubscriberLimit: config.slowSubscriberLimit,
     slowSubscriberMaxBytes: config.slowSubscriberMaxBytes,
   });
+
+  /** Reloads take turns: each reads the source anew and compares with what is served. */
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (): Promise<ReloadReport> => {
+    const next = reloading.then(async (): Promise<ReloadReport> => {
+      try {
+        const sdl = await source.read();
+        if (sdl === snapshot.sdl) return { reloaded: false, version: snapshot.version };
+        const built = buildSnapshot(sdl, snapshot.version + 1, building);
+        admit(built);
+        snapshot = built;
+        const subscriptions = core.swap(built);
+        logger.info({ version: built.version, subscriptions }, 'supergraph reloaded');
+        return { reloaded: true, version: built.version, subscriptions };
+      } catch (error) {
+        // Nothing a client sees changes: the supergraph served so far goes on.
+        logger.error({ err: error }, 'supergraph reload refused; the previous one goes on serving');
+        return { reloaded: false, version: snapshot.version, error: String(error) };
+      }
+    });
+    reloading = next;
+    return next;
+  };
+  const stopWatching = source.watch(() => void reload());
 
   const open = new OpenStreams();
   let draining = false;
@@ -137,7 +150,7 @@ export async function createRouter({
       sseHeartbeatMs: config.sseHeartbeatMs,
       multipartHeartbeatMs: config.multipartHeartbeatMs,
       graphiql: config.graphiql,
-      graphiqlDefaultQuery: exampleOperation(schema.apiGraphQLSchema, eventFields),
+      graphiqlDefaultQuery: exampleOperation(snapshot.schema, snapshot.eventFields),
       instrumentation,
       metrics: metrics && { path: config.metrics.path, scrape: () => metrics.scrape() },
     }),
@@ -157,6 +170,7 @@ export async function createRouter({
       server.listen(config.listen.port, config.listen.host, resolve);
     });
   } catch (error) {
+    stopWatching();
     await Promise.all([ws.close(), provider.close()]);
     throw error;
   }
@@ -164,7 +178,11 @@ export async function createRouter({
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `http://${host}:${port}/graphql`;
   logger.info(
-    { url, subgraphs: [...schema.subgraphUrls.keys()], events: [...eventFields.keys()] },
+    {
+      url,
+      subgraphs: [...snapshot.supergraph.subgraphUrls.keys()],
+      events: [...snapshot.eventFields.keys()],
+    },
     'router listening',
   );
 
@@ -181,7 +199,12 @@ export async function createRouter({
     get groups() {
       return hub.groups;
     },
+    get supergraphVersion() {
+      return snapshot.version;
+    },
+    reload,
     async close() {
+      stopWatching();
       // Readiness first, so load balancers stop sending new clients here.
       draining = true;
       const { delayMs, graceMs } = config.shutdown;

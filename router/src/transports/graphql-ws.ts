@@ -31,7 +31,7 @@ export function graphqlWsProtocol({
   operations,
 }: GraphQLWsOptions): WebSocketProtocol {
   const server = makeServer<Record<string, unknown>, Extra>({
-    schema: core.schema,
+    schema: () => core.schema, // the supergraph served now, reloads included
     connectionInitWaitTimeout: connectionInitTimeoutMs,
     onConnect: async (ctx) => {
       const caller = await core.identify({
@@ -54,7 +54,6 @@ export function graphqlWsProtocol({
       if (isErrors(prepared)) return prepared;
       const frameStart = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
       return toExecutionArgs(
-        core,
         prepared,
         connectionSink('graphql-ws', ctx.extra.connection, frameStart),
       );
