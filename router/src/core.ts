@@ -291,7 +291,7 @@ export function createCore({
         },
       };
       let spec = groupSpec(prepared);
-      let leave = hub.join(subject!, spec, subscriber, start);
+      let leave = (): void => {};
       /** Moves it to a reloaded supergraph, or ends it there; true if it goes on. */
       const move = (next: SchemaSnapshot): boolean => {
         // Its position is where it is now, not the cursor it once resumed from.
@@ -316,6 +316,8 @@ export function createCore({
         return true;
       };
       live.add(move);
+      // Last: the hub may end it at once (the broker refused), which takes it out of `live`.
+      leave = hub.join(subject!, spec, subscriber, start);
       return lifetime;
     },
   };
