@@ -43,7 +43,7 @@ const EMAIL_QUERY = '{ user(id: "1") { name email } }';
 
 /** A subscription's every message, and whether it completed. */
 function record(client: Client, query: string, variables: Record<string, unknown>) {
-  const results: FormattedExecutionResult[] = [];
+  const results: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
   let completed = false;
   let failed: unknown;
   const dispose = client.subscribe(
