@@ -124,8 +124,12 @@ const sseShows = output(sse);
 const multipart = block('Multipart HTTP subscriptions', 'sh');
 const multipartShows = output(multipart);
 const layout = block('Layout', '');
-/** Every YAML block is a piece of router.yaml. */
-const configExcerpts = blocks.filter((b) => b.lang === 'yaml');
+/** Every YAML block is a piece of router.yaml, but for one NOT_RUN lists (another tool's). */
+const configExcerpts = blocks.filter(
+  (b) =>
+    b.lang === 'yaml' &&
+    !NOT_RUN.some(({ section, lang }) => b.section === section && b.lang === lang),
+);
 for (const excerpt of configExcerpts) used.add(excerpt);
 
 /** The selection the README's first example shows, and its protocol examples send. */
