@@ -279,6 +279,49 @@ describe('hot reload of the supergraph', () => {
     }
   });
 
+  it('runs one reload behind a slow one, however many are asked for meanwhile', async () => {
+    // A registry that holds each request until the test answers it.
+    const held: (() => void)[] = [];
+    let answer = full;
+    const slow = createServer((_, response) => {
+      const text = answer; // what the registry has when it is asked
+      held.push(() => void response.writeHead(200).end(text));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const { port } = slow.address() as AddressInfo;
+    const answering = waitFor('the start-up fetch', () => held.length === 1).then(() =>
+      held.shift()!(),
+    );
+    const router = await startRouterWith(stack, (config) => {
+      config.supergraph = `http://127.0.0.1:${port}/supergraph.graphql`;
+      config.reload.pollIntervalMs = 3_600_000; // only reload() asks here
+    });
+    await answering;
+    try {
+      const first = router.reload();
+      await waitFor('the first reload fetching', () => held.length === 1);
+      answer = withoutEmail;
+      const asked = Array.from({ length: 5 }, () => router.reload());
+      held.shift()!();
+      expect(await first).toEqual({ reloaded: false, version: 1 });
+      // The five are one reload, which fetches once, after they were all asked for.
+      await waitFor('the second fetch', () => held.length === 1);
+      held.shift()!();
+      let answered: Awaited<ReturnType<Router['reload']>>[] | undefined;
+      void Promise.all(asked).then((all) => (answered = all));
+      await waitFor('the five reloads answered by that one fetch', () => answered !== undefined);
+      const reports = answered!;
+      expect(reports.map((r) => r.version)).toEqual([2, 2, 2, 2, 2]);
+      expect(reports.every((r) => r === reports[0])).toBe(true);
+      expect(held).toHaveLength(0);
+      expect(router.supergraphVersion).toBe(2);
+    } finally {
+      await router.close();
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+
   describe('a supergraph URL', () => {
     let server: Server;
     let served: string;

@@ -39,7 +39,8 @@ export interface Router {
   /**
    * Reads the supergraph again (file, URL or composition) and, if it changed and is valid,
    * serves it from now on (SIGHUP does this). Never rejects: a supergraph that cannot be
-   * served is logged, reported, and the one served so far goes on.
+   * served is logged, reported, and the one served so far goes on. Reloads run one at a
+   * time; those asked for while one waits its turn share that one and its report.
    */
   reload(): Promise<ReloadReport>;
   /** Ends client connections, unsubscribes from the broker, stops listening. */
@@ -106,10 +107,18 @@ export async function createRouter({
     slowSubscriberMaxBytes: config.slowSubscriberMaxBytes,
   });
 
-  /** Reloads take turns: each reads the source anew and compares with what is served. */
+  /**
+   * Reloads take turns: each reads the source anew and compares with what is served. At most
+   * one waits behind the running one, and every reload asked for meanwhile is that one: it
+   * reads the source after them all. Without this a URL slower than its poll interval (a
+   * registry that hangs until the fetch times out) would queue reloads without end.
+   */
   let reloading: Promise<unknown> = Promise.resolve();
+  let waiting: Promise<ReloadReport> | undefined;
   const reload = (): Promise<ReloadReport> => {
+    if (waiting) return waiting;
     const next = reloading.then(async (): Promise<ReloadReport> => {
+      waiting = undefined;
       try {
         const sdl = await source.read();
         if (sdl === snapshot.sdl) return { reloaded: false, version: snapshot.version };
@@ -126,6 +135,7 @@ export async function createRouter({
       }
     });
     reloading = next;
+    waiting = next;
     return next;
   };
   const stopWatching = source.watch(() => void reload());
