@@ -12,7 +12,9 @@ const usage = `Usage: edfs-router [--config router.yaml] [--supergraph supergrap
                  SUBGRAPH_<NAME>_URL override it
   --supergraph   serve this Federation 2 supergraph SDL instead of composing the
                  config's subgraphs; the event bindings are read from it
-  compose        print (or --out write) the supergraph composed from the config`;
+  compose        print (or --out write) the supergraph composed from the config
+
+  SIGHUP reloads the supergraph (file, URL or composition); SIGINT/SIGTERM stop.`;
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -43,9 +45,16 @@ async function main(): Promise<void> {
 
   const logger = createLogger();
   const router = await createRouter({ config, logger });
+  // SIGHUP reloads the supergraph; the router logs what the reload did (or why it refused).
+  const reload = (): void => {
+    void router.reload().then((report) => {
+      if (!report.reloaded && !report.error) logger.info(report, 'SIGHUP: supergraph unchanged');
+    });
+  };
   // The process ends by itself once everything is closed: anything left open is a leak.
   // A second signal forces the exit.
   const stop = (): void => {
+    process.off('SIGHUP', reload);
     process.once('SIGINT', () => process.exit(1));
     process.once('SIGTERM', () => process.exit(1));
     router.close().catch((error: unknown) => {
@@ -55,6 +64,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  process.on('SIGHUP', reload);
 }
 
 main().catch((error: unknown) => {

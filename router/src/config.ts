@@ -241,8 +241,20 @@ const configSchema = z.strictObject({
   subgraphs: z.record(z.string().regex(/^[A-Za-z][\w-]*$/), subgraphSchema).default({}),
   /** What the router passes on from clients' requests to the subgraphs. @default { forward: [] } */
   headers: headersSchema.prefault({}),
-  /** Path of a Federation 2 supergraph SDL to serve instead of composing `subgraphs`. */
+  /**
+   * A Federation 2 supergraph SDL to serve instead of composing `subgraphs`: a file (watched
+   * for changes) or an `http(s)://` URL (polled every `reload.pollIntervalMs`).
+   */
   supergraph: z.string().min(1).optional(),
+  /** How a new supergraph is picked up while the router runs; SIGHUP always reloads. */
+  reload: z
+    .strictObject({
+      /** Reload when the supergraph file changes. @default true */
+      watch: z.boolean().default(true),
+      /** How often a supergraph URL is fetched again. @default 10000 */
+      pollIntervalMs: z.number().int().min(1000).default(10_000),
+    })
+    .prefault({}),
   /** How long one subgraph fetch may take before it fails. @default 10000 */
   subgraphTimeoutMs: z.number().int().positive().default(10_000),
   /**
@@ -433,9 +445,11 @@ export function parseConfig(
   const config = result.data;
   const base = file ? dirname(resolve(file)) : process.cwd();
   if (config.events.schema) config.events.schema = resolve(base, config.events.schema);
-  if (config.supergraph) config.supergraph = resolve(base, config.supergraph);
+  const place = (path: string, from: string): string =>
+    isSupergraphUrl(path) ? path : resolve(from, path);
+  if (config.supergraph) config.supergraph = place(config.supergraph, base);
   // A supergraph named on the command line needs no subgraphs in the file.
-  if (overrides.supergraph) config.supergraph = resolve(overrides.supergraph);
+  if (overrides.supergraph) config.supergraph = place(overrides.supergraph, process.cwd());
   for (const subgraph of Object.values(config.subgraphs)) {
     subgraph.schema = resolve(base, subgraph.schema);
   }
@@ -465,6 +479,11 @@ function hasBoth(raw: unknown): boolean {
 /** The environment variable that overrides provider `id`'s URL. */
 export function providerUrlVariable(id: string): string {
   return `PROVIDER_${id.toUpperCase()}_URL`;
+}
+
+/** Whether `supergraph` names a URL to fetch rather than a file. */
+export function isSupergraphUrl(supergraph: string): boolean {
+  return /^https?:\/\//i.test(supergraph);
 }
 
 function withEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {

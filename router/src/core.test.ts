@@ -136,10 +136,14 @@ function setup(limits: Limits = {}, text = 'x'.repeat(10)) {
       return Promise.resolve(resultFor(id, text));
     },
   };
-  const core = createCore({
+  const snapshot = {
+    version: 1,
     schema: new GraphQLSchema({}),
     operations: {} as OperationCache,
     executor: executor as Executor,
+  };
+  const core = createCore({
+    snapshot,
     hub,
     logger,
     ...limits,
@@ -157,6 +161,8 @@ function setup(limits: Limits = {}, text = 'x'.repeat(10)) {
     },
   } as unknown as PreparedOperation;
   const request: PreparedRequest = {
+    snapshot,
+    request: { query: operation.key },
     operation,
     variables: { room: '1' },
     caller: ANONYMOUS,

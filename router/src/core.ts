@@ -3,7 +3,7 @@ import { identifyAnonymous, type Caller, type Credentials, type Identify } from 
 import { forwardedKey } from './auth/forwarded-headers.js';
 import { hasExpired, onExpiry, tokenExpired } from './auth/expiry.js';
 import { decodeCursor } from './events/cursor.js';
-import type { EventHub, StartFrom } from './events/event-hub.js';
+import type { EventHub, GroupSpec, StartFrom, Subscriber } from './events/event-hub.js';
 import { SubscriptionLifetime } from './events/lifetime.js';
 import type { Executor, Variables } from './execution/executor.js';
 import {
@@ -24,8 +24,33 @@ export interface GraphQLRequest {
   extensions?: Readonly<Record<string, unknown>> | null | undefined;
 }
 
+/**
+ * One loaded supergraph and what was built from it: its API schema, its operations (parsed,
+ * validated and planned against it) and its executor (with its own entity batches). A
+ * reload swaps the whole of it; what started on one finishes on it.
+ */
+export interface SchemaSnapshot {
+  /** Counts up with each reload; fan-out groups of different versions never mix. */
+  readonly version: number;
+  readonly schema: GraphQLSchema;
+  readonly operations: OperationCache;
+  readonly executor: Executor;
+}
+
+/** What a reload did to the subscriptions open at the time. */
+export interface SwapReport {
+  /** Still valid against the new supergraph: moved to it without a gap. */
+  readonly kept: number;
+  /** No longer valid (or bound to another subject): told SCHEMA_CHANGED and completed. */
+  readonly ended: number;
+}
+
 /** A request that is valid to run: planned, its variables coerced, its subject rendered. */
 export interface PreparedRequest {
+  /** The supergraph it was prepared against. */
+  readonly snapshot: SchemaSnapshot;
+  /** What the client sent, to prepare it again against a reloaded supergraph. */
+  readonly request: GraphQLRequest;
   readonly operation: PreparedOperation;
   readonly variables: Variables;
   /** Who sent it. */
@@ -40,8 +65,14 @@ export interface PreparedRequest {
 
 /** What transports call; it knows nothing of sockets or brokers. */
 export interface RouterCore {
-  /** The client-facing schema. */
+  /** The client-facing schema, of the supergraph served now. */
   readonly schema: GraphQLSchema;
+  /**
+   * Serves `next` to every request from now on, and moves each open subscription to it:
+   * one still valid there keeps running without a gap or a duplicate, the others end with
+   * a `SCHEMA_CHANGED` error.
+   */
+  swap(next: SchemaSnapshot): SwapReport;
   /**
    * The caller behind a request's credentials, or the `UNAUTHENTICATED` error that refuses
    * them. Never rejects.
@@ -100,9 +131,8 @@ export interface SubscriptionSink {
 }
 
 export interface CoreOptions {
-  schema: GraphQLSchema;
-  operations: OperationCache;
-  executor: Executor;
+  /** The supergraph served first. */
+  snapshot: SchemaSnapshot;
   hub: EventHub;
   logger: Logger;
   /** Who sends a request, from its credentials. @default everyone is anonymous */
@@ -124,9 +154,7 @@ const HARD_LIMIT_FACTOR = 10;
 const PACE_FACTOR = 0.5;
 
 export function createCore({
-  schema,
-  operations,
-  executor,
+  snapshot,
   hub,
   identify = identifyAnonymous,
   instrumentation = noopInstrumentation,
@@ -134,11 +162,16 @@ export function createCore({
   slowSubscriberMaxBytes = 8 * 1024 * 1024,
   logger,
 }: CoreOptions): RouterCore {
+  let current = snapshot;
+  /** Subscriptions open now, each able to move itself to another supergraph. */
+  const live = new Set<(next: SchemaSnapshot) => boolean>();
   const prepare = (
     request: GraphQLRequest,
     caller: Caller,
     trace?: Trace,
+    against: SchemaSnapshot = current,
   ): PreparedRequest | readonly GraphQLError[] => {
+    const { operations, executor } = against;
     if (typeof request.query !== 'string' || request.query === '') {
       return [new GraphQLError('Missing query.', { extensions: { code: 'BAD_REQUEST' } })];
     }
@@ -154,26 +187,54 @@ export function createCore({
     if (isErrors(operation)) return operation;
     const variables = executor.coerceVariables(operation, request.variables);
     if (isErrors(variables)) return variables;
-    if (!operation.subscription) {
-      return trace ? { operation, variables, caller, trace } : { operation, variables, caller };
-    }
+    const prepared = trace
+      ? { snapshot: against, request, operation, variables, caller, trace }
+      : { snapshot: against, request, operation, variables, caller };
+    if (!operation.subscription) return prepared;
     const args = executor.subscriptionArguments(operation, variables);
     const { binding } = operation.subscription;
     const subject = binding.topic.render({ args, claims: caller.claims });
     if (subject instanceof GraphQLError) return [subject];
-    if (!binding.stream) return { operation, variables, caller, subject };
+    if (!binding.stream) return { ...prepared, subject };
     const cursor = request.extensions?.['cursor'];
     if (cursor === undefined || cursor === null) {
       return binding.initial === 'LAST'
-        ? { operation, variables, caller, subject, start: 'last' }
-        : { operation, variables, caller, subject };
+        ? { ...prepared, subject, start: 'last' }
+        : { ...prepared, subject };
     }
     const position = decodeCursor(cursor, binding.stream);
     if (position instanceof GraphQLError) return [position];
-    return { operation, variables, caller, subject, start: { after: position.sequence } };
+    return { ...prepared, subject, start: { after: position.sequence } };
+  };
+  /** The spec of a subscription's fan-out group: what decides its results, and how to resolve one. */
+  const groupSpec = ({ snapshot, operation, variables, caller }: PreparedRequest): GroupSpec => {
+    const binding = operation.subscription!.binding;
+    return {
+      // Whatever decides the result is in the key: the supergraph, the operation, the
+      // variables and what reaches the subgraphs.
+      key: `${snapshot.version}\u0000${operation.key}\u0000${JSON.stringify(variables)}\u0000${forwardedKey(caller.forwardedHeaders)}`,
+      field: binding.name,
+      provider: binding.provider,
+      stream: binding.stream,
+      validate: binding.validate,
+      resolve: (event, trace) =>
+        snapshot.executor.resolveEvent(operation, variables, event, caller.forwardedHeaders, trace),
+    };
   };
   return {
-    schema,
+    get schema() {
+      return current.schema;
+    },
+    swap(next) {
+      current = next;
+      let kept = 0;
+      let ended = 0;
+      for (const move of [...live]) {
+        if (move(next)) kept++;
+        else ended++;
+      }
+      return { kept, ended };
+    },
     async identify(credentials) {
       try {
         return await identify(credentials);
@@ -196,10 +257,11 @@ export function createCore({
         ];
       }
     },
-    execute({ operation, variables, caller, trace }) {
-      return executor.execute(operation, variables, caller.forwardedHeaders, trace);
+    execute({ snapshot, operation, variables, caller, trace }) {
+      return snapshot.executor.execute(operation, variables, caller.forwardedHeaders, trace);
     },
-    subscribe({ operation, variables, caller, subject, start }, sink) {
+    subscribe(prepared, sink) {
+      const { operation, caller, subject, start } = prepared;
       const binding = operation.subscription!.binding;
       // A replay for this subscriber waits here while its connection is behind.
       const paused: (() => void)[] = [];
@@ -214,6 +276,7 @@ export function createCore({
           unpause();
         },
         () => {
+          live.delete(move);
           cancelExpiry?.();
           instruments.subscriptionClosed(sink.transport);
           sink.closed?.();
@@ -240,40 +303,60 @@ export function createCore({
       const behind = (factor: number): boolean =>
         unwritten >= slowSubscriberLimit * factor ||
         unwrittenBytes >= slowSubscriberMaxBytes * factor;
-      const leave = hub.join(
-        subject!,
-        {
-          // Whatever reaches the subgraphs decides the result: the same for the whole group.
-          key: `${operation.key}\u0000${JSON.stringify(variables)}\u0000${forwardedKey(caller.forwardedHeaders)}`,
-          field: binding.name,
-          provider: binding.provider,
-          stream: binding.stream,
-          validate: binding.validate,
-          resolve: (event, trace) =>
-            executor.resolveEvent(operation, variables, event, caller.forwardedHeaders, trace),
+      const subscriber: Subscriber = {
+        push: (serialize, cursor) => {
+          if (behind(1) && (sink.isBackedUp() || behind(HARD_LIMIT_FACTOR))) return false;
+          write(serialize(), cursor);
+          return true;
         },
-        {
-          push: (serialize, cursor) => {
-            if (behind(1) && (sink.isBackedUp() || behind(HARD_LIMIT_FACTOR))) return false;
-            write(serialize(), cursor);
-            return true;
-          },
-          writable: () =>
-            behind(PACE_FACTOR) ? new Promise<void>((resume) => paused.push(resume)) : undefined,
-          end: (error) => {
-            if (sink.failed) sink.failed(error);
-            else write(JSON.stringify({ errors: [error] }));
-            lifetime.end();
-            unpause();
-          },
-          tooSlow: () => {
-            lifetime.end();
-            unpause();
-            sink.tooSlow();
-          },
+        writable: () =>
+          behind(PACE_FACTOR) ? new Promise<void>((resume) => paused.push(resume)) : undefined,
+        end: (error) => {
+          if (sink.failed) sink.failed(error);
+          else write(JSON.stringify({ errors: [error] }));
+          lifetime.end();
+          unpause();
         },
-        start,
-      );
+        tooSlow: () => {
+          lifetime.end();
+          unpause();
+          sink.tooSlow();
+        },
+      };
+      let spec = groupSpec(prepared);
+      let leave = (): void => {};
+      /** Moves it to a reloaded supergraph, or ends it there; true if it goes on. */
+      const move = (next: SchemaSnapshot): boolean => {
+        // Its position is where it is now, not the cursor it once resumed from.
+        const { cursor: _, ...extensions } = prepared.request.extensions ?? {};
+        const again = prepare(
+          { ...prepared.request, extensions },
+          prepared.caller,
+          undefined,
+          next,
+        );
+        const problem = isErrors(again)
+          ? again[0]!.message
+          : again.subject !== subject ||
+              again.operation.subscription!.binding.stream !== binding.stream ||
+              again.operation.subscription!.binding.provider !== binding.provider
+            ? 'its field is now bound to other events'
+            : undefined;
+        if (problem !== undefined) {
+          leave();
+          subscriber.end(schemaChanged(problem));
+          return false;
+        }
+        const nextSpec = groupSpec(again as PreparedRequest);
+        const moved = hub.move(subject!, spec.key, nextSpec, subscriber);
+        if (!moved) return true; // catching up on stored events: it finishes on the old one
+        spec = nextSpec;
+        leave = moved;
+        return true;
+      };
+      live.add(move);
+      // Last: the hub may end it at once (the broker refused), which takes it out of `live`.
+      leave = hub.join(subject!, spec, subscriber, start);
       if (caller.expiresAt !== undefined && !lifetime.ended) {
         cancelExpiry = onExpiry(caller.expiresAt, () => {
           leave();
@@ -302,6 +385,14 @@ function byteLength(json: string): number {
     lastBytes = Buffer.byteLength(json);
   }
   return lastBytes;
+}
+
+/** A subscription the reloaded supergraph no longer serves as it was. */
+function schemaChanged(reason: string): GraphQLError {
+  return new GraphQLError(
+    `The schema changed and this subscription is no longer valid: ${reason}`,
+    { extensions: { code: 'SCHEMA_CHANGED' } },
+  );
 }
 
 export function isErrors<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {

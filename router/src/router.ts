@@ -1,27 +1,21 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { QueryPlanner } from '@apollo/query-planner';
 import { identifyAnonymous } from './auth/caller.js';
 import { createJwtIdentify } from './auth/jwt.js';
 import { providerConfigs, type RouterConfig } from './config.js';
 import { forwardHeaders } from './auth/forwarded-headers.js';
-import { createCore } from './core.js';
+import { createCore, type SwapReport } from './core.js';
 import { countInto, createCounters, type Counters } from './counters.js';
 import { EventHub } from './events/event-hub.js';
-import { bindEventFields, type EventField } from './events/event-field.js';
 import { exampleOperation } from './events/example-operation.js';
-import { createServiceMap } from './execution/data-sources.js';
-import { createExecutor } from './execution/executor.js';
-import { OperationCache } from './execution/operation.js';
 import { combineInstrumentation, type Instrumentation } from './instrumentation.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
-import { connectProviders, providerTraits } from './providers/connect.js';
+import { connectProviders } from './providers/connect.js';
 import type { EventProvider } from './providers/provider.js';
-import { composeSupergraph, configSources } from './schema/compose.js';
-import { loadEventsGraph } from './schema/events-graph.js';
-import { loadSupergraph, readSupergraphFile } from './schema/supergraph.js';
+import { supergraphSource } from './schema/supergraph-source.js';
+import { buildSnapshot, type Snapshot } from './snapshot.js';
 import { createAdmission } from './transports/admission.js';
 import { createCors } from './transports/cors.js';
 import { attachWebSockets } from './transports/websocket.js';
@@ -47,8 +41,28 @@ export interface Router {
   readonly groups: number;
   /** Open WebSocket connections and SSE or multipart streams, as `limits.maxConnections` counts them. */
   readonly connections: number;
+  /** The version of the supergraph served now: 1, then one more with each reload. */
+  readonly supergraphVersion: number;
+  /**
+   * Reads the supergraph again (file, URL or composition) and, if it changed and is valid,
+   * serves it from now on (SIGHUP does this). Never rejects: a supergraph that cannot be
+   * served is logged, reported, and the one served so far goes on. Reloads run one at a
+   * time; those asked for while one waits its turn share that one and its report.
+   */
+  reload(): Promise<ReloadReport>;
   /** Ends client connections, unsubscribes from the broker, stops listening. */
   close(): Promise<void>;
+}
+
+/** What a reload did. */
+export interface ReloadReport {
+  /** Whether a new supergraph is served now. */
+  readonly reloaded: boolean;
+  readonly version: number;
+  /** What became of the subscriptions open at the time. */
+  readonly subscriptions?: SwapReport;
+  /** Why the new supergraph was refused. */
+  readonly error?: string;
 }
 
 /** Composes (or loads) the supergraph, connects to the brokers and starts listening. */
@@ -56,35 +70,17 @@ export async function createRouter({
   config,
   logger = createLogger(),
 }: RouterOptions): Promise<Router> {
-  const supergraphSdl = config.supergraph
-    ? readSupergraphFile(config.supergraph)
-    : composeSupergraph(configSources(config));
-  const schema = loadSupergraph(supergraphSdl, config.events.name);
-  const eventsGraph = loadEventsGraph(schema, config.events, logger);
-  const configs = providerConfigs(config);
-  const eventFields: ReadonlyMap<string, EventField> = eventsGraph
-    ? bindEventFields(
-        eventsGraph,
-        schema.apiGraphQLSchema,
-        config.events.name,
-        providerTraits(configs),
-      )
-    : new Map();
+  const source = supergraphSource(config, logger);
+  const sdl = await source.read();
 
   // Before connecting: a bad JWKS file fails start-up with nothing to close.
   const { jwt, required } = config.authentication;
   const identify = jwt ? createJwtIdentify({ ...jwt, required, logger }) : identifyAnonymous;
 
-  const providers = await connectProviders(configs, eventFields.values(), logger);
-  const everyProvider = [...providers.values()];
   const counters = createCounters();
   // Reported once, counted twice: into `counters` (tests, bench) and into `/metrics`.
   const metrics = config.metrics.enabled
-    ? createMetrics({
-        fields: eventFields.keys(),
-        subgraphs: schema.subgraphUrls.keys(),
-        brokerSubjects: (): number => hub.subjects,
-      })
+    ? createMetrics({ fields: [], subgraphs: [], brokerSubjects: (): number => hub.subjects })
     : undefined;
   const tracing = config.tracing.enabled
     ? createTracing({ ...config.tracing, logger: logger.child({ name: 'tracing' }) })
@@ -94,6 +90,15 @@ export async function createRouter({
     ...(metrics ? [metrics] : []),
     ...(tracing ? [tracing] : []),
   );
+  const configs = providerConfigs(config);
+  const building = { config, providers: configs, logger, instrumentation };
+  let snapshot = buildSnapshot(sdl, 1, building);
+  const admit = ({ eventFields, supergraph }: Snapshot): void =>
+    metrics?.admit({ fields: eventFields.keys(), subgraphs: supergraph.subgraphUrls.keys() });
+  admit(snapshot);
+
+  const providers = await connectProviders(configs, snapshot.eventFields.values(), logger);
+  const everyProvider = [...providers.values()];
   const hub = new EventHub({
     providers,
     logger,
@@ -104,28 +109,7 @@ export async function createRouter({
     maxPendingEventsPerGroup: config.maxPendingEventsPerGroup,
   });
   const core = createCore({
-    schema: schema.apiGraphQLSchema,
-    operations: new OperationCache({
-      schema,
-      planner: new QueryPlanner(schema.supergraph),
-      eventFields,
-      limits: config.limits,
-      introspection: config.introspection,
-    }),
-    executor: createExecutor({
-      schema,
-      logger,
-      maskSubgraphErrors: config.maskSubgraphErrors,
-      serviceMap: createServiceMap({
-        urls: schema.subgraphUrls,
-        eventsGraph: config.events.name,
-        timeoutMs: config.subgraphTimeoutMs,
-        batchWindowMs: config.batchWindowMs,
-        maxBatchRepresentations: config.batchMaxRepresentations,
-        logger,
-        instrumentation,
-      }),
-    }),
+    snapshot,
     hub,
     logger,
     identify: forwardHeaders(identify, config.headers.forward),
@@ -145,6 +129,39 @@ export async function createRouter({
   if (config.graphiql && !config.introspection) {
     logger.warn('GraphiQL is on but introspection is off: GraphiQL cannot load the schema');
   }
+  /**
+   * Reloads take turns: each reads the source anew and compares with what is served. At most
+   * one waits behind the running one, and every reload asked for meanwhile is that one: it
+   * reads the source after them all. Without this a URL slower than its poll interval (a
+   * registry that hangs until the fetch times out) would queue reloads without end.
+   */
+  let reloading: Promise<unknown> = Promise.resolve();
+  let waiting: Promise<ReloadReport> | undefined;
+  const reload = (): Promise<ReloadReport> => {
+    if (waiting) return waiting;
+    const next = reloading.then(async (): Promise<ReloadReport> => {
+      waiting = undefined;
+      try {
+        const sdl = await source.read();
+        if (sdl === snapshot.sdl) return { reloaded: false, version: snapshot.version };
+        const built = buildSnapshot(sdl, snapshot.version + 1, building);
+        admit(built);
+        snapshot = built;
+        const subscriptions = core.swap(built);
+        logger.info({ version: built.version, subscriptions }, 'supergraph reloaded');
+        return { reloaded: true, version: built.version, subscriptions };
+      } catch (error) {
+        // Nothing a client sees changes: the supergraph served so far goes on.
+        logger.error({ err: error }, 'supergraph reload refused; the previous one goes on serving');
+        return { reloaded: false, version: snapshot.version, error: String(error) };
+      }
+    });
+    reloading = next;
+    waiting = next;
+    return next;
+  };
+  const stopWatching = source.watch(() => void reload());
+
   const open = new OpenStreams();
   let draining = false;
   const server = createServer(
@@ -166,9 +183,9 @@ export async function createRouter({
       multipartHeartbeatMs: config.multipartHeartbeatMs,
       graphiql: config.graphiql,
       graphiqlDefaultQuery: exampleOperation(
-        schema.apiGraphQLSchema,
-        eventFields,
-        schema.authorization,
+        snapshot.schema,
+        snapshot.eventFields,
+        snapshot.supergraph.authorization,
       ),
       instrumentation,
       metrics: metrics && { path: config.metrics.path, scrape: () => metrics.scrape() },
@@ -192,6 +209,7 @@ export async function createRouter({
       server.listen(config.listen.port, config.listen.host, resolve);
     });
   } catch (error) {
+    stopWatching();
     await Promise.all([
       ws.close(),
       ...everyProvider.map((provider) => provider.close()),
@@ -203,7 +221,11 @@ export async function createRouter({
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `http://${host}:${port}/graphql`;
   logger.info(
-    { url, subgraphs: [...schema.subgraphUrls.keys()], events: [...eventFields.keys()] },
+    {
+      url,
+      subgraphs: [...snapshot.supergraph.subgraphUrls.keys()],
+      events: [...snapshot.eventFields.keys()],
+    },
     'router listening',
   );
 
@@ -223,7 +245,12 @@ export async function createRouter({
     get connections() {
       return admission.connections;
     },
+    get supergraphVersion() {
+      return snapshot.version;
+    },
+    reload,
     async close() {
+      stopWatching();
       // Readiness first, so load balancers stop sending new clients here.
       draining = true;
       const { delayMs, graceMs } = config.shutdown;

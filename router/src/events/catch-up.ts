@@ -92,13 +92,5 @@ async function replayThenJoin(
     return;
   }
   // Caught up: hand over to the live group, skipping what the replay already delivered.
-  const backlog = membership.backlog ?? [];
-  delete membership.backlog;
-  membership.after = last;
-  for (const delivery of backlog) {
-    if (delivery.position <= last) continue;
-    const given = group.give(subscriber, membership, delivery);
-    if (given === 'dropped') return;
-    if (given === 'pushed') group.instruments.delivered(1);
-  }
+  group.handOver(subscriber, membership, last);
 }

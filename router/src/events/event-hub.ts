@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { EventProvider, ProviderSubscription } from '../providers/provider.js';
 import { catchUp } from './catch-up.js';
 import { parseEventPayload } from './event.js';
-import { Group, type GroupSpec, type Subscriber } from './fan-out-group.js';
+import { Group, type GroupSpec, type Membership, type Subscriber } from './fan-out-group.js';
 import { ResolutionLimiter } from './resolution-limiter.js';
 
 export type { GroupSpec, Subscriber } from './fan-out-group.js';
@@ -121,9 +121,64 @@ export class EventHub {
       subscriber.end(subscriptionFailed());
       return () => {};
     }
+    const catchingUp = start !== undefined && spec.stream !== undefined;
+    const { group, membership } = this.#enter(trigger, spec, subscriber, catchingUp);
+    if (catchingUp) {
+      catchUp(this, {
+        ready: trigger.ready,
+        group,
+        subscriber,
+        membership,
+        stream: spec.stream!,
+        start: start!,
+      }).catch((error: unknown) => this.failedDelivery(subject, error));
+    }
+    return membership.leave;
+  }
+
+  /**
+   * Moves a subscriber from its group on `subject` (the one keyed `from`) to the group of
+   * `to`, without a gap or a duplicate: it joins the new group with the events it gets
+   * there held back, the old group delivers what it had received, and then the held events
+   * that came after those go. Returns its new `leave`; `undefined` (and it stays where it
+   * is) while it catches up on stored events, or if it is not there.
+   */
+  move(
+    subject: string,
+    from: string,
+    to: GroupSpec,
+    subscriber: Subscriber,
+  ): (() => void) | undefined {
+    const provider = this.providers.get(to.provider);
+    const trigger = provider && this.#triggers.get(triggerKey(provider, subject));
+    const old = trigger?.groups.get(from);
+    const before = old?.members.get(subscriber);
+    if (!trigger || !old || !before || before.backlog) return undefined;
+    const { group, membership } = this.#enter(trigger, to, subscriber, true);
+    old
+      .settled()
+      .then(() => {
+        if (old.members.get(subscriber) !== before) return membership.leave(); // it ended there
+        before.leave();
+        group.handOver(subscriber, membership, before.after);
+      })
+      .catch((error: unknown) => this.failedDelivery(subject, error));
+    return () => {
+      before.leave();
+      membership.leave();
+    };
+  }
+
+  /** Puts a subscriber in the group of `spec` on a trigger; `held`: its events wait in a backlog. */
+  #enter(
+    trigger: Trigger,
+    spec: GroupSpec,
+    subscriber: Subscriber,
+    held: boolean,
+  ): { group: Group; membership: Membership } {
     let group = trigger.groups.get(spec.key);
     if (!group) {
-      group = new Group(spec, subject, this);
+      group = new Group(spec, trigger.subject, this);
       trigger.groups.set(spec.key, group);
     }
     const joined = group;
@@ -132,22 +187,11 @@ export class EventHub {
       if (trigger.groups.get(spec.key) === joined) trigger.groups.delete(spec.key);
       if (trigger.groups.size === 0) this.#release(trigger);
     };
-    const catchingUp = start !== undefined && spec.stream !== undefined;
-    const membership = catchingUp
+    const membership: Membership = held
       ? { leave, after: Number.POSITIVE_INFINITY, backlog: [] }
       : { leave, after: trigger.lastPosition };
     joined.members.set(subscriber, membership);
-    if (catchingUp) {
-      catchUp(this, {
-        ready: trigger.ready,
-        group: joined,
-        subscriber,
-        membership,
-        stream: spec.stream!,
-        start: start!,
-      }).catch((error: unknown) => this.failedDelivery(subject, error));
-    }
-    return leave;
+    return { group: joined, membership };
   }
 
   /** @internal */

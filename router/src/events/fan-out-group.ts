@@ -185,6 +185,28 @@ export class Group {
     return 'dropped';
   }
 
+  /** Settles once everything the group has received so far has been delivered. */
+  settled(): Promise<void> {
+    return this.#delivered;
+  }
+
+  /**
+   * A member whose deliveries waited in its backlog (it caught up on stored events, or moved
+   * here from another group) takes them now, less those at or before `last`, which it had
+   * already; from then on it is a plain member.
+   */
+  handOver(subscriber: Subscriber, membership: Membership, last: number): void {
+    const backlog = membership.backlog ?? [];
+    delete membership.backlog;
+    membership.after = last;
+    for (const delivery of backlog) {
+      if (delivery.position <= last) continue;
+      const given = this.give(subscriber, membership, delivery);
+      if (given === 'dropped') return;
+      if (given === 'pushed') this.instruments.delivered(1);
+    }
+  }
+
   /** Drops an event; the first of a run of drops tells the subscribers, in order. */
   #drop(): void {
     this.instruments.eventDropped();

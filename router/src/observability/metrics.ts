@@ -24,6 +24,8 @@ export interface MetricsOptions {
 
 export interface Metrics extends Instrumentation {
   readonly registry: Registry;
+  /** Adds the fields and subgraphs of a reloaded supergraph to the label values. */
+  admit(labels: Pick<MetricsOptions, 'fields' | 'subgraphs'>): void;
   /** The Prometheus text exposition of every metric. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -141,12 +143,7 @@ export function createMetrics({
     registers,
   });
 
-  const knownSubgraphs = new Set(subgraphs);
-  for (const subgraph of knownSubgraphs) {
-    for (const outcome of SUBGRAPH_OUTCOMES) {
-      subgraphRequests.labels(subgraph, outcome).inc(0);
-    }
-  }
+  const knownSubgraphs = new Set<string>();
 
   const byField = new Map<string, FieldInstrumentation>();
   const fieldHooks = (field: string): FieldInstrumentation => {
@@ -173,11 +170,22 @@ export function createMetrics({
       resolutionStarted: () => noopTrace,
     };
   };
-  for (const field of fields) byField.set(field, fieldHooks(field));
+  const admit: Metrics['admit'] = (labels) => {
+    for (const subgraph of labels.subgraphs) {
+      if (knownSubgraphs.has(subgraph)) continue;
+      knownSubgraphs.add(subgraph);
+      for (const outcome of SUBGRAPH_OUTCOMES) subgraphRequests.labels(subgraph, outcome).inc(0);
+    }
+    for (const field of labels.fields) {
+      if (!byField.has(field)) byField.set(field, fieldHooks(field));
+    }
+  };
+  admit({ fields, subgraphs });
   const other = fieldHooks(OTHER);
 
   return {
     registry,
+    admit,
     field: (name) => byField.get(name) ?? other,
     subscriptionRefused: (reason) => refused.labels(reason).inc(),
     connectionRefused: (reason) => connectionsRefused.labels(reason).inc(),

@@ -35,7 +35,7 @@ export function graphqlWsProtocol({
   admission,
 }: GraphQLWsOptions): WebSocketProtocol {
   const server = makeServer<Record<string, unknown>, Extra>({
-    schema: core.schema,
+    schema: () => core.schema, // the supergraph served now, reloads included
     connectionInitWaitTimeout: connectionInitTimeoutMs,
     onConnect: async (ctx) => {
       const caller = await core.identify({
@@ -62,7 +62,6 @@ export function graphqlWsProtocol({
       if (isRefusal(release)) return [release];
       const frameStart = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
       return toExecutionArgs(
-        core,
         prepared,
         connectionSink('graphql-ws', ctx.extra.connection, frameStart, release),
       );

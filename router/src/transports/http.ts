@@ -96,7 +96,7 @@ export function createHttpListener({
 }: HttpTransportOptions): RequestListener {
   const reports = new WeakMap<IncomingMessage, RequestReport>();
   const graphqlHttp = createHandler<IncomingMessage, Caller, PreparedContext>({
-    schema: core.schema,
+    schema: () => core.schema, // the supergraph served now, reloads included
     parseRequestParams: async (req) => {
       try {
         return await parseRequestParams(req);
@@ -117,7 +117,7 @@ export function createHttpListener({
       if (report) report.operation = prepared.operation.kind;
       // graphql-http would refuse it too, but without saying what the client can do instead.
       if (prepared.operation.kind === 'subscription') return [needsStreamingProtocol()];
-      return toExecutionArgs(core, prepared);
+      return toExecutionArgs(prepared);
     },
     execute: (args) => core.execute(fromExecutionArgs(args).prepared),
     onOperation: (req, _args, result) => {

@@ -1,5 +1,5 @@
 import type { ExecutionArgs } from 'graphql';
-import type { PreparedRequest, RouterCore, SubscriptionSink } from '../core.js';
+import type { PreparedRequest, SubscriptionSink } from '../core.js';
 
 /** The `contextValue` that carries a prepared request through a protocol library. */
 // A type literal, not an interface, so it satisfies the libraries' record constraints.
@@ -14,12 +14,11 @@ export type PreparedContext = {
  * to `execute`/`subscribe`; the prepared request travels in `contextValue`.
  */
 export function toExecutionArgs(
-  core: RouterCore,
   prepared: PreparedRequest,
   sink?: SubscriptionSink,
 ): ExecutionArgs & { contextValue: PreparedContext } {
   return {
-    schema: core.schema,
+    schema: prepared.snapshot.schema,
     document: prepared.operation.document,
     operationName: prepared.operation.context.operation.name?.value ?? null,
     variableValues: prepared.variables,
