@@ -7,8 +7,7 @@ import type {
   SubjectSyntax,
   SubscriptionHandlers,
 } from './provider.js';
-
-const TOKEN = /^[A-Za-z0-9_~:@+=%-]{1,128}$/;
+import { PORTABLE_TOKEN_SYNTAX } from './token-syntax.js';
 
 /**
  * One word of an AMQP routing key, from a client's argument: ASCII letters, digits and
@@ -16,11 +15,7 @@ const TOKEN = /^[A-Za-z0-9_~:@+=%-]{1,128}$/;
  * wildcards `*` and `#` (in a binding key, `orders.#.shipped` would bind every order), white
  * space and control characters. A routing key is a short string: at most 255 bytes.
  */
-export const AMQP_SUBJECT_SYNTAX: SubjectSyntax = {
-  isToken: (value) => TOKEN.test(value),
-  tokenRule: '1 to 128 ASCII letters, digits or - _ ~ : @ + = %',
-  maxSubjectBytes: 255,
-};
+export const AMQP_SUBJECT_SYNTAX: SubjectSyntax = PORTABLE_TOKEN_SYNTAX;
 
 /** AMQP 0-9-1 (RabbitMQ) topic exchanges: live delivery, at most once. */
 export const AMQP_TRAITS: ProviderTraits = {

@@ -15,8 +15,7 @@ import type {
   SubjectSyntax,
   SubscriptionHandlers,
 } from './provider.js';
-
-const TOKEN = /^[A-Za-z0-9_~:@+=%-]{1,128}$/;
+import { PORTABLE_TOKEN_SYNTAX } from './token-syntax.js';
 
 /**
  * One token of a NATS subject, from a client's argument: ASCII letters, digits and
@@ -25,11 +24,7 @@ const TOKEN = /^[A-Za-z0-9_~:@+=%-]{1,128}$/;
  * server's control-line limit (4 KiB), past which the server drops the whole connection.
  * A subject is at most 255 bytes, which every broker we support accepts (AMQP's limit).
  */
-export const NATS_SUBJECT_SYNTAX: SubjectSyntax = {
-  isToken: (value) => TOKEN.test(value),
-  tokenRule: '1 to 128 ASCII letters, digits or - _ ~ : @ + = %',
-  maxSubjectBytes: 255,
-};
+export const NATS_SUBJECT_SYNTAX: SubjectSyntax = PORTABLE_TOKEN_SYNTAX;
 
 /** NATS subjects, and JetStream streams for fields that name one. */
 export const NATS_TRAITS: ProviderTraits = {

@@ -7,8 +7,7 @@ import type {
   SubjectSyntax,
   SubscriptionHandlers,
 } from './provider.js';
-
-const TOKEN = /^[A-Za-z0-9_~:@+=%-]{1,128}$/;
+import { PORTABLE_TOKEN_SYNTAX } from './token-syntax.js';
 
 /**
  * One token of a Redis channel, from a client's argument: the same allow-list as NATS
@@ -18,11 +17,7 @@ const TOKEN = /^[A-Za-z0-9_~:@+=%-]{1,128}$/;
  * its own literal text, and a value is one token on every broker, so `price.{{ args.sku }}`
  * means the same subjects whichever provider carries it.
  */
-export const REDIS_SUBJECT_SYNTAX: SubjectSyntax = {
-  isToken: (value) => TOKEN.test(value),
-  tokenRule: '1 to 128 ASCII letters, digits or - _ ~ : @ + = %',
-  maxSubjectBytes: 255,
-};
+export const REDIS_SUBJECT_SYNTAX: SubjectSyntax = PORTABLE_TOKEN_SYNTAX;
 
 /** Redis pub/sub: live channels only, delivered at most once. */
 export const REDIS_TRAITS: ProviderTraits = {
