@@ -99,7 +99,9 @@ describe('an SSE client that stops reading', () => {
   let client: Client;
   let messageId: string;
   beforeAll(async () => {
-    stack = await startTestStack();
+    // Core NATS: the test waits for the broker's subscription before it publishes; a stream
+    // consumer that is not there yet would miss the first events and hang the good client.
+    stack = await startTestStack({ configure: coreNats });
     router = await startRouterWith(stack, (config) => {
       config.slowSubscriberLimit = 50;
     });
@@ -129,6 +131,7 @@ describe('an SSE client that stops reading', () => {
     );
     const closed = new Promise((resolve) => stalled.once('close', resolve));
     await waitFor('both subscriptions', () => router.subscriptions === 2);
+    await stack.subscribedOn('room.sse-flood.messages');
     stalled.pause();
 
     let published = 0;
