@@ -143,7 +143,8 @@ export async function createRouter({
       waiting = undefined;
       try {
         const sdl = await source.read();
-        if (sdl === snapshot.sdl) return { reloaded: false, version: snapshot.version };
+        // A stopping router serves out what it has; its subscriptions are ending anyway.
+        if (draining || sdl === snapshot.sdl) return { reloaded: false, version: snapshot.version };
         const built = buildSnapshot(sdl, snapshot.version + 1, building);
         admit(built);
         snapshot = built;
