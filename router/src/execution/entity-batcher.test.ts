@@ -1,3 +1,4 @@
+import { buildSchema, graphql } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
@@ -29,6 +30,44 @@ function fakeSubgraph(answer?: (reps: { id: string }[]) => GatewayGraphQLRespons
     hold: () => (gate = new Promise((resolve) => (release = resolve))),
     release: () => release(),
   };
+}
+
+/** A subgraph that runs what it is sent with graphql-js, and records each request. */
+function executableSubgraph() {
+  const schema = buildSchema(`
+    scalar _Any
+    type Message { id: ID! text: String createdAt: String broken: String translated(locale: String): String }
+    union _Entity = Message
+    type Query { _entities(representations: [_Any!]!): [_Entity]! }
+  `);
+  const message = ({ id }: { id: string }) => ({
+    __typename: 'Message',
+    id,
+    text: `text ${id}`,
+    createdAt: `at ${id}`,
+    broken: () => {
+      throw new Error(`broken ${id}`);
+    },
+    translated: ({ locale }: { locale?: string }) => `${locale} ${id}`,
+  });
+  const calls: string[] = [];
+  const source: GraphQLDataSource = {
+    async process({ request }) {
+      calls.push(request.query ?? '');
+      const result = await graphql({
+        schema,
+        source: request.query ?? '',
+        variableValues: request.variables ?? null,
+        operationName: request.operationName ?? null,
+        rootValue: {
+          _entities: ({ representations }: { representations: { id: string }[] }) =>
+            representations.map(message),
+        },
+      });
+      return JSON.parse(JSON.stringify(result)) as GatewayGraphQLResponse;
+    },
+  };
+  return { source, calls };
 }
 
 const fetchOf = (
@@ -170,15 +209,65 @@ describe('batchEntityFetches', () => {
     },
   );
 
-  it('keeps fetches with another query or other variables apart', async () => {
-    const subgraph = fakeSubgraph();
+  it('merges fetches with other queries or variables into one request, answered as if alone', async () => {
+    const subgraph = executableSubgraph();
     const batched = batchEntityFetches(subgraph.source);
-    await Promise.all([
+    const other = ENTITIES.replace('text', 'createdAt');
+    const translated =
+      'query Translated($representations:[_Any!]!,$locale:String){_entities(representations:$representations){...M}} fragment M on Message{translated(locale:$locale)}';
+    const fetches = [
+      fetchOf(['1']),
+      fetchOf(['2'], other),
+      fetchOf(['3', '4'], translated, { locale: 'fr' }),
+      fetchOf(['5'], translated, { locale: 'de' }),
+      fetchOf(['6']),
+    ];
+
+    const merged = await Promise.all(fetches.map((fetch) => batched.process(fetch)));
+
+    expect(subgraph.calls).toHaveLength(1);
+    const alone = await Promise.all(fetches.map((fetch) => subgraph.source.process(fetch)));
+    expect(merged).toEqual(alone);
+    expect(merged[2]!.data).toEqual({
+      _entities: [{ translated: 'fr 3' }, { translated: 'fr 4' }],
+    });
+  });
+
+  it('sends a query of another shape than the planner sends on its own', async () => {
+    const subgraph = executableSubgraph();
+    const batched = batchEntityFetches(subgraph.source);
+    const twoFields =
+      'query($representations:[_Any!]!){_entities(representations:$representations){...on Message{text}} again: _entities(representations:$representations){__typename}}';
+
+    const results = await Promise.all([
       batched.process(fetchOf(['1'])),
-      batched.process(fetchOf(['2'], ENTITIES.replace('text', 'createdAt'))),
-      batched.process(fetchOf(['3'], ENTITIES, { locale: 'fr' })),
+      batched.process(fetchOf(['2'], twoFields)),
     ]);
-    expect(subgraph.calls).toHaveLength(3);
+
+    expect(subgraph.calls).toEqual([ENTITIES, twoFields]);
+    expect(results[1]!.data).toEqual({
+      _entities: [{ text: 'text 2' }],
+      again: [{ __typename: 'Message' }],
+    });
+  });
+
+  it("gives each error within a merged request to its own query's fetch", async () => {
+    const subgraph = executableSubgraph();
+    const batched = batchEntityFetches(subgraph.source);
+    const failing = ENTITIES.replace('text', 'broken');
+
+    const [plain, broken] = await Promise.all([
+      batched.process(fetchOf(['1', '2'])),
+      batched.process(fetchOf(['3', '4'], failing)),
+    ]);
+
+    expect(subgraph.calls).toHaveLength(1);
+    expect(plain).toEqual({ data: { _entities: [{ text: 'text 1' }, { text: 'text 2' }] } });
+    expect(broken.data).toEqual({ _entities: [{ broken: null }, { broken: null }] });
+    expect(broken.errors?.map((e) => e.path)).toEqual([
+      ['_entities', 0, 'broken'],
+      ['_entities', 1, 'broken'],
+    ]);
   });
 
   it('gives each error about an entity to its fetch, renumbered, and shared errors to all', async () => {

@@ -3,12 +3,13 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { GraphQLFormattedError } from 'graphql';
 import { forwardedKey } from '../auth/forwarded-headers.js';
 import type { FetchContext } from './data-sources.js';
+import { mergeEntityQueries } from './entity-query-merge.js';
 
 export interface EntityBatcherOptions {
   /**
    * How long the first entity fetch of a batch waits for others to join. 0 still joins
    * every fetch made in the same turn of the event loop, and every fetch made while the
-   * previous batch for the same query is in flight. @default 0
+   * previous batch to the same subgraph is in flight. @default 0
    */
   windowMs?: number;
   /**
@@ -38,11 +39,13 @@ interface Lane {
 }
 
 /**
- * Merges concurrent `_entities` fetches with the same query (and the same variables but
- * `representations`, and the same forwarded headers: one caller's headers never carry
- * another's fetch) into one subgraph request, and splits the answer back. This is how
- * events that arrive while a resolution is in flight share one request per subgraph,
- * without touching Apollo's executor or its result shaping.
+ * Merges concurrent `_entities` fetches to one subgraph with the same forwarded headers
+ * (one caller's headers never carry another's fetch) into one subgraph request, and splits
+ * the answer back. Fetches with the same query (and variables but `representations`) share
+ * its `_entities` field; different queries each get their own aliased `_entities` field in
+ * one document (see entity-query-merge.ts). This is how events that arrive while a
+ * resolution is in flight, and the different operations resolving one event, share one
+ * request per subgraph, without touching Apollo's executor or its result shaping.
  */
 export function batchEntityFetches(
   source: GraphQLDataSource,
@@ -79,10 +82,10 @@ export function batchEntityFetches(
 
   return {
     process(options) {
-      const { representations, ...rest } = options.request.variables ?? {};
+      const representations: unknown = options.request.variables?.['representations'];
       if (!Array.isArray(representations)) return source.process(options);
       const headers = (options.context as Partial<FetchContext> | undefined)?.headers ?? {};
-      const key = `${forwardedKey(headers)}\u0000${JSON.stringify(rest)}\u0000${options.request.query ?? ''}`;
+      const key = forwardedKey(headers);
       let lane = lanes.get(key);
       if (!lane) {
         lane = { waiting: [], scheduled: false, inFlight: false };
@@ -112,20 +115,30 @@ function takeBatch(waiting: Member[], maxRepresentations: number): Member[] {
   return waiting.splice(0, count);
 }
 
+/** The fetches of one batch that share a query and its variables but `representations`. */
+interface Part {
+  readonly query: string;
+  readonly members: Member[];
+}
+
 async function send(source: GraphQLDataSource, batch: Member[]): Promise<void> {
-  const first = batch[0]!;
-  const representations =
-    batch.length === 1 ? first.representations : batch.flatMap((m) => m.representations);
-  const options =
-    batch.length === 1
-      ? first.options
-      : ({
-          ...first.options,
-          request: {
-            ...first.options.request,
-            variables: { ...first.options.request.variables, representations },
-          },
-        } as GraphQLDataSourceProcessOptions);
+  const parts = partsOf(batch);
+  if (parts.length === 1) return sendPart(source, parts[0]!.members);
+  const merged = mergeEntityQueries(parts.map((part) => part.query));
+  if (!merged) {
+    await Promise.all(parts.map((part) => sendPart(source, part.members)));
+    return;
+  }
+  const first = batch[0]!.options;
+  const options = {
+    ...first,
+    request: {
+      ...first.request,
+      query: merged.query,
+      operationName: merged.operationName,
+      variables: merged.variables(parts.map(({ members }) => variablesOf(members))),
+    },
+  } as GraphQLDataSourceProcessOptions;
   let response: GatewayGraphQLResponse;
   try {
     response = await source.process(options);
@@ -133,18 +146,89 @@ async function send(source: GraphQLDataSource, batch: Member[]): Promise<void> {
     for (const member of batch) member.reject(error);
     return;
   }
-  const problem = entityCountProblem(response, representations.length);
-  if (problem !== undefined) {
-    for (const member of batch) member.resolve(invalidResponse(response, problem));
+  parts.forEach((part, i) => settle(part.members, partOf(response, i, merged.aliases)));
+}
+
+/** The batch split by query and variables, in the order of each one's first fetch. */
+function partsOf(batch: readonly Member[]): Part[] {
+  const parts = new Map<string, Part>();
+  for (const member of batch) {
+    const { query = '', variables = {} } = member.options.request;
+    const { representations: _own, ...rest } = variables;
+    const key = `${JSON.stringify(rest)}\u0000${query}`;
+    let part = parts.get(key);
+    if (!part) {
+      part = { query, members: [] };
+      parts.set(key, part);
+    }
+    part.members.push(member);
+  }
+  return [...parts.values()];
+}
+
+/** The variables of fetches that share a query: the first one's, with every representation. */
+function variablesOf(members: readonly Member[]): Record<string, unknown> {
+  const first = members[0]!;
+  const representations =
+    members.length === 1 ? first.representations : members.flatMap((m) => m.representations);
+  return { ...first.options.request.variables, representations };
+}
+
+/** Sends fetches that share one query as one request and splits the answer back. */
+async function sendPart(source: GraphQLDataSource, members: Member[]): Promise<void> {
+  const first = members[0]!;
+  const options =
+    members.length === 1
+      ? first.options
+      : ({
+          ...first.options,
+          request: { ...first.options.request, variables: variablesOf(members) },
+        } as GraphQLDataSourceProcessOptions);
+  let response: GatewayGraphQLResponse;
+  try {
+    response = await source.process(options);
+  } catch (error) {
+    for (const member of members) member.reject(error);
     return;
   }
-  if (batch.length === 1) {
-    first.resolve(response);
+  settle(members, response);
+}
+
+/**
+ * Part `i`'s answer within the answer to a merged query, as if it had been sent alone: its
+ * aliased entities as `_entities`, its own errors renumbered, and the errors of no part.
+ */
+function partOf(
+  response: GatewayGraphQLResponse,
+  i: number,
+  aliases: readonly string[],
+): GatewayGraphQLResponse {
+  const alias = aliases[i]!;
+  const errors = response.errors?.flatMap((error: GraphQLFormattedError) => {
+    const [root, ...rest] = error.path ?? [];
+    if (root === alias) return [{ ...error, path: ['_entities', ...rest] }];
+    return typeof root === 'string' && aliases.includes(root) ? [] : [error];
+  });
+  const data = response.data == null ? null : { _entities: response.data[alias] };
+  const { errors: _all, data: _data, ...shared } = response;
+  return errors?.length ? { ...shared, data, errors } : { ...shared, data };
+}
+
+/** Hands each of the fetches that shared one query its own slice of the answer. */
+function settle(members: readonly Member[], response: GatewayGraphQLResponse): void {
+  const count = members.reduce((sum, member) => sum + member.representations.length, 0);
+  const problem = entityCountProblem(response, count);
+  if (problem !== undefined) {
+    for (const member of members) member.resolve(invalidResponse(response, problem));
+    return;
+  }
+  if (members.length === 1) {
+    members[0]!.resolve(response);
     return;
   }
   const entities: unknown = response.data?.['_entities'];
   let offset = 0;
-  for (const member of batch) {
+  for (const member of members) {
     const start = offset;
     offset += member.representations.length;
     // Checked above: with data present, `_entities` has one entity per representation.
