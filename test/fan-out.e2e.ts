@@ -37,6 +37,46 @@ describe('fan-out: cost per distinct subscription, not per client', () => {
     await Promise.all(subs.map((s) => s.unsubscribe()));
   });
 
+  it('resolves an event with one request per subgraph, however many operations ask for it', async () => {
+    const operations = [
+      SUBSCRIPTION,
+      // The same operation written otherwise: it shares the first one's group.
+      `# another client
+       subscription Chat($roomID: ID!) {
+         messageAdded(roomID: $roomID) { id  text  user { name } }
+       }`,
+      'subscription ($roomID: ID!) { messageAdded(roomID: $roomID) { text createdAt user { id name } } }',
+      'subscription ($roomID: ID!) { messageAdded(roomID: $roomID) { id createdAt } }',
+      'subscription ($roomID: ID!) { messageAdded(roomID: $roomID) { t: text user { name } } }',
+    ];
+    const subs = operations.map((query, i) => subscribe(clients[i]!, query, { roomID: 'mixed' }));
+    await stack.subscriptionsOpen(operations.length);
+    await stack.subscribedOn('room.mixed.messages');
+    expect(stack.router.groups).toBe(operations.length - 1);
+    const before = stack.router.counters.subgraphRequests;
+
+    stack.publish('room.mixed.messages', { __typename: 'Message', id: '1' });
+
+    const [a, b, c, d, e] = await Promise.all(subs.map((s) => s.next()));
+    expect(b).toEqual(a);
+    expect(a).toEqual({
+      data: { messageAdded: { id: '1', text: text['1'], user: { name: 'Alice' } } },
+    });
+    expect(c).toEqual({
+      data: {
+        messageAdded: {
+          text: text['1'],
+          createdAt: expect.any(String),
+          user: { id: expect.any(String), name: 'Alice' },
+        },
+      },
+    });
+    expect(d).toEqual({ data: { messageAdded: { id: '1', createdAt: expect.any(String) } } });
+    expect(e).toEqual({ data: { messageAdded: { t: text['1'], user: { name: 'Alice' } } } });
+    expect(stack.router.counters.subgraphRequests - before).toBe(2); // message, then user
+    await Promise.all(subs.map((s) => s.unsubscribe()));
+  });
+
   it('batches events that arrive together and still delivers each once, in order', async () => {
     const sub = subscribe(clients[0]!, SUBSCRIPTION, { roomID: 'burst' });
     await stack.subscribedOn('room.burst.messages');

@@ -13,6 +13,7 @@ import {
   type TransportName,
 } from './instrumentation.js';
 import type { OperationCache, PreparedOperation } from './execution/operation.js';
+import { normalizedVariables } from './execution/normalize.js';
 import type { Logger } from './logger.js';
 
 /** A GraphQL request as every transport receives it. */
@@ -212,7 +213,7 @@ export function createCore({
     return {
       // Whatever decides the result is in the key: the supergraph, the operation, the
       // variables and what reaches the subgraphs.
-      key: `${snapshot.version}\u0000${operation.key}\u0000${JSON.stringify(variables)}\u0000${forwardedKey(caller.forwardedHeaders)}`,
+      key: `${snapshot.version}\u0000${operation.key}\u0000${normalizedVariables(variables)}\u0000${forwardedKey(caller.forwardedHeaders)}`,
       field: binding.name,
       provider: binding.provider,
       stream: binding.stream,

@@ -15,6 +15,7 @@ import {
   type OperationLimits,
 } from './operation-limits.js';
 import { noIntrospection } from './introspection.js';
+import { normalizedOperation } from './normalize.js';
 import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
 import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
@@ -37,8 +38,9 @@ export type OperationKind = 'query' | 'mutation' | 'subscription';
  */
 export interface PreparedOperation {
   /**
-   * Identifies what decides the result: the operation's text and name and, when the
-   * caller may not see all of it, which of its authorization requirements the caller meets.
+   * Identifies what decides the result: the operation's normalized text (see
+   * `normalizedOperation`) and, when the caller may not see all of it, which of its
+   * authorization requirements the caller meets.
    */
   readonly key: string;
   readonly kind: OperationKind;
@@ -85,7 +87,10 @@ export interface OperationCacheOptions {
 
 /** An operation's text parsed and validated once, and its plans per set of rights. */
 interface CachedOperation {
+  /** The text and operation name it was sent with: what finds it in the cache. */
   readonly key: string;
+  /** What decides its results, for `PreparedOperation.key`. */
+  readonly normalized: string;
   readonly operationName: string | undefined;
   readonly document: DocumentNode;
   readonly context: OperationContext;
@@ -221,7 +226,8 @@ export class OperationCache {
     const requirements = schema.authorization.empty
       ? []
       : requirementsOf(schema.apiGraphQLSchema, schema.authorization, document, operationName);
-    return { key, operationName, document, context, requirements, variants: new Map() };
+    const normalized = normalizedOperation(document, operationName);
+    return { key, normalized, operationName, document, context, requirements, variants: new Map() };
   }
 
   /** Plans what a caller with these `rights` (one digit per requirement) may see. */
@@ -230,7 +236,7 @@ export class OperationCache {
     const { operationName, context } = entry;
     const kind = context.operation.operation as OperationKind;
     let document = entry.document;
-    let key = entry.key;
+    let key = entry.normalized;
     let unauthorized: GraphQLError[] = [];
     let empty = false;
     if (rights.includes('0')) {
@@ -243,7 +249,7 @@ export class OperationCache {
         (requirement) => met.has(requirement),
       );
       document = filtered.document;
-      key = `${entry.key}\u0000${rights}`;
+      key = `${entry.normalized}\u0000${rights}`;
       unauthorized = filtered.removed.map(unauthorizedError);
       empty = filtered.empty;
     }
