@@ -77,6 +77,22 @@ describe('fan-out: cost per distinct subscription, not per client', () => {
     await Promise.all(subs.map((s) => s.unsubscribe()));
   });
 
+  it('answers operations that alias the key fields or the field itself', async () => {
+    const sub = subscribe(
+      clients[0]!,
+      'subscription ($roomID: ID!) { added: messageAdded(roomID: $roomID) { key: id kind: __typename user { name } } }',
+      { roomID: 'aliases' },
+    );
+    await stack.subscribedOn('room.aliases.messages');
+
+    stack.publish('room.aliases.messages', { __typename: 'Message', id: '1' });
+
+    expect(await sub.next()).toEqual({
+      data: { added: { key: '1', kind: 'Message', user: { name: 'Alice' } } },
+    });
+    await sub.unsubscribe();
+  });
+
   it('batches events that arrive together and still delivers each once, in order', async () => {
     const sub = subscribe(clients[0]!, SUBSCRIPTION, { roomID: 'burst' });
     await stack.subscribedOn('room.burst.messages');

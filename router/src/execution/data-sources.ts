@@ -15,6 +15,7 @@ import {
 import type { Logger } from '../logger.js';
 import { DeadlineExceededError, withDeadline } from './deadline.js';
 import { batchEntityFetches } from './entity-batcher.js';
+import { eventFetchData } from './event-selection.js';
 import { noticeMissingEventEntity } from './missing-entity.js';
 import { FetchTracer } from './traced-fetch.js';
 
@@ -43,13 +44,9 @@ export interface FetchContext {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/**
- * While resolving one event, the events graph's "fetch" answers with the event under the
- * field's response key.
- */
+/** While resolving one event, the events graph's "fetch" answers with the event. */
 export interface EventContext extends FetchContext {
   event: Record<string, unknown>;
-  responseKey: string;
   /** Subgraphs that answered the event's own entity with null (filled while resolving). */
   missing: string[];
 }
@@ -77,9 +74,9 @@ export function createServiceMap(options: DataSourcesOptions): ServiceMap {
 }
 
 const eventsSource: GraphQLDataSource = {
-  process: async ({ context }) => {
-    const { event, responseKey } = context as EventContext;
-    return { data: { [responseKey]: event } };
+  process: async ({ context, request }) => {
+    const { event } = context as EventContext;
+    return { data: eventFetchData(request.query ?? '', event) };
   },
 };
 

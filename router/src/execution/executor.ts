@@ -129,7 +129,6 @@ export function createExecutor({
       const context: EventContext & Partial<TracedContext> = {
         headers,
         event,
-        responseKey,
         missing: [],
         ...(trace ? { trace } : {}),
       };
