@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { createRouter, loadConfig, type Router, type RouterConfig } from '@edfs/router';
 import { connectNatsPublisher, type RunningSubgraph } from '@edfs/subgraph-shared';
@@ -11,9 +10,11 @@ import {
 } from '@edfs/subgraph-scrape-job';
 import { ensureDevKey } from './dev-key.js';
 import { startNatsServer, type NatsServer } from './nats-server.js';
+import { routerConfigFile } from './router-config-file.js';
+
+export { routerConfigFile };
 
 /** The example stack's config file, `router.yaml` at the repository root. */
-export const routerConfigFile = fileURLToPath(new URL('../router.yaml', import.meta.url));
 
 export interface ExampleStackOptions {
   /** Use this NATS server instead of spawning one. @default spawn nats-server */

@@ -5,11 +5,11 @@
  * demo page, which the README's example scrapes, is on 127.0.0.1.
  */
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from '@edfs/router';
-import { allowPrivateAddresses } from '@edfs/subgraph-scrape-job';
-import { routerConfigFile, startExampleStack, type ExampleStack } from './example-stack.js';
+import { ConfigError, loadConfig } from '@edfs/router/config';
+import type { ExampleStack } from './example-stack.js';
 import { NatsServerNotFoundError } from './nats-server.js';
 import { readStackPorts, stackPortProblems, StackPortError, type StackPorts } from './ports.js';
+import { routerConfigFile } from './router-config-file.js';
 
 const env: NodeJS.ProcessEnv = { SCRAPE_ALLOW_PRIVATE: '1', ...process.env };
 const logger = pino({ level: env['LOG_LEVEL'] ?? 'info' });
@@ -39,6 +39,9 @@ async function freePorts(): Promise<StackPorts> {
 }
 
 const ports = await freePorts();
+// Loaded once the ports are known to be free, so that a clash is named within a second.
+const { startExampleStack } = await import('./example-stack.js');
+const { allowPrivateAddresses } = await import('@edfs/subgraph-scrape-job');
 
 // One Ctrl-C can arrive twice: from the terminal, and from pnpm passing it on to its child.
 // Another signal after that forces the exit (nats-server.ts still removes NATS at exit).

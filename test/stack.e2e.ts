@@ -116,8 +116,6 @@ describe('pnpm start', () => {
 
   it.each([
     ['SIGINT', 'Ctrl-C'],
-    ['SIGINT', 'Ctrl-C again'],
-    ['SIGINT', 'Ctrl-C a third time'],
     ['SIGTERM', 'kill'],
     ['SIGHUP', 'a closed terminal'],
   ] as const)(

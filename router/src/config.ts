@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { UNFORWARDABLE_HEADERS } from './auth/forwarded-headers.js';
 import { ConfigError } from './errors.js';
 
+/** What a config that cannot be read or used throws: the file and what is wrong with it. */
+export { ConfigError };
+
 const subgraphSchema = z.strictObject({
   /** Path of the subgraph's SDL, relative to the config file. */
   schema: z.string().min(1),
