@@ -89,7 +89,8 @@ describe('createServiceMap', () => {
 
   it('times a fetch out at its deadline, counting the time it queued behind another', async () => {
     hanging = true;
-    const timeoutMs = 100;
+    // Long enough that a busy machine's delays (tens of ms) stay far below the margin.
+    const timeoutMs = 1_000;
     const source = messageSource({ timeoutMs });
     const firstArrived = new Promise<void>((resolve) => (requestArrived = resolve));
     const first = source.process(fetchOf(['1']));
