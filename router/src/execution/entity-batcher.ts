@@ -139,14 +139,23 @@ async function send(source: GraphQLDataSource, batch: Member[]): Promise<void> {
       variables: merged.variables(parts.map(({ members }) => variablesOf(members))),
     },
   } as GraphQLDataSourceProcessOptions;
-  let response: GatewayGraphQLResponse;
-  try {
-    response = await source.process(options);
-  } catch (error) {
-    for (const member of batch) member.reject(error);
-    return;
-  }
+  const response = await request(source, options, batch);
+  if (!response) return;
   parts.forEach((part, i) => settle(part.members, partOf(response, i, merged.aliases)));
+}
+
+/** The subgraph's answer, or `undefined` once a failed request has failed every member. */
+async function request(
+  source: GraphQLDataSource,
+  options: GraphQLDataSourceProcessOptions,
+  members: readonly Member[],
+): Promise<GatewayGraphQLResponse | undefined> {
+  try {
+    return await source.process(options);
+  } catch (error) {
+    for (const member of members) member.reject(error);
+    return undefined;
+  }
 }
 
 /** The batch split by query and variables, in the order of each one's first fetch. */
@@ -184,14 +193,8 @@ async function sendPart(source: GraphQLDataSource, members: Member[]): Promise<v
           ...first.options,
           request: { ...first.options.request, variables: variablesOf(members) },
         } as GraphQLDataSourceProcessOptions);
-  let response: GatewayGraphQLResponse;
-  try {
-    response = await source.process(options);
-  } catch (error) {
-    for (const member of members) member.reject(error);
-    return;
-  }
-  settle(members, response);
+  const response = await request(source, options, members);
+  if (response) settle(members, response);
 }
 
 /**
