@@ -9,7 +9,15 @@ import { parseArgs } from 'node:util';
 import { connect as connectAmqp } from 'amqplib';
 import { Redis } from 'ioredis';
 import { connect } from 'nats';
-import { loadConfig, providerConfigs, type ProviderConfig } from '@edfs/router';
+import {
+  amqpConnectionOptions,
+  loadConfig,
+  natsConnectionOptions,
+  providerConfigs,
+  redactUrl,
+  redisConnectionOptions,
+  type ProviderConfig,
+} from '@edfs/router';
 
 const { values, positionals } = parseArgs({
   options: { provider: { type: 'string' }, config: { type: 'string' } },
@@ -47,20 +55,26 @@ try {
   await publish(provider, subject, payload);
   console.log(`published ${Buffer.byteLength(payload)} bytes to ${subject}`);
 } catch (error) {
-  console.error(`pnpm pub: cannot publish to ${provider.url}: ${(error as Error).message}`);
+  console.error(
+    `pnpm pub: cannot publish to ${redactUrl(provider.url)}: ${(error as Error).message}`,
+  );
   process.exit(1);
 }
 
 async function publish(to: ProviderConfig, subject: string, payload: string): Promise<void> {
   switch (to.kind) {
     case 'nats': {
-      const nc = await connect({ servers: to.url.split(',') });
+      const nc = await connect(natsConnectionOptions(to.url, to));
       nc.publish(subject, payload);
       await nc.drain();
       return;
     }
     case 'redis': {
-      const redis = new Redis(to.url, { lazyConnect: true, retryStrategy: () => null });
+      const redis = new Redis(to.url, {
+        ...redisConnectionOptions(to),
+        lazyConnect: true,
+        retryStrategy: () => null,
+      });
       redis.on('error', () => {}); // the failed command says why
       try {
         await redis.connect();
@@ -71,7 +85,8 @@ async function publish(to: ProviderConfig, subject: string, payload: string): Pr
       return;
     }
     case 'amqp': {
-      const connection = await connectAmqp(to.url);
+      const { url, socket } = amqpConnectionOptions(to.url, to);
+      const connection = await connectAmqp(url, socket);
       try {
         const channel = await connection.createConfirmChannel();
         await channel.assertExchange(to.exchange, 'topic', { durable: true });
