@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as connectAmqp } from 'amqplib';
-import { connect as connectNats, nkeys, type ConnectionOptions } from 'nats';
+import { connect as connectNats, credsAuthenticator, nkeys, type ConnectionOptions } from 'nats';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
@@ -16,6 +16,7 @@ import { createRouter, loadConfig, type ProviderConfig, type RouterConfig } from
 import { startNatsServer, type NatsServer } from '../stack/nats-server.js';
 import { removeDir, tempDir } from './support/broker-process.js';
 import { makeCertificates, type Certificates } from './support/certificates.js';
+import { natsOperatorSetup } from './support/nats-jwt.js';
 import { subscribe, wsClient } from './support/graphql.js';
 import { startRabbitMqServer, type RabbitMqServer } from './support/rabbitmq-server.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
@@ -33,6 +34,7 @@ const EXCHANGE = 'edfs-secure';
 /** One field per secured provider, all on the same topic. */
 const FIELDS = {
   natsToken: 'tokenNats',
+  natsCreds: 'credsNats',
   natsNkey: 'nkeyNats',
   natsUser: 'userNats',
   redisAcl: 'cache',
@@ -66,6 +68,7 @@ describe('broker connection security', () => {
   let dir: string;
   let certs: Certificates;
   let tokenNats: NatsServer;
+  let credsNats: NatsServer;
   let userNats: NatsServer;
   let redis: RedisServer;
   let rabbit: RabbitMqServer;
@@ -78,6 +81,7 @@ describe('broker connection security', () => {
   };
   const nkey = nkeys.createUser();
   const nkeySeed = new TextDecoder().decode(nkey.getSeed());
+  const operator = natsOperatorSetup();
 
   /** The `providers` of a router.yaml written to `dir`, loaded as the router would. */
   const loadProviders = (name: string, entries: Record<string, unknown>) => {
@@ -101,6 +105,10 @@ describe('broker connection security', () => {
   const publishers: Record<Field, (room: string) => Promise<void>> = {
     natsToken: (room) =>
       publishNats(tokenNats, room, { token: SECRETS.token, tls: { caFile: certs.ca } }),
+    natsCreds: (room) =>
+      publishNats(credsNats, room, {
+        authenticator: credsAuthenticator(new TextEncoder().encode(operator.creds)),
+      }),
     natsNkey: (room) => publishNats(userNats, room, userNatsClient()),
     natsUser: (room) => publishNats(userNats, room, userNatsClient()),
     redisAcl: async (room) => {
@@ -144,10 +152,11 @@ describe('broker connection security', () => {
     const serverTls = (verify: boolean) =>
       `tls { cert_file: "${certs.serverCert}", key_file: "${certs.serverKey}", ca_file: "${certs.ca}", verify: ${verify} }`;
     const tls = { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca };
-    [tokenNats, userNats, redis, rabbit] = await Promise.all([
+    [tokenNats, credsNats, userNats, redis, rabbit] = await Promise.all([
       startNatsServer({
         config: `${serverTls(false)}\nauthorization { token: "${SECRETS.token}" }\n`,
       }),
+      startNatsServer({ config: operator.serverConfig }),
       // Mutual TLS: the server asks every client for a certificate signed by the CA.
       startNatsServer({
         config: `${serverTls(true)}
@@ -177,6 +186,7 @@ authorization {
 
     writeFileSync(join(dir, 'nats-token'), `${SECRETS.token}\n`); // as `echo` writes it
     writeFileSync(join(dir, 'router.nk'), nkeySeed);
+    writeFileSync(join(dir, 'router.creds'), operator.creds);
     writeFileSync(join(dir, 'rabbit-password'), SECRETS.rabbitPassword);
     const clientTls = { ca: 'ca.pem', cert: 'client.pem', key: 'client.key' };
     providers = loadProviders('router.yaml', {
@@ -186,6 +196,7 @@ authorization {
         token: { file: 'nats-token' },
         tls: { ca: 'ca.pem' },
       },
+      credsNats: { kind: 'nats', url: credsNats.url, credentials: 'router.creds' },
       nkeyNats: { kind: 'nats', url: userNats.url, nkey: 'router.nk', tls: clientTls },
       userNats: {
         kind: 'nats',
@@ -218,7 +229,9 @@ authorization {
   }, 120_000);
   afterAll(async () => {
     await stack?.close();
-    await Promise.all([tokenNats?.stop(), userNats?.stop(), redis?.stop(), rabbit?.stop()]);
+    await Promise.all(
+      [tokenNats, credsNats, userNats, redis, rabbit].map((server) => server?.stop()),
+    );
     if (dir) removeDir(dir);
   }, 60_000);
 
@@ -248,14 +261,20 @@ authorization {
       },
     });
     const log = routerLog.join('');
-    for (const secret of [...Object.values(SECRETS), nkeySeed]) expect(log).not.toContain(secret);
+    const credsSeed = /SU[A-Z2-7]+/.exec(operator.creds)![0];
+    for (const secret of [...Object.values(SECRETS), nkeySeed, credsSeed]) {
+      expect(log).not.toContain(secret);
+    }
   });
 
   it('starts with wrong secrets, says why, and reports those providers down', async () => {
     const wrongSeed = new TextDecoder().decode(nkeys.createUser().getSeed());
     writeFileSync(join(dir, 'wrong.nk'), wrongSeed);
+    // A user of another operator: signed, but not by an account this server trusts.
+    writeFileSync(join(dir, 'wrong.creds'), natsOperatorSetup().creds);
     const wrong = loadProviders('wrong.yaml', {
       tokenNats: { ...providers['tokenNats'], token: 'not-the-token' },
+      credsNats: { ...providers['credsNats'], credentials: 'wrong.creds' },
       nkeyNats: { ...providers['nkeyNats'], nkey: 'wrong.nk' },
       userNats: { ...providers['userNats'], password: 'not-the-password' },
       cache: { ...providers['cache'], password: 'not-the-password' },
@@ -276,6 +295,7 @@ authorization {
           30_000,
         );
       await says(/"provider":"tokenNats".*NATS refused the router’s credentials/);
+      await says(/"provider":"credsNats".*NATS refused the router’s credentials/);
       await says(/"provider":"nkeyNats".*NATS refused the router’s credentials/);
       await says(/"provider":"userNats".*NATS refused the router’s credentials/);
       await says(/"provider":"cache".*Redis refused the router’s credentials/);
@@ -288,6 +308,7 @@ authorization {
           providers: {
             default: 'connected',
             tokenNats: 'disconnected',
+            credsNats: 'disconnected',
             nkeyNats: 'disconnected',
             userNats: 'disconnected',
             cache: 'disconnected',
