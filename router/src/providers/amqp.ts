@@ -182,8 +182,8 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
       logger.warn({ err: error }, 'lost the AMQP connection; reconnecting');
     });
     recovering.on('connect-failed', (error: Error) => {
-      // A wrong exchange stops start-up; found later (replaced meanwhile), it is retried.
-      if (error instanceof ExchangeConfigError && !everConnected) firstFailed(error);
+      // A wrong exchange stops start-up (the error says it); found later, it is retried.
+      if (error instanceof ExchangeConfigError && !everConnected) return firstFailed(error);
       firstSettled();
       if (closing || outageLogged) return; // one line per outage, not one per attempt
       outageLogged = true;

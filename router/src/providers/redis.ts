@@ -89,7 +89,7 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
   const outage = (error?: Error): void => {
     if (closing || outageLogged) return;
     outageLogged = true;
-    const refused = error !== undefined && /^(WRONGPASS|NOAUTH|NOPERM)/.test(error.message);
+    const refused = error !== undefined && /^(WRONGPASS|NOAUTH)/.test(error.message);
     logger.warn(
       error ? { err: withoutCommand(error) } : {},
       refused
