@@ -89,12 +89,12 @@ describe('broker connection security', () => {
     writeFileSync(file, toYaml({ supergraph: 'unused.graphql', providers: entries }));
     return loadConfig(file, env).providers;
   };
-  const configure = (config: RouterConfig, with_: Record<string, ProviderConfig>) => {
+  const configure = (config: RouterConfig, brokers: Record<string, ProviderConfig>) => {
     const schema = join(dir, 'events.graphql');
     writeFileSync(schema, EVENTS_SDL);
     config.events.schema = schema;
     config.nats.streams = [];
-    config.providers = with_;
+    config.providers = brokers;
   };
   const health = async (url: string) => {
     const response = await fetch(url.replace('/graphql', '/health'));
