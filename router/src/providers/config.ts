@@ -122,6 +122,5 @@ export const providerSchema = z.discriminatedUnion('kind', [
 ]);
 
 export type ProviderConfig = z.output<typeof providerSchema>;
-export type NatsConfig = z.output<typeof natsSchema>;
 /** PEM file paths, resolved against the config file's folder. */
 export type TlsFiles = z.output<typeof tlsSchema>;
