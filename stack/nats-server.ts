@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,6 +23,11 @@ export interface NatsServerOptions {
    * @default false: it shares our process group and gets the terminal's signals too
    */
   detached?: boolean;
+  /**
+   * A nats-server config file's text (`authorization`, `tls`…), for a server set up as a
+   * deployment's is; the options above still apply over it. @default none
+   */
+  config?: string;
 }
 
 export interface NatsServer {
@@ -64,11 +69,16 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   // nats-server reads 0 as "the default port" (4222) and, for monitoring, as "off".
   const port = (value = -1): string => String(value === 0 ? -1 : value);
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'edfs-nats-'));
-  const child = spawn(
-    'nats-server',
-    ['-a', host, '-p', port(options.port), '-m', port(options.monitorPort), '-js', '-sd', storeDir],
-    { stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached ?? false },
-  );
+  const args = ['-a', host, '-p', port(options.port), '-m', port(options.monitorPort)];
+  if (options.config !== undefined) {
+    const file = join(storeDir, 'nats.conf');
+    writeFileSync(file, options.config);
+    args.push('-c', file);
+  }
+  const child = spawn('nats-server', [...args, '-js', '-sd', storeDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: options.detached ?? false,
+  });
   const cleanUp = (): void => {
     if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true, maxRetries: 3 });
   };

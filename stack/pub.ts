@@ -8,6 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
 import { loadConfig, providerConfigs, type ProviderConfig } from '@edfs/router/config';
+import {
+  amqpConnectionOptions,
+  natsConnectionOptions,
+  redactUrl,
+  redisConnectionOptions,
+} from '@edfs/router/connection-options';
 
 const { values, positionals } = parseArgs({
   options: { provider: { type: 'string' }, config: { type: 'string' } },
@@ -45,14 +51,16 @@ try {
   await publish(provider, subject, payload);
   console.log(`published ${Buffer.byteLength(payload)} bytes to ${subject}`);
 } catch (error) {
-  console.error(`pnpm pub: cannot publish to ${provider.url}: ${(error as Error).message}`);
+  console.error(
+    `pnpm pub: cannot publish to ${redactUrl(provider.url)}: ${(error as Error).message}`,
+  );
   process.exit(1);
 }
 
 async function publish(to: ProviderConfig, subject: string, payload: string): Promise<void> {
   switch (to.kind) {
     case 'nats': {
-      const nc = await connect({ servers: to.url.split(',') });
+      const nc = await connect(natsConnectionOptions(to.url, to));
       nc.publish(subject, payload);
       await nc.drain();
       return;
@@ -60,7 +68,11 @@ async function publish(to: ProviderConfig, subject: string, payload: string): Pr
     // Each broker's client is loaded when used: a publish starts in well under a second.
     case 'redis': {
       const { Redis } = await import('ioredis');
-      const redis = new Redis(to.url, { lazyConnect: true, retryStrategy: () => null });
+      const redis = new Redis(to.url, {
+        ...redisConnectionOptions(to),
+        lazyConnect: true,
+        retryStrategy: () => null,
+      });
       redis.on('error', () => {}); // the failed command says why
       try {
         await redis.connect();
@@ -72,7 +84,8 @@ async function publish(to: ProviderConfig, subject: string, payload: string): Pr
     }
     case 'amqp': {
       const { connect: connectAmqp } = await import('amqplib');
-      const connection = await connectAmqp(to.url);
+      const { url, socket } = amqpConnectionOptions(to.url, to);
+      const connection = await connectAmqp(url, socket);
       try {
         const channel = await connection.createConfirmChannel();
         await channel.assertExchange(to.exchange, 'topic', { durable: true });

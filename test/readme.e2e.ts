@@ -17,7 +17,15 @@
  * Every block is run or checked here, or listed in NOT_RUN with the reason; the last test
  * fails for any other, so a new snippet cannot go untested by accident.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
@@ -149,8 +157,13 @@ const multipart = block('Multipart HTTP subscriptions', 'sh');
 const multipartShows = output(multipart);
 const layout = block('Layout', '');
 /** Every YAML block is a piece of router.yaml, but those NOT_RUN lists (other tools' files). */
+/** Checked by a test of its own, which makes the files and the variable it names. */
+const brokerSecurity = block('Broker credentials and TLS', 'yaml');
 const configExcerpts = blocks.filter(
-  (b) => b.lang === 'yaml' && !NOT_RUN.some((n) => n.section === b.section && n.lang === 'yaml'),
+  (b) =>
+    b.lang === 'yaml' &&
+    b !== brokerSecurity &&
+    !NOT_RUN.some((n) => n.section === b.section && n.lang === 'yaml'),
 );
 for (const excerpt of configExcerpts) used.add(excerpt);
 const authentication = {
@@ -514,6 +527,52 @@ describe('README.md, run as written', () => {
       rabbit: { kind: 'amqp', url: 'amqp://guest:guest@127.0.0.1:5672', exchange: 'edfs' },
       default: { kind: 'nats', url: 'nats://127.0.0.1:4222', streams: [] },
     });
+  });
+
+  it('Broker credentials and TLS: the block is a config the router takes, its secrets read', () => {
+    const dir = mkdtempSync(join(scratch, 'security-'));
+    const at = (path: string) => join(dir, path);
+    for (const folder of ['secrets', 'certs']) mkdirSync(at(folder));
+    for (const path of ['secrets/router.creds', 'certs/ca.pem', 'certs/router.pem']) {
+      writeFileSync(at(path), 'PEM');
+    }
+    writeFileSync(at('certs/router-key.pem'), 'PEM');
+    writeFileSync(at('secrets/rabbitmq-password'), 'rabbit-pw\n');
+    const file = at('router.yaml');
+    const raw = { ...(parseYaml(brokerSecurity.text) as object), supergraph: 'supergraph.graphql' };
+    const config = parseConfig(raw, { REDIS_PASSWORD: 'redis-pw' }, file);
+    expect(Object.fromEntries(providerConfigs(config))).toEqual({
+      default: {
+        kind: 'nats',
+        url: 'nats://nats.internal:4222',
+        streams: [],
+        credentials: at('secrets/router.creds'),
+        tls: { ca: at('certs/ca.pem') },
+      },
+      cache: {
+        kind: 'redis',
+        url: 'redis://redis.internal:6380',
+        username: 'router',
+        password: 'redis-pw',
+        tls: {
+          ca: at('certs/ca.pem'),
+          cert: at('certs/router.pem'),
+          key: at('certs/router-key.pem'),
+        },
+      },
+      rabbit: {
+        kind: 'amqp',
+        url: 'amqp://rabbitmq.internal:5671',
+        username: 'router',
+        password: 'rabbit-pw',
+        exchange: 'edfs',
+        tls: { ca: at('certs/ca.pem') },
+      },
+    });
+    // The line the README shows when the variable is not set.
+    expect(() => parseConfig(raw, {}, file)).toThrow(
+      `${file}: providers.cache.password: environment variable REDIS_PASSWORD is not set`,
+    );
   });
 
   it('Layout: every file and folder it lists exists', () => {

@@ -4,6 +4,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UNFORWARDABLE_HEADERS } from './auth/forwarded-headers.js';
 import { ConfigError } from './errors.js';
+import { natsSchema, providerSchema, type ProviderConfig } from './providers/config.js';
+import { placeKeyFiles, readSecrets } from './providers/secrets.js';
 
 /** What a config that cannot be read or used throws: the file and what is wrong with it. */
 export { ConfigError };
@@ -14,56 +16,6 @@ const subgraphSchema = z.strictObject({
   /** Where the router sends the subgraph's fetches. */
   url: z.url({ protocol: /^https?$/ }),
 });
-
-const streamSchema = z.strictObject({
-  /** The stream's name, as `@eventsSubscribe(stream:)` gives it. */
-  name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only'),
-  /** The subjects it captures, wildcards allowed: `room.*.messages`. */
-  subjects: z.array(z.string().min(1)).min(1),
-  /** How long an event is kept, in seconds; 0 keeps it until a count limit. @default 86400 */
-  maxAgeSeconds: z.number().int().min(0).default(86_400),
-  /** Events kept per subject (the oldest go first); -1 for no limit. @default 1000 */
-  maxMessagesPerSubject: z.number().int().min(-1).default(1000),
-  /** Where the server keeps them: `file` survives a restart. @default "file" */
-  storage: z.enum(['file', 'memory']).default('file'),
-});
-
-/** NATS streams are declared with the NATS provider that stores them. */
-const natsSchema = z.strictObject({
-  /** NATS server(s), comma-separated. Env: `NATS_URL`. @default "nats://127.0.0.1:4222" */
-  url: z.string().min(1).default('nats://127.0.0.1:4222'),
-  /**
-   * JetStream streams the router creates when they are missing (an existing one must
-   * capture the subjects listed). Fields name theirs with `@eventsSubscribe(stream:)`.
-   * @default []
-   */
-  streams: z.array(streamSchema).default([]),
-});
-
-const providerSchema = z.discriminatedUnion('kind', [
-  natsSchema.extend({ kind: z.literal('nats') }),
-  z.strictObject({
-    kind: z.literal('redis'),
-    /**
-     * `redis://[user:password@]host:port[/db]`, `rediss://` for TLS. Env:
-     * `PROVIDER_<ID>_URL`. @default "redis://127.0.0.1:6379"
-     */
-    url: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-  }),
-  z.strictObject({
-    kind: z.literal('amqp'),
-    /**
-     * An AMQP 0-9-1 broker (RabbitMQ): `amqp://user:password@host:port[/vhost]`, `amqps://`
-     * for TLS. Env: `PROVIDER_<ID>_URL`. @default "amqp://guest:guest@127.0.0.1:5672"
-     */
-    url: z.url({ protocol: /^amqps?$/ }).default('amqp://guest:guest@127.0.0.1:5672'),
-    /**
-     * The topic exchange events are published to, the rendered topic being the routing key;
-     * the router declares it (durable) when it is missing. @default "edfs"
-     */
-    exchange: z.string().min(1).max(255).default('edfs'),
-  }),
-]);
 
 const metricsSchema = z.strictObject({
   /** Serve Prometheus metrics at `path`; off, that path answers 404. @default true */
@@ -393,7 +345,7 @@ export interface ConfigOverrides {
   supergraph?: string | undefined;
 }
 
-export type ProviderConfig = z.output<typeof providerSchema>;
+export type { ProviderConfig };
 
 /** Every provider by id, `default` included (from `nats` unless `providers` has one). */
 export function providerConfigs(config: RouterConfig): ReadonlyMap<string, ProviderConfig> {
@@ -405,8 +357,9 @@ export function providerConfigs(config: RouterConfig): ReadonlyMap<string, Provi
 /**
  * Reads the YAML config, applies environment overrides (`HOST`, `PORT`, `NATS_URL`,
  * `PROVIDER_<ID>_URL`, `SUBGRAPH_<NAME>_URL`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
- * `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`) and the command line's, validates it,
- * and resolves its paths against the file's folder.
+ * `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`) and the command line's, reads the
+ * providers' secrets (`{ env: NAME }`, `{ file: path }`), validates it, and resolves its paths
+ * against the file's folder.
  */
 export function loadConfig(
   file: string,
@@ -441,12 +394,20 @@ export function parseConfig(
       file,
     );
   }
-  const result = configSchema.safeParse(withEnv(raw, env));
+  const base = file ? dirname(resolve(file)) : process.cwd();
+  const input = withEnv(raw, env);
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    readSecrets(input as Record<string, unknown>, env, base, file);
+  }
+  const result = configSchema.safeParse(input);
   if (!result.success) {
     throw new ConfigError(`invalid config\n${z.prettifyError(result.error)}`, file);
   }
   const config = result.data;
-  const base = file ? dirname(resolve(file)) : process.cwd();
+  placeKeyFiles('nats', config.nats, base, file);
+  for (const [id, provider] of Object.entries(config.providers)) {
+    placeKeyFiles(`providers.${id}`, provider, base, file);
+  }
   if (config.events.schema) config.events.schema = resolve(base, config.events.schema);
   const place = (path: string, from: string): string =>
     isSupergraphUrl(path) ? path : resolve(from, path);

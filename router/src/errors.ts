@@ -78,3 +78,15 @@ export class StreamConfigError extends Error {
     super(`stream "${stream}": ${message}`, options);
   }
 }
+
+/** An AMQP exchange the router reads exists, but not as the topic exchange it needs. */
+export class ExchangeConfigError extends Error {
+  override readonly name = 'ExchangeConfigError';
+  constructor(
+    message: string,
+    readonly exchange: string,
+    options?: ErrorOptions,
+  ) {
+    super(`amqp exchange "${exchange}": ${message}`, options);
+  }
+}

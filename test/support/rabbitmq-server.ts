@@ -18,9 +18,19 @@ const BIN = existsSync('/usr/lib/rabbitmq/bin') ? '/usr/lib/rabbitmq/bin/' : '';
 /** RabbitMQ boots in seconds, but on a loaded two-core machine it has taken over 10. */
 const READY_TIMEOUT_MS = 90_000;
 
+export interface RabbitMqServerOptions {
+  /**
+   * Also listen with TLS on a free port (`tlsPort`), with this certificate; a client
+   * certificate is asked for, but not required. @default no TLS
+   */
+  tls?: { cert: string; key: string; ca: string };
+}
+
 export interface RabbitMqServer {
   /** e.g. `amqp://guest:guest@127.0.0.1:5690` */
   readonly url: string;
+  /** The TLS port, when started with `tls`. */
+  readonly tlsPort: number | undefined;
   /** Publishes on a topic exchange (declared durable if missing), as any AMQP client would. */
   publish(
     exchange: string,
@@ -44,12 +54,25 @@ export interface RabbitMqServer {
  * loopback, no plugins, and every file (database, logs, config, Erlang cookie) in a throwaway
  * folder; ready once amqplib can connect. It goes on `stop`, or when our process exits.
  */
-export async function startRabbitMqServer(): Promise<RabbitMqServer> {
+export async function startRabbitMqServer(
+  options: RabbitMqServerOptions = {},
+): Promise<RabbitMqServer> {
   const dir = tempDir('rabbitmq');
   mkdirSync(join(dir, 'log'));
-  writeFileSync(join(dir, 'rabbitmq.conf'), 'loopback_users = none\n');
-  writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
   const [port, epmdPort, distPort] = [await freePort(), await freePort(), await freePort()];
+  const tlsPort = options.tls ? await freePort() : undefined;
+  const tls = options.tls
+    ? [
+        `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
+        `ssl_options.cacertfile = ${options.tls.ca}`,
+        `ssl_options.certfile = ${options.tls.cert}`,
+        `ssl_options.keyfile = ${options.tls.key}`,
+        'ssl_options.verify = verify_peer',
+        'ssl_options.fail_if_no_peer_cert = false',
+      ]
+    : [];
+  writeFileSync(join(dir, 'rabbitmq.conf'), ['loopback_users = none', ...tls, ''].join('\n'));
+  writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
   const node = `edfs${process.pid}x${Math.random().toString(36).slice(2, 8)}@localhost`;
   const env = {
     ...process.env,
@@ -105,6 +128,7 @@ export async function startRabbitMqServer(): Promise<RabbitMqServer> {
   }
   return {
     url,
+    tlsPort,
     async publish(exchange, routingKey, payload) {
       const channel = await client!.createChannel();
       try {

@@ -5,6 +5,8 @@ export interface RedisServer {
   /** e.g. `redis://127.0.0.1:6390` */
   readonly url: string;
   readonly port: number;
+  /** The TLS port, when started with `tls`. */
+  readonly tlsPort: number | undefined;
   /** A client for the test itself (publishing, PUBSUB); closed on `stop`. */
   readonly client: Redis;
   publish(channel: string, payload: string | Record<string, unknown>): Promise<void>;
@@ -16,6 +18,11 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** @default a free port */
   port?: number;
+  /**
+   * Also listen with TLS on a free port (`tlsPort`), with this certificate; client
+   * certificates are checked against `ca` when a client sends one. @default no TLS
+   */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 /**
@@ -24,8 +31,17 @@ export interface RedisServerOptions {
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
+  const tlsPort = options.tls ? await freePort() : undefined;
+  const tlsArgs = options.tls
+    ? [
+        ...['--tls-port', String(tlsPort), '--tls-cert-file', options.tls.cert],
+        ...['--tls-key-file', options.tls.key, '--tls-ca-cert-file', options.tls.ca],
+        ...['--tls-auth-clients', 'optional'],
+      ]
+    : [];
   const dir = tempDir('redis');
   const server = spawnBroker('redis-server', [
+    ...tlsArgs,
     '--port',
     String(port),
     '--bind',
@@ -72,6 +88,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   return {
     url,
     port,
+    tlsPort,
     client: ready,
     async publish(channel, payload) {
       await ready.publish(channel, typeof payload === 'string' ? payload : JSON.stringify(payload));

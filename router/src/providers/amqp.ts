@@ -1,6 +1,7 @@
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { ProviderError } from '../errors.js';
+import { ExchangeConfigError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { amqpConnectionOptions, type AmqpSecurity } from './connection-options.js';
 import type {
   EventProvider,
   ProviderTraits,
@@ -36,6 +37,8 @@ export interface AmqpProviderOptions {
   name?: string;
   /** The longest pause between reconnection attempts; they start at 100 ms. @default 2000 */
   maxRetryMs?: number;
+  /** User and password over the URL's, and TLS. @default the URL's */
+  security?: AmqpSecurity;
 }
 
 /** One routing key the router's queue is bound to, and the subscriptions that share it. */
@@ -117,7 +120,7 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
       session = undefined;
       if (!closing) void model.close().catch(() => {});
     });
-    await channel.assertExchange(exchange, 'topic', { durable: true });
+    await declareExchange(channel, exchange);
     const { queue } = await channel.assertQueue('', {
       exclusive: true,
       autoDelete: true,
@@ -147,8 +150,14 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
   };
 
   let firstSettled!: () => void;
-  const firstAttempt = new Promise<void>((resolve) => (firstSettled = resolve));
-  const connection = connect(options.url, {
+  let firstFailed!: (error: Error) => void;
+  const firstAttempt = new Promise<void>((resolve, reject) => {
+    firstSettled = resolve;
+    firstFailed = reject;
+  });
+  const { url, socket } = amqpConnectionOptions(options.url, options.security ?? {});
+  const connection = connect(url, {
+    ...socket,
     clientProperties: { connection_name: options.name ?? 'edfs-router' },
     recovery: {
       waitForConnect: false,
@@ -173,15 +182,18 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
       logger.warn({ err: error }, 'lost the AMQP connection; reconnecting');
     });
     recovering.on('connect-failed', (error: Error) => {
+      // A wrong exchange stops start-up (the error says it); found later, it is retried.
+      if (error instanceof ExchangeConfigError && !everConnected) return firstFailed(error);
       firstSettled();
       if (closing || outageLogged) return; // one line per outage, not one per attempt
       outageLogged = true;
-      logger.warn(
-        { err: error },
-        everConnected
-          ? 'cannot reach AMQP; retrying'
-          : 'cannot reach AMQP; retrying in the background',
-      );
+      const why =
+        error instanceof ExchangeConfigError
+          ? 'the AMQP exchange is not as the router needs it'
+          : /ACCESS.REFUSED/.test(error.message)
+            ? 'AMQP refused the router’s credentials'
+            : 'cannot reach AMQP';
+      logger.warn({ err: error }, `${why}; retrying${everConnected ? '' : ' in the background'}`);
     });
     recovering.on('error', (error: Error) => logger.warn({ err: error }, 'AMQP connection error'));
     return recovering;
@@ -236,6 +248,27 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
         .catch((error: unknown) => logger.warn({ err: error }, 'AMQP close failed'));
     },
   };
+}
+
+/**
+ * Declares the topic exchange (durable) unless it exists; one of that name with another type
+ * or other settings is an `ExchangeConfigError` (the broker closes the channel with 406).
+ */
+async function declareExchange(channel: Channel, exchange: string): Promise<void> {
+  try {
+    await channel.assertExchange(exchange, 'topic', { durable: true });
+  } catch (cause) {
+    if ((cause as { code?: unknown } | null)?.code !== 406) throw cause;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const type = /inequivalent arg 'type'.*current is '([^']+)'/.exec(message)?.[1];
+    throw new ExchangeConfigError(
+      type
+        ? `it exists as a ${type} exchange; the router needs a topic exchange (routing keys are topics)`
+        : `it exists with other settings than a durable topic exchange (${message})`,
+      exchange,
+      { cause },
+    );
+  }
 }
 
 /** A server's refusal (an AMQP reply code such as 403 or 404), not a lost connection. */

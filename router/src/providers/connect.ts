@@ -42,6 +42,7 @@ export async function connectProviders(
             url: config.url,
             logger: child,
             streams: config.streams,
+            security: config,
             requiredStreams: bound.flatMap(({ name, provider, stream, topic }) =>
               provider === id && stream
                 ? [{ field: `Subscription.${name}`, stream, pattern: topic.pattern }]
@@ -51,12 +52,18 @@ export async function connectProviders(
         );
         break;
       case 'redis':
-        providers.set(id, connectRedis({ id, url: config.url, logger: child }));
+        providers.set(id, connectRedis({ id, url: config.url, security: config, logger: child }));
         break;
       case 'amqp':
         providers.set(
           id,
-          connectAmqp({ id, url: config.url, exchange: config.exchange, logger: child }),
+          connectAmqp({
+            id,
+            url: config.url,
+            exchange: config.exchange,
+            security: config,
+            logger: child,
+          }),
         );
         break;
     }

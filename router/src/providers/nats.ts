@@ -1,6 +1,7 @@
-import { connect, type JetStreamManager, type NatsConnection } from 'nats';
+import { connect, ErrorCode, type JetStreamManager, type NatsConnection } from 'nats';
 import { ProviderError, StreamConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { natsConnectionOptions, type NatsSecurity } from './connection-options.js';
 import {
   ensureStreams,
   replayStream,
@@ -15,6 +16,7 @@ import type {
   SubjectSyntax,
   SubscriptionHandlers,
 } from './provider.js';
+import { redactUrl } from './secrets.js';
 import { PORTABLE_TOKEN_SYNTAX } from './token-syntax.js';
 
 /**
@@ -47,6 +49,8 @@ export interface NatsProviderOptions {
   streams?: readonly StreamDeclaration[];
   /** Streams that fields read, checked on connecting. @default [] */
   requiredStreams?: readonly StreamRequirement[];
+  /** How the router authenticates (one way at most) and whether TLS is on. @default none */
+  security?: NatsSecurity;
 }
 
 /** A client subscription made before NATS was first reached, sent once it is. */
@@ -67,7 +71,7 @@ interface Pending {
  */
 export function connectNats(options: NatsProviderOptions): EventProvider {
   const { logger } = options;
-  const servers = options.url.split(',').map((s) => s.trim());
+  const connectionOptions = natsConnectionOptions(options.url, options.security ?? {});
   let nc: NatsConnection | undefined;
   /** JetStream's management API, fetched once it is first needed (it is a round trip). */
   let jsm: Promise<JetStreamManager> | undefined;
@@ -139,16 +143,17 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
     }
   };
 
-  const attempt = async (strict: boolean): Promise<boolean> => {
+  /** Resolves `true` once connected, or with why not (the caller says so once and retries). */
+  const attempt = async (strict: boolean): Promise<true | Error> => {
     let conn: NatsConnection;
     try {
       conn = await connect({
-        servers,
+        ...connectionOptions,
         name: options.name ?? 'edfs-router',
         maxReconnectAttempts: -1,
       });
-    } catch {
-      return false; // refused or unreachable: the caller says so once and retries
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
     }
     try {
       if (!closing) await checkStreams(conn, strict);
@@ -177,14 +182,17 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
     return true;
   };
 
-  const firstAttempt = attempt(true).then((ok) => {
-    if (ok) return;
+  const firstAttempt = attempt(true).then((result) => {
+    if (result === true) return;
+    const refused = (result as { code?: unknown }).code === ErrorCode.AuthorizationViolation;
     logger.warn(
-      { url: options.url },
-      'cannot reach NATS; serving queries and retrying in the background',
+      { url: redactUrl(options.url), err: result },
+      refused
+        ? 'NATS refused the router’s credentials; serving queries and retrying in the background'
+        : 'cannot reach NATS; serving queries and retrying in the background',
     );
     void (async () => {
-      while (!closing && !(await attempt(false))) {
+      while (!closing && (await attempt(false)) !== true) {
         await new Promise<void>((wake) => {
           retry = { timer: setTimeout(wake, options.retryMs ?? 1000), wake };
         });

@@ -38,7 +38,8 @@ export interface EventProvider extends ProviderTraits {
   /**
    * Settles after the first attempt to connect, whether it reached the broker or not (the
    * router starts anyway and subscribes once it does); rejects only for a configuration the
-   * broker refuses for good (e.g. a JetStream stream that is wrong).
+   * broker refuses for good (e.g. a JetStream stream that is wrong, an AMQP exchange of
+   * another type). Wrong credentials are not that: they may be fixed on the broker's side.
    */
   readonly firstAttempt: Promise<void>;
   /**

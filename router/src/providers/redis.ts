@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { redisConnectionOptions, type RedisSecurity } from './connection-options.js';
 import type {
   EventProvider,
   ProviderTraits,
@@ -36,6 +37,8 @@ export interface RedisProviderOptions {
   name?: string;
   /** The longest pause between reconnection attempts; they start at 50 ms and double. @default 2000 */
   maxRetryMs?: number;
+  /** User and password over the URL's, and TLS. @default the URL's */
+  security?: RedisSecurity;
 }
 
 /** One channel the router listens on, and the subscriptions that share its SUBSCRIBE. */
@@ -63,6 +66,7 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
   let outageLogged = false;
 
   const client = new Redis(options.url, {
+    ...redisConnectionOptions(options.security ?? {}),
     connectionName: options.name ?? 'edfs-router',
     autoResubscribe: true,
     // Commands wait for the connection however long it is down, instead of failing.
@@ -85,11 +89,14 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
   const outage = (error?: Error): void => {
     if (closing || outageLogged) return;
     outageLogged = true;
+    const refused = error !== undefined && /^(WRONGPASS|NOAUTH)/.test(error.message);
     logger.warn(
-      error ? { err: error } : {},
-      everReady
-        ? 'lost the Redis connection; reconnecting'
-        : 'cannot reach Redis; retrying in the background',
+      error ? { err: withoutCommand(error) } : {},
+      refused
+        ? `Redis refused the router’s credentials; retrying${everReady ? '' : ' in the background'}`
+        : everReady
+          ? 'lost the Redis connection; reconnecting'
+          : 'cannot reach Redis; retrying in the background',
     );
   };
   client.on('error', (error: Error) => outage(error));
@@ -166,4 +173,16 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
       client.disconnect();
     },
   };
+}
+
+/**
+ * The error without the command ioredis attaches to it: a refused AUTH or HELLO carries the
+ * password among its arguments, and a log must not.
+ */
+function withoutCommand(error: Error): Error {
+  if (!('command' in error)) return error;
+  const copy = new Error(error.message);
+  copy.name = error.name;
+  if (error.stack) copy.stack = error.stack;
+  return copy;
 }
