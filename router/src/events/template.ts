@@ -8,9 +8,7 @@ import { GraphQLError } from 'graphql';
 
 /** One piece of a template: literal text, a field argument, or a claim of the caller's token. */
 export type TemplateSegment =
-  | { readonly text: string }
-  | { readonly arg: string }
-  | { readonly claim: string };
+  { readonly text: string } | { readonly arg: string } | { readonly claim: string };
 
 /** Why a template cannot be used; the caller names the directive and the field. */
 export class TemplateSyntaxError extends Error {

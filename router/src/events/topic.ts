@@ -2,12 +2,7 @@ import Handlebars from 'handlebars';
 import { GraphQLError } from 'graphql';
 import { TopicTemplateError } from '../errors.js';
 import type { SubjectSyntax } from '../providers/provider.js';
-import {
-  parseTemplate,
-  readClaim,
-  TemplateSyntaxError,
-  type TemplateSegment,
-} from './template.js';
+import { parseTemplate, readClaim, TemplateSyntaxError, type TemplateSegment } from './template.js';
 
 /** Values a template may refer to: `{{ args.<name> }}` and `{{ claims.<name> }}`. */
 export interface TopicContext {

@@ -62,6 +62,7 @@ const exampleBindings: EventsGraph = {
       },
     ],
   ]),
+  filters: new Map(),
   keys: new Map([
     ['Message', ['id']],
     ['ScrapeJobState', ['id']],
