@@ -9,6 +9,7 @@ import { noopTrace, type Trace } from '../instrumentation.js';
 import type { EventContext, FetchContext } from './data-sources.js';
 import { maskSubgraphErrors } from './mask-errors.js';
 import { withoutValueCompletionNotes } from './value-completion.js';
+import { withEventAliases } from './event-aliases.js';
 import type { PreparedOperation } from './operation.js';
 import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
 import type { TracedContext } from './traced-fetch.js';
@@ -126,10 +127,10 @@ export function createExecutor({
       }
     },
     async resolveEvent(operation, variables, event, headers, trace) {
-      const responseKey = operation.subscription!.responseKey;
+      const { responseKey, eventAliases } = operation.subscription!;
       const context: EventContext & Partial<TracedContext> = {
         headers,
-        event,
+        event: eventAliases.length > 0 ? withEventAliases(event, eventAliases) : event,
         responseKey,
         missing: [],
         ...(trace ? { trace } : {}),

@@ -17,6 +17,7 @@ import {
 import { noIntrospection } from './introspection.js';
 import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
 import { withFilterSelections } from './filter-selections.js';
+import { eventAliases, type EventAliases } from './event-aliases.js';
 import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { PlanNode, QueryPlan, QueryPlanner } from '@apollo/query-planner';
@@ -64,6 +65,8 @@ export interface PreparedSubscription {
   readonly fieldNode: FieldNode;
   /** Where the field's value sits in the result: its alias or its name. */
   readonly responseKey: string;
+  /** The event's fields its plan reads under aliases; each event is given them. */
+  readonly eventAliases: EventAliases;
 }
 
 export interface OperationCacheOptions {
@@ -283,10 +286,17 @@ export class OperationCache {
     }
     const base = { key, kind, document: entry.document, context: shaping, unauthorized };
     if (!subscription) return { ...base, plan };
-    return { ...base, plan: eventPlan(plan), subscription };
+    const aliases = plan.node?.kind === 'Subscription' ? eventAliases(plan.node.primary) : [];
+    return {
+      ...base,
+      plan: eventPlan(plan),
+      subscription: { ...subscription, eventAliases: aliases },
+    };
   }
 
-  #subscription(context: OperationContext): PreparedSubscription | GraphQLError {
+  #subscription(
+    context: OperationContext,
+  ): Omit<PreparedSubscription, 'eventAliases'> | GraphQLError {
     const [selection] = context.operation.selectionSet.selections;
     // Validation allows exactly one root field, but it may sit in a fragment.
     const fieldNode = selection?.kind === Kind.FIELD ? selection : undefined;
