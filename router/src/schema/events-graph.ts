@@ -50,12 +50,19 @@ export function readSupergraphEventsGraph(
   const subgraph = supergraph.subgraphs().get(name);
   if (!subgraph) throw new SchemaError('is not a subgraph of the supergraph', name);
   const directive = feature.directiveNameInSchema('eventsSubscribe');
-  const { bindings, filters } = readBindings(
-    supergraph.schema,
-    directive,
-    feature.directiveNameInSchema('eventsFilter'),
-    name,
-  );
+  const filterDirective = feature.directiveNameInSchema('eventsFilter');
+  // Its input type came through, the directive not: without it every event would go to all.
+  if (
+    supergraph.schema.type(feature.typeNameInSchema('FilterCondition')) &&
+    !supergraph.schema.directive(filterDirective)
+  ) {
+    throw new SchemaError(
+      `defines @eventsFilter, but the supergraph does not carry it: add @composeDirective(name: "@eventsFilter") ` +
+        `(and "@eventsFilter" to the import of its @link to ${EVENTS_SPEC_URL}) and compose again`,
+      name,
+    );
+  }
+  const { bindings, filters } = readBindings(supergraph.schema, directive, filterDirective, name);
   // A composed directive may come from any subgraph; only the events graph's fields are bound.
   const own = subgraph.schema.schemaDefinition.rootType('subscription');
   for (const field of bindings.keys()) {
