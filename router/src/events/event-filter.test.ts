@@ -250,42 +250,26 @@ describe('rendering per subscription', () => {
 });
 
 describe('checking a filter at start-up', () => {
+  const IN = (fieldPath: string, value: string) => ({ IN: { fieldPath, values: [value] } });
+
   it.each([
+    [IN('author.id', '1'), '"author.id": Message has no field "author"'],
+    [IN('user', '1'), '"user" is User; it must end at a scalar or an enum'],
+    [IN('id.length', '1'), '"id.length": ID has no fields (at "length")'],
     [
-      { IN: { fieldPath: 'author.id', values: ['1'] } },
-      '"author.id": Message has no field "author"',
-    ],
-    [
-      { IN: { fieldPath: 'user', values: ['1'] } },
-      '"user" is User; it must end at a scalar or an enum',
-    ],
-    [
-      { IN: { fieldPath: 'id.length', values: ['1'] } },
-      '"id.length": ID has no fields (at "length")',
-    ],
-    [
-      { IN: { fieldPath: 'id', values: ['{{ args.roomId }}'] } },
+      IN('id', '{{ args.roomId }}'),
       '"{{ args.roomId }}": "args.roomId" is not an argument of the field',
     ],
-    [{ IN: { fieldPath: 'id', values: ['{{ userID }}'] } }, 'must be args.<name> or claims.<name>'],
+    [IN('id', '{{ userID }}'), 'must be args.<name> or claims.<name>'],
+    [IN('id', '{{ args.range }}'), 'argument "range" must be a scalar, an enum or a list of them'],
+    [IN('id', 'u-{{ args.userIDs }}'), 'the list argument "userIDs" must be the whole value'],
     [
-      { IN: { fieldPath: 'id', values: ['{{ args.range }}'] } },
-      'argument "range" must be a scalar, an enum or a list of them',
-    ],
-    [
-      { IN: { fieldPath: 'id', values: ['u-{{ args.userIDs }}'] } },
-      'the list argument "userIDs" must be the whole value',
-    ],
-    [
-      { IN: { fieldPath: 'likes', values: ['many'] } },
+      IN('likes', 'many'),
       'condition.IN.values[0] "many" is never the value of a field of that type (number)',
     ],
+    [IN('pinned', 'yes'), '"yes" is never the value of a field of that type (boolean)'],
     [
-      { IN: { fieldPath: 'pinned', values: ['yes'] } },
-      '"yes" is never the value of a field of that type (boolean)',
-    ],
-    [
-      { NOT: { AND: [byUser, { IN: { fieldPath: 'id', values: ['{{ args.x }}'] } }] } },
+      { NOT: { AND: [byUser, IN('id', '{{ args.x }}')] } },
       'condition.NOT.AND[1].IN.values[0] "{{ args.x }}"',
     ],
   ])('refuses %j, naming the field', (condition, message) => {
@@ -296,13 +280,11 @@ describe('checking a filter at start-up', () => {
   });
 
   it('needs the path on every type a union field returns, ending at one type', () => {
-    expect(() =>
-      compile({ IN: { fieldPath: 'user.id', values: ['1'] } }, 'postAdded'),
-    ).not.toThrow();
-    expect(() => compile({ IN: { fieldPath: 'tags', values: ['1'] } }, 'postAdded')).toThrow(
+    expect(() => compile(IN('user.id', '1'), 'postAdded')).not.toThrow();
+    expect(() => compile(IN('tags', '1'), 'postAdded')).toThrow(
       '"tags": Image has no field "tags"',
     );
-    expect(() => compile({ IN: { fieldPath: 'likes', values: ['1'] } }, 'postAdded')).toThrow(
+    expect(() => compile(IN('likes', '1'), 'postAdded')).toThrow(
       '"likes" is Int or Float; it must be one type',
     );
   });

@@ -68,31 +68,25 @@ export interface RenderedFilter {
 /** How a leaf's values compare with the filter's text. */
 type LeafKind = 'number' | 'boolean' | 'text';
 
-type Compiled =
+/** A condition whose `IN` reads a selection of the filter's, with its values as `V`. */
+type Tree<V> =
   | {
       readonly IN: {
         readonly alias: string;
+        /** The path under the alias: the fieldPath less its first field. */
         readonly rest: readonly string[];
         readonly kind: LeafKind;
-        readonly values: readonly TemplateSegment[][];
+        readonly values: V;
       };
     }
-  | { readonly AND: readonly Compiled[] }
-  | { readonly OR: readonly Compiled[] }
-  | { readonly NOT: Compiled };
+  | { readonly AND: readonly Tree<V>[] }
+  | { readonly OR: readonly Tree<V>[] }
+  | { readonly NOT: Tree<V> };
 
-type Rendered =
-  | {
-      readonly IN: {
-        readonly alias: string;
-        readonly rest: readonly string[];
-        readonly kind: LeafKind;
-        readonly values: ReadonlySet<string | number>;
-      };
-    }
-  | { readonly AND: readonly Rendered[] }
-  | { readonly OR: readonly Rendered[] }
-  | { readonly NOT: Rendered };
+/** Checked at start-up: each value still a template. */
+type Compiled = Tree<readonly TemplateSegment[][]>;
+/** For one subscription: the values its templates gave, as the field's type holds them. */
+type Rendered = Tree<ReadonlySet<string | number>>;
 
 const ALIAS_PREFIX = '__edfsFilter';
 
