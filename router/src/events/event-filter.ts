@@ -113,8 +113,7 @@ export function compileFilter(
     : isObjectType(returned)
       ? [returned]
       : [];
-  const selections: FilterSelection[] = [];
-  const kinds = new Map<string, LeafKind>();
+  const selections: (FilterSelection & { readonly kind: LeafKind })[] = [];
   const argTypes = new Map(field.args.map((arg) => [arg.name, arg.type]));
   let readsClaims = false;
 
@@ -130,11 +129,10 @@ export function compileFilter(
           `"${fieldPath}" is ${[...leaves].map((l) => l.name).join(' or ')}; it must be one type`,
         );
       }
-      selection = { alias: `${ALIAS_PREFIX}${selections.length}`, path };
+      selection = { alias: `${ALIAS_PREFIX}${selections.length}`, path, kind: kindOf(leaf!) };
       selections.push(selection);
-      kinds.set(selection.alias, kindOf(leaf!));
     }
-    return { ...selection, kind: kinds.get(selection.alias)! };
+    return selection;
   };
 
   const valueOf = (template: string, kind: LeafKind, at: string): TemplateSegment[] => {
@@ -182,7 +180,7 @@ export function compileFilter(
   const compiled = compile(condition, 'condition');
   const fieldName = `Subscription.${field.name}`;
   return {
-    selections,
+    selections: selections.map(({ alias, path }) => ({ alias, path })),
     typeConditions: types.map((type) => type.name),
     readsClaims,
     render(context) {
@@ -194,12 +192,13 @@ export function compileFilter(
           for (const segments of values) {
             const texts = renderValue(segments, context, fieldName);
             if (texts instanceof GraphQLError) return texts;
+            count += texts.length;
+            if (count > MAX_FILTER_VALUES) return tooManyValues(fieldName, count);
             for (const text of texts) {
               const value = normalize(node.IN.kind, text);
               if (value !== undefined) set.add(value);
             }
           }
-          count += set.size;
           return { IN: { ...rest, values: set } };
         }
         if ('NOT' in node) {
@@ -215,16 +214,16 @@ export function compileFilter(
         return 'AND' in node ? { AND: operands } : { OR: operands };
       };
       const rendered = render(compiled);
-      if (rendered instanceof GraphQLError) return rendered;
-      if (count > MAX_FILTER_VALUES) {
-        return new GraphQLError(
-          `The arguments of "${fieldName}" give its filter ${count} values; at most ${MAX_FILTER_VALUES} are allowed.`,
-          { extensions: { code: 'BAD_USER_INPUT' } },
-        );
-      }
-      return renderedFilter(rendered, selections);
+      return rendered instanceof GraphQLError ? rendered : renderedFilter(rendered, selections);
     },
   };
+}
+
+function tooManyValues(field: string, count: number): GraphQLError {
+  return new GraphQLError(
+    `The arguments of "${field}" give its filter more than ${MAX_FILTER_VALUES} values (${count} so far).`,
+    { extensions: { code: 'BAD_USER_INPUT' } },
+  );
 }
 
 /** The leaf type at `path` from `type`, through object and interface fields (lists allowed). */
