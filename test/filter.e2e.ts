@@ -7,12 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, subscribe, wsClient } from './support/graphql.js';
 import { startRouterWith } from './support/routers.js';
 import { startTestStack, type TestStack } from './support/stack.js';
+import { sign, startIssuer, type Issuer } from './support/tokens.js';
 import { waitFor } from './support/wait.js';
 
 const schemas = join(import.meta.dirname, '..', 'schemas');
 
-/** One more field on the example events graph: the room's messages, AND/OR/NOT-filtered. */
-const WHERE_FIELD = `
+/**
+ * Two more fields on the example events graph: the room's messages, AND/OR/NOT-filtered,
+ * and those of the caller (the token's `sub`).
+ */
+const MORE_FIELDS = `
+  myMessageAdded(roomID: ID!): Message
+    @eventsSubscribe(topic: "room.{{ args.roomID }}.messages", stream: "chat")
+    @eventsFilter(condition: { IN: { fieldPath: "user.id", values: ["{{ claims.sub }}"] } })
   messageAddedWhere(roomID: ID!, userIDs: [ID!]!, exceptID: ID): Message
     @eventsSubscribe(topic: "room.{{ args.roomID }}.messages", stream: "chat")
     @eventsFilter(condition: { AND: [
@@ -28,8 +35,9 @@ describe('@eventsFilter: a subscriber gets only the events whose resolved result
   let stack: TestStack;
   let client: Client;
   let dir: string;
-  /** A router whose events graph also has messageAddedWhere. */
+  /** A router whose events graph also has messageAddedWhere and myMessageAdded. */
   let where: Router;
+  let issuer: Issuer;
   let whereClient: Client;
 
   beforeAll(async () => {
@@ -40,10 +48,12 @@ describe('@eventsFilter: a subscriber gets only the events whose resolved result
     const example = readFileSync(join(schemas, 'events.graphql'), 'utf8');
     writeFileSync(
       events,
-      example.replace('type Subscription {', `type Subscription {${WHERE_FIELD}`),
+      example.replace('type Subscription {', `type Subscription {${MORE_FIELDS}`),
     );
+    issuer = await startIssuer();
     where = await startRouterWith(stack, (config) => {
       config.events.schema = events;
+      config.authentication = issuer.authentication();
     });
     whereClient = wsClient(where.url);
   });
@@ -52,6 +62,7 @@ describe('@eventsFilter: a subscriber gets only the events whose resolved result
     await whereClient?.dispose();
     await where?.close();
     await stack?.close();
+    await issuer?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -134,5 +145,31 @@ describe('@eventsFilter: a subscriber gets only the events whose resolved result
     publish('2');
     expect(await theirs.next()).toEqual(message('2', 'Hi Alice!'));
     await Promise.all([mine.unsubscribe(), theirs.unsubscribe()]);
+  });
+
+  it("fills a value in from the caller's token, and refuses a caller without the claim", async () => {
+    const query = 'subscription { myMessageAdded(roomID: "f3") { id } }';
+    const anonymous = subscribe(whereClient, query);
+    await expect(anonymous.next()).rejects.toEqual([
+      expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', claim: 'sub' } }),
+    ]);
+    const as = async (sub: string) =>
+      wsClient(where.url, { Authorization: `Bearer ${await sign(issuer.key, { sub })}` });
+    const clients = [await as('1'), await as('2')];
+    try {
+      const [alice, bob] = clients.map((c) => subscribe(c, query));
+      await waitFor('2 open subscriptions', () => where.subscriptions === 2);
+      await stack.subscribedOn('room.f3.messages');
+      // The same operation and variables, but not the same rendered filter.
+      expect(where.groups).toBe(2);
+      for (const id of ['2', '1', '2']) {
+        stack.publish('room.f3.messages', { __typename: 'Message', id });
+      }
+      const ids = (...list: string[]) => list.map((id) => ({ data: { myMessageAdded: { id } } }));
+      expect([await alice!.next()]).toEqual(ids('1'));
+      expect([await bob!.next(), await bob!.next()]).toEqual(ids('2', '2'));
+    } finally {
+      await Promise.all(clients.map((c) => c.dispose()));
+    }
   });
 });
