@@ -18,7 +18,7 @@ export type FilterCondition =
   | { readonly OR: readonly FilterCondition[] }
   | { readonly NOT: FilterCondition };
 
-export const FILTER_OPERATORS = ['IN', 'AND', 'OR', 'NOT'] as const;
+const FILTER_OPERATORS = ['IN', 'AND', 'OR', 'NOT'] as const;
 
 /** Why a condition cannot be used, at which place in it (`condition.AND[1].IN`). */
 export class FilterShapeError extends Error {
