@@ -110,6 +110,16 @@ describe('@eventsFilter: a subscriber gets only the events whose resolved result
     await Promise.all([alice.unsubscribe(), bob.unsubscribe(), alsoAlice.unsubscribe()]);
   });
 
+  it("refuses an operation that uses the filter's own aliases to put a value of its own there", async () => {
+    const forged = subscribe(
+      client,
+      'subscription { messageAddedBy(roomID: "f1", userID: "1") { __edfsFilter0: user { id } text } }',
+    );
+    await expect(forged.next()).rejects.toEqual([
+      expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } }),
+    ]);
+  });
+
   it('combines IN, AND, OR and NOT, with a list argument and an optional one', async () => {
     const query =
       'subscription ($userIDs: [ID!]!, $exceptID: ID) { messageAddedWhere(roomID: "f2", userIDs: $userIDs, exceptID: $exceptID) { id text } }';

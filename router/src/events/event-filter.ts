@@ -88,7 +88,8 @@ type Compiled = Tree<readonly TemplateSegment[][]>;
 /** For one subscription: the values its templates gave, as the field's type holds them. */
 type Rendered = Tree<ReadonlySet<string | number>>;
 
-const ALIAS_PREFIX = '__edfsFilter';
+/** Starts every alias of the filter's own selections; a client may not use it. */
+export const FILTER_ALIAS_PREFIX = '__edfsFilter';
 
 /**
  * Checks a condition against the field and compiles it.
@@ -129,7 +130,11 @@ export function compileFilter(
           `"${fieldPath}" is ${[...leaves].map((l) => l.name).join(' or ')}; it must be one type`,
         );
       }
-      selection = { alias: `${ALIAS_PREFIX}${selections.length}`, path, kind: kindOf(leaf!) };
+      selection = {
+        alias: `${FILTER_ALIAS_PREFIX}${selections.length}`,
+        path,
+        kind: kindOf(leaf!),
+      };
       selections.push(selection);
     }
     return selection;

@@ -4,13 +4,36 @@
  * client sees (the filter takes them out of each result), before the operation is planned.
  */
 import {
+  GraphQLError,
   Kind,
+  visit,
   type DocumentNode,
   type FieldNode,
   type InlineFragmentNode,
   type SelectionNode,
 } from 'graphql';
-import type { EventFilter } from '../events/event-filter.js';
+import { FILTER_ALIAS_PREFIX, type EventFilter } from '../events/event-filter.js';
+
+/**
+ * The error refusing an operation that uses the filter's own aliases: with them it could
+ * put its own value where the filter reads one. `undefined` for any other operation.
+ */
+export function reservedAliasError(document: DocumentNode): GraphQLError | undefined {
+  let found: string | undefined;
+  visit(document, {
+    Field(node) {
+      if (node.alias?.value.startsWith(FILTER_ALIAS_PREFIX)) found ??= node.alias.value;
+    },
+  });
+  return found === undefined
+    ? undefined
+    : new GraphQLError(
+        `The alias "${found}" is reserved: aliases starting with ${FILTER_ALIAS_PREFIX} are the router's.`,
+        {
+          extensions: { code: 'BAD_USER_INPUT' },
+        },
+      );
+}
 
 /**
  * `document` with the filter's selections added to the root field of its operation

@@ -16,7 +16,7 @@ import {
 } from './operation-limits.js';
 import { noIntrospection } from './introspection.js';
 import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
-import { withFilterSelections } from './filter-selections.js';
+import { reservedAliasError, withFilterSelections } from './filter-selections.js';
 import { eventAliases, type EventAliases } from './event-aliases.js';
 import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
@@ -261,6 +261,8 @@ export class OperationCache {
     const filter = subscription?.binding.filter;
     let shaping = context;
     if (filter) {
+      const reserved = reservedAliasError(entry.document);
+      if (reserved) return [reserved];
       document = withFilterSelections(document, operationName, filter);
       shaping = buildOperationContext({
         schema: schema.apiGraphQLSchema,
