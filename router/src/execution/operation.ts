@@ -93,7 +93,6 @@ interface CachedOperation {
   readonly key: string;
   readonly operationName: string | undefined;
   readonly document: DocumentNode;
-  /** What shapes its results: the operation, plus what the field's `@eventsFilter` reads. */
   readonly context: OperationContext;
   /** The authorization requirements its fields touch; none for most operations. */
   readonly requirements: readonly Requirement[];
