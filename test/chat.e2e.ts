@@ -74,7 +74,7 @@ describe('chat: event-driven federated subscriptions', () => {
   it('keeps the client’s aliases and only the fields it selected', async () => {
     const sub = subscribe(
       client,
-      'subscription { m: messageAdded(roomID: "123") { author: user { name } } }',
+      'subscription { m: messageAdded(roomID: "123") { key: id author: user { name } } }',
     );
     await stack.subscribedOn('room.123.messages');
 
@@ -84,7 +84,8 @@ describe('chat: event-driven federated subscriptions', () => {
       text: 'ignored extra field',
     });
 
-    expect(await sub.next()).toEqual({ data: { m: { author: { name: 'Bob' } } } });
+    // `key` is the event's own field, under the client's alias.
+    expect(await sub.next()).toEqual({ data: { m: { key: '2', author: { name: 'Bob' } } } });
     await sub.unsubscribe();
   });
 

@@ -57,7 +57,8 @@ import { spawnWatched, type Watched } from './support/streams.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const execFileAsync = promisify(execFile);
-const blocks = codeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const blocks = codeBlocks(readme);
 
 /**
  * Blocks this test does not run, and why. Each entry must match a block, so a stale
@@ -132,6 +133,11 @@ const intro = block('EDFS Router', 'sh');
 const introShows = output(intro);
 const eventsGraph = block('EDFS Router', 'graphql');
 const durableGraph = block('Durable subscriptions (JetStream)', 'graphql');
+const filtering = {
+  graph: block('Filtering events (`@eventsFilter`)', 'graphql', 0),
+  subscription: block('Filtering events (`@eventsFilter`)', 'graphql', 1),
+  mutations: block('Filtering events (`@eventsFilter`)', 'sh'),
+};
 const composedDirective = block('Composing with your own tooling', 'graphql');
 const tryIt = {
   subscription: block('Try it', 'graphql'),
@@ -289,6 +295,7 @@ describe('README.md, run as written', () => {
   it.each([
     ['the introduction', eventsGraph],
     ['Durable subscriptions', durableGraph],
+    ['Filtering events', filtering.graph],
   ])('quotes schemas/events.graphql as it is in %s', (_, quote) => {
     const file = parse(readFileSync(join(root, 'schemas/events.graphql'), 'utf8'));
     const excerpt = parse(quote.text);
@@ -317,8 +324,8 @@ describe('README.md, run as written', () => {
       }).definitions.map(print);
     const file = bare(parse(readFileSync(join(root, 'schemas/events.graphql'), 'utf8')));
     const excerpt = bare(parse(composedDirective.text));
-    expect(excerpt).toHaveLength(3);
-    expect(file.slice(0, 3)).toEqual(excerpt);
+    expect(excerpt).toHaveLength(6);
+    expect(file.slice(0, 6)).toEqual(excerpt);
   });
 
   it('the first example: a published key comes back joined from the subgraphs', async () => {
@@ -587,6 +594,21 @@ describe('README.md, run as written', () => {
       });
     expect(listed.filter((path) => !existsSync(join(root, path)))).toEqual([]);
     expect(listed.length).toBeGreaterThan(10);
+  });
+
+  // Last of those that add messages: the Try it mutation prints the id the store gives next.
+  it('Filtering events: of the two messages added, the subscriber gets only the one shown', async () => {
+    const sub = subscribe(client, filtering.subscription.text);
+    try {
+      await stack.subscribedOn('room.123.messages');
+      // The README shows the one result in its prose, between the two blocks.
+      const shown = /`(\{"data":\{"messageAddedBy":.*?)`/.exec(readme)![1]!;
+      await runShell(filtering.mutations);
+      expect(await sub.next()).toEqual(JSON.parse(shown));
+    } finally {
+      await sub.unsubscribe();
+      await released();
+    }
   });
 
   it('runs or checks every code block, except those NOT_RUN lists with a reason', () => {

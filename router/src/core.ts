@@ -4,6 +4,7 @@ import { forwardedKey } from './auth/forwarded-headers.js';
 import { hasExpired, onExpiry, tokenExpired } from './auth/expiry.js';
 import { decodeCursor } from './events/cursor.js';
 import type { EventHub, GroupSpec, StartFrom, Subscriber } from './events/event-hub.js';
+import type { RenderedFilter } from './events/event-filter.js';
 import { SubscriptionLifetime } from './events/lifetime.js';
 import type { Executor, Variables } from './execution/executor.js';
 import {
@@ -60,6 +61,8 @@ export interface PreparedRequest {
   readonly subject?: string;
   /** For a stream-backed subscription: where it starts, when not from now. */
   readonly start?: StartFrom;
+  /** For a field with `@eventsFilter`: the filter, rendered for this request. */
+  readonly filter?: RenderedFilter;
   /** The request's trace, when the transport traces it; its execution is traced under it. */
   readonly trace?: Trace;
 }
@@ -194,32 +197,37 @@ export function createCore({
     if (!operation.subscription) return prepared;
     const args = executor.subscriptionArguments(operation, variables);
     const { binding } = operation.subscription;
-    const subject = binding.topic.render({ args, claims: caller.claims });
+    const context = { args, claims: caller.claims };
+    const subject = binding.topic.render(context);
     if (subject instanceof GraphQLError) return [subject];
-    if (!binding.stream) return { ...prepared, subject };
+    const filter = binding.filter?.render(context);
+    if (filter instanceof GraphQLError) return [filter];
+    const bound = filter ? { ...prepared, subject, filter } : { ...prepared, subject };
+    if (!binding.stream) return bound;
     const cursor = request.extensions?.['cursor'];
     if (cursor === undefined || cursor === null) {
-      return binding.initial === 'LAST'
-        ? { ...prepared, subject, start: 'last' }
-        : { ...prepared, subject };
+      return binding.initial === 'LAST' ? { ...bound, start: 'last' } : bound;
     }
     const position = decodeCursor(cursor, binding.stream);
     if (position instanceof GraphQLError) return [position];
-    return { ...prepared, subject, start: { after: position.sequence } };
+    return { ...bound, start: { after: position.sequence } };
   };
   /** The spec of a subscription's fan-out group: what decides its results, and how to resolve one. */
-  const groupSpec = ({ snapshot, operation, variables, caller }: PreparedRequest): GroupSpec => {
-    const binding = operation.subscription!.binding;
+  const groupSpec = (prepared: PreparedRequest): GroupSpec => {
+    const { snapshot, operation, variables, caller, filter } = prepared;
+    const { binding, responseKey } = operation.subscription!;
     return {
       // Whatever decides the result is in the key: the supergraph, the operation, the
-      // variables and what reaches the subgraphs.
-      key: `${snapshot.version}\u0000${operation.key}\u0000${normalizedVariables(variables)}\u0000${forwardedKey(caller.forwardedHeaders)}`,
+      // variables, what reaches the subgraphs and the rendered filter.
+      key: `${snapshot.version}\u0000${operation.key}\u0000${normalizedVariables(variables)}\u0000${forwardedKey(caller.forwardedHeaders)}\u0000${filter?.key ?? ''}`,
       field: binding.name,
       provider: binding.provider,
       stream: binding.stream,
       validate: binding.validate,
       resolve: (event, trace) =>
-        snapshot.executor.resolveEvent(operation, variables, event, caller.forwardedHeaders, trace),
+        snapshot.executor
+          .resolveEvent(operation, variables, event, caller.forwardedHeaders, trace)
+          .then((result) => (filter ? filter.select(result, responseKey) : result)),
     };
   };
   return {

@@ -156,6 +156,32 @@ describe('catching up from a stream position', () => {
     // (It got m5 once: the hub skips what it delivered already to a member.)
   });
 
+  it('skips what its group filters out in the replay and live, keeping the order of the rest', async () => {
+    const stream = fakeStream();
+    for (const id of ['m1', 'x2', 'm3', 'x4']) stream.store(id);
+    const events = hub(stream.provider);
+    // As an @eventsFilter that lets only the "m" messages through.
+    const filtered: GroupSpec = {
+      ...spec,
+      resolve: async (event) =>
+        String(event['id']).startsWith('m')
+          ? { data: { messageAdded: { id: event['id'] } } }
+          : undefined,
+    };
+    const resumer = recorder();
+    events.join('room.1', filtered, resumer.subscriber, { after: 0 });
+    await flush();
+    stream.publish('x5');
+    stream.publish('m6');
+    stream.open();
+    await flush();
+    expect(resumer.ids()).toEqual(['m1', 'm3', 'm6']);
+    expect(resumer.received.map((r) => r.position)).toEqual([1, 3, 6]);
+    stream.publish('m7');
+    await flush();
+    expect(resumer.ids()).toEqual(['m1', 'm3', 'm6', 'm7']);
+  });
+
   it('gives initial LAST the latest stored event first, then the live ones', async () => {
     const stream = fakeStream();
     stream.store('old');

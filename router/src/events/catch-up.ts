@@ -67,6 +67,7 @@ async function replayThenJoin(
         if (!ok) return false;
         const delivery = await result;
         if (!present()) return false;
+        if (!delivery) return true; // filtered out
         if (!subscriber.push(delivery.serialize, delivery.cursor)) {
           membership.leave();
           hub.slowSubscriber(group, subscriber);

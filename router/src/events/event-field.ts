@@ -3,6 +3,7 @@ import { SchemaError } from '../errors.js';
 import type { ProviderTraits } from '../providers/provider.js';
 import type { EventsGraph } from '../schema/events-graph.js';
 import { createEventValidator, type EventValidator } from './event.js';
+import { compileFilter, type EventFilter } from './event-filter.js';
 import { compileTopic, type TopicTemplate } from './topic.js';
 
 /** A `Subscription` field bound to broker subjects, ready to subscribe and to check events. */
@@ -18,13 +19,16 @@ export interface EventField {
   readonly stream?: string;
   /** What a new subscriber gets first: nothing, or the latest stored event. */
   readonly initial: 'NONE' | 'LAST';
+  /** Which events a subscriber gets, from `@eventsFilter`; absent: all of them. */
+  readonly filter?: EventFilter;
 }
 
 /**
  * Binds each `@eventsSubscribe` field of the events graph to the API schema: its topic is
  * checked against the field's arguments, its events against the types it can return, and
  * the values clients put into its subjects against the syntax of its provider, one of
- * `providers` by id, which must also support what the directive asks for (a stream).
+ * `providers` by id, which must also support what the directive asks for (a stream). Its
+ * `@eventsFilter`, if any, is checked against the field's return type and arguments.
  */
 export function bindEventFields(
   graph: EventsGraph,
@@ -76,6 +80,16 @@ export function bindEventFields(
       field.args.map((a) => a.name),
       provider.syntax,
     );
+    const condition = graph.filters.get(name);
+    const filter =
+      condition &&
+      compileFilter(
+        field,
+        condition,
+        apiSchema,
+        `Subscription.${name}: @eventsFilter`,
+        eventsGraphName,
+      );
     bound.set(name, {
       name,
       provider: providerId,
@@ -84,6 +98,7 @@ export function bindEventFields(
       keys: keysByType,
       initial,
       ...(stream ? { stream } : {}),
+      ...(filter ? { filter } : {}),
     });
   }
   return bound;

@@ -263,6 +263,36 @@ describe('EventHub', () => {
     expect(counters.deliveries).toBe(6);
   });
 
+  it('skips a result its group filters out without holding up or reordering the later ones', async () => {
+    const { broker, hub } = setup({ maxPendingEventsPerGroup: 3 });
+    const one = gatedResolver('one');
+    // As an @eventsFilter that lets only odd ids through.
+    const odd: GroupSpec = {
+      ...one.spec,
+      resolve: async (event, trace) => {
+        const result = await one.spec.resolve(event, trace);
+        return Number(event['id']) % 2 === 1 ? result : undefined;
+      },
+    };
+    const a = fakeSubscriber();
+    hub.join('chat.1', odd, a.subscriber);
+    for (const id of ['1', '2', '3']) broker.publish('chat.1', message(id));
+    await flush();
+    one.settle('3');
+    one.settle('2');
+    await flush();
+    expect(a.received()).toEqual([]);
+    one.settle('1');
+    await flush();
+    expect(a.received()).toEqual(['1', '3']);
+    // A skipped event no longer counts as pending: the group takes as many again.
+    for (const id of ['4', '5', '7']) broker.publish('chat.1', message(id));
+    await flush();
+    for (const id of ['4', '5', '7']) one.settle(id);
+    await flush();
+    expect(a.received()).toEqual(['1', '3', '5', '7']);
+  });
+
   it('sends nothing to a subscriber that left while an event was resolved, and the result to the others', async () => {
     const { broker, hub } = setup();
     const one = gatedResolver('one');

@@ -38,8 +38,11 @@ export interface GroupSpec {
   /** The stream the subject is read from; its results then carry cursors. */
   readonly stream?: string | undefined;
   readonly validate: EventValidator;
-  /** Resolves one event, its fetches traced under `trace` (the resolution's span). */
-  resolve(event: EntityEvent, trace: Trace): Promise<ExecutionResult>;
+  /**
+   * Resolves one event, its fetches traced under `trace` (the resolution's span);
+   * `undefined` when the result is not for this group (its `@eventsFilter` does not match).
+   */
+  resolve(event: EntityEvent, trace: Trace): Promise<ExecutionResult | undefined>;
 }
 
 /** A result ready for subscribers: serialized once, on demand, with its cursor. */
@@ -76,7 +79,7 @@ export class Group {
   #pending = 0;
   #dropping = false;
   /** Deliveries of stored events, by position, shared by the members catching up. */
-  readonly #replayed = new Map<number, Promise<Delivery>>();
+  readonly #replayed = new Map<number, Promise<Delivery | undefined>>();
 
   constructor(
     readonly spec: GroupSpec,
@@ -104,11 +107,14 @@ export class Group {
    * many of them replay it (they all resume from about the same place after a router
    * restart), through the replay limiter so that live events never wait behind replays.
    */
-  replayed(position: number, event: () => EntityEvent | GraphQLError): Promise<Delivery> {
+  replayed(
+    position: number,
+    event: () => EntityEvent | GraphQLError,
+  ): Promise<Delivery | undefined> {
     let delivery = this.#replayed.get(position);
     if (!delivery) {
-      delivery = this.resolve(event(), this.hub.replayLimiter).then((result) =>
-        this.delivery(result, position),
+      delivery = this.resolve(event(), this.hub.replayLimiter).then(
+        (result) => result && this.delivery(result, position),
       );
       this.#replayed.set(position, delivery);
       if (this.#replayed.size > this.hub.maxPendingEventsPerGroup) {
@@ -123,8 +129,14 @@ export class Group {
     if (![...this.members.values()].some((m) => m.backlog)) this.#replayed.clear();
   }
 
-  /** A result for an event, resolved through `limiter`; never rejects. */
-  resolve(event: EntityEvent | GraphQLError, limiter = this.hub.limiter): Promise<ExecutionResult> {
+  /**
+   * A result for an event, resolved through `limiter` (`undefined`: filtered out); never
+   * rejects.
+   */
+  resolve(
+    event: EntityEvent | GraphQLError,
+    limiter = this.hub.limiter,
+  ): Promise<ExecutionResult | undefined> {
     if (event instanceof GraphQLError) return Promise.resolve({ errors: [event] });
     // A resolution that fails is answered where it is made: waiting for its turn in the
     // delivery chain would leave its rejection unhandled meanwhile, which ends the process.
@@ -135,7 +147,8 @@ export class Group {
         if (trace === noopTrace) return this.spec.resolve(event, trace);
         return this.spec.resolve(event, trace).then(
           (result) => {
-            trace.annotate({ 'edfs.outcome': result.errors?.length ? 'errors' : 'ok' });
+            const outcome = !result ? 'filtered' : result.errors?.length ? 'errors' : 'ok';
+            trace.annotate({ 'edfs.outcome': outcome });
             trace.end();
             return result;
           },
@@ -222,10 +235,16 @@ export class Group {
   }
 
   /** Chains a result's delivery after the previous one's, to the members it is for. */
-  #deliver(position: number, result: Promise<ExecutionResult>, received?: number): Promise<void> {
+  #deliver(
+    position: number,
+    result: Promise<ExecutionResult | undefined>,
+    received?: number,
+  ): Promise<void> {
     this.#delivered = this.#delivered
       .then(() => result)
       .then((value) => {
+        // Filtered out: nobody gets it, and the next event's delivery goes on after it.
+        if (value === undefined) return;
         const delivery = this.delivery(value, position);
         let pushed = 0;
         for (const [subscriber, membership] of this.members) {

@@ -2,6 +2,7 @@ import Handlebars from 'handlebars';
 import { GraphQLError } from 'graphql';
 import { TopicTemplateError } from '../errors.js';
 import type { SubjectSyntax } from '../providers/provider.js';
+import { parseTemplate, readClaim, TemplateSyntaxError, type TemplateSegment } from './template.js';
 
 /** Values a template may refer to: `{{ args.<name> }}` and `{{ claims.<name> }}`. */
 export interface TopicContext {
@@ -29,54 +30,24 @@ export interface TopicTemplate {
  * an argument of the field, and `{{ claims.x }}` paths are allowed, so a bad template fails
  * at start-up.
  */
-/** Claim names a template may read (`sub`, `tenant_id`); no path into nested objects. */
-const CLAIM_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
-
 export function compileTopic(
   field: string,
   template: string,
   argumentNames: readonly string[],
   syntax: SubjectSyntax,
 ): TopicTemplate {
-  const fail = (message: string, cause?: unknown): never => {
-    throw new TopicTemplateError(message, field, template, { cause });
-  };
-  let program: hbs.AST.Program;
+  let segments: TemplateSegment[];
   try {
-    program = Handlebars.parse(template);
+    segments = parseTemplate(template, argumentNames);
   } catch (cause) {
-    return fail((cause as Error).message, cause);
+    if (!(cause instanceof TemplateSyntaxError)) throw cause;
+    throw new TopicTemplateError(cause.message, field, template, { cause });
   }
   const used: string[] = [];
   const claims: string[] = [];
-  for (const statement of program.body) {
-    if (statement.type === 'ContentStatement') continue;
-    const mustache = statement as hbs.AST.MustacheStatement;
-    const path = mustache.path as hbs.AST.PathExpression;
-    if (
-      statement.type !== 'MustacheStatement' ||
-      path.type !== 'PathExpression' ||
-      mustache.params.length > 0
-    ) {
-      fail('only {{ args.<name> }} and {{ claims.<name> }} expressions are supported');
-    }
-    const [root, name, ...rest] = path.parts;
-    if (
-      (root !== 'args' && root !== 'claims') ||
-      name === undefined ||
-      rest.length > 0 ||
-      path.data
-    ) {
-      fail(`"${path.original}" must be args.<name> or claims.<name>`);
-    } else if (root === 'claims') {
-      if (!CLAIM_NAME.test(name))
-        fail(`"${path.original}": a claim name is a letter, then letters, digits, _`);
-      if (!claims.includes(name)) claims.push(name);
-    } else if (!argumentNames.includes(name)) {
-      fail(`"${path.original}" is not an argument of the field`);
-    } else {
-      used.push(name);
-    }
+  for (const segment of segments) {
+    if ('arg' in segment) used.push(segment.arg);
+    else if ('claim' in segment && !claims.includes(segment.claim)) claims.push(segment.claim);
   }
   const render = Handlebars.compile<TopicContext>(template, { strict: true, noEscape: true });
   return {
@@ -90,16 +61,8 @@ export function compileTopic(
       // Only the claims it reads, as checked strings: nothing else of the token reaches Handlebars.
       const values: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const name of claims) {
-        const value =
-          context.claims && Object.hasOwn(context.claims, name) ? context.claims[name] : undefined;
-        if (value === undefined) {
-          return new GraphQLError(
-            context.claims
-              ? `"${field}" needs a token with a "${name}" claim.`
-              : `"${field}" needs a token: its subject is the caller's "${name}" claim.`,
-            { extensions: { code: 'UNAUTHENTICATED', claim: name } },
-          );
-        }
+        const value = readClaim(context.claims, name, field, 'its subject');
+        if (value instanceof GraphQLError) return value;
         const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
         if (!syntax.isToken(text)) {
           return new GraphQLError(

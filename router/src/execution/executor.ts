@@ -8,6 +8,7 @@ import type { EntityEvent } from '../events/event.js';
 import { noopTrace, type Trace } from '../instrumentation.js';
 import type { EventContext, FetchContext } from './data-sources.js';
 import { maskSubgraphErrors } from './mask-errors.js';
+import { withoutValueCompletionNotes } from './value-completion.js';
 import type { PreparedOperation } from './operation.js';
 import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
 import type { TracedContext } from './traced-fetch.js';
@@ -125,7 +126,7 @@ export function createExecutor({
       }
     },
     async resolveEvent(operation, variables, event, headers, trace) {
-      const responseKey = operation.subscription!.responseKey;
+      const { responseKey } = operation.subscription!;
       const context: EventContext & Partial<TracedContext> = {
         headers,
         event,
@@ -166,16 +167,11 @@ function withoutRemovedNulls(
   extensions: Record<string, unknown> | undefined,
   unauthorized: readonly GraphQLError[],
 ): Record<string, unknown> | undefined {
-  const notes = extensions?.['valueCompletion'];
-  if (!extensions || unauthorized.length === 0 || !Array.isArray(notes)) return extensions;
+  if (unauthorized.length === 0) return extensions;
   const removed = unauthorized.flatMap((error) => (error.path ? [error.path] : []));
-  const kept = notes.filter(
-    (note: { path?: readonly (string | number)[] }) =>
-      !removed.some((path) => samePath(path, note.path ?? [])),
+  return withoutValueCompletionNotes(extensions, (path) =>
+    removed.some((operationPath) => samePath(operationPath, path)),
   );
-  const { valueCompletion: _, ...rest } = extensions;
-  const result = kept.length > 0 ? { ...rest, valueCompletion: kept } : rest;
-  return Object.keys(result).length > 0 ? result : undefined;
 }
 
 /** Whether a result path is an operation path, where `@` stands for any list index. */

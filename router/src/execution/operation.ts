@@ -17,6 +17,7 @@ import {
 import { noIntrospection } from './introspection.js';
 import { normalizedOperation } from './normalize.js';
 import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
+import { reservedAliasError, withFilterSelections } from './filter-selections.js';
 import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { PlanNode, QueryPlan, QueryPlanner } from '@apollo/query-planner';
@@ -46,6 +47,7 @@ export interface PreparedOperation {
   readonly kind: OperationKind;
   /** The operation as sent (results are shaped by it: a removed field comes back null). */
   readonly document: DocumentNode;
+  /** What shapes its results: the operation, plus what the field's `@eventsFilter` reads. */
   readonly context: OperationContext;
   /**
    * The plan of what the caller may see. For a subscription, the per-event plan: the
@@ -255,6 +257,21 @@ export class OperationCache {
     }
     // A subscription with nothing left to see is refused before anything is subscribed.
     if (empty && kind === 'subscription') return unauthorized;
+    const subscription = kind === 'subscription' ? this.#subscription(context) : undefined;
+    if (subscription instanceof GraphQLError) return [subscription];
+    // What the field's filter reads is fetched, and shaped into each result, as well.
+    const filter = subscription?.binding.filter;
+    let shaping = context;
+    if (filter) {
+      const reserved = reservedAliasError(entry.document);
+      if (reserved) return [reserved];
+      document = withFilterSelections(document, operationName, filter);
+      shaping = buildOperationContext({
+        schema: schema.apiGraphQLSchema,
+        operationDocument: withFilterSelections(entry.document, operationName, filter),
+        ...(operationName ? { operationName } : {}),
+      });
+    }
     let plan: QueryPlan;
     try {
       // With every root field removed, nothing is fetched: each comes back null.
@@ -271,10 +288,8 @@ export class OperationCache {
       if (error instanceof GraphQLError) return [error];
       throw error;
     }
-    const base = { key, kind, document: entry.document, context, unauthorized };
-    if (kind !== 'subscription') return { ...base, plan };
-    const subscription = this.#subscription(context);
-    if (subscription instanceof GraphQLError) return [subscription];
+    const base = { key, kind, document: entry.document, context: shaping, unauthorized };
+    if (!subscription) return { ...base, plan };
     return { ...base, plan: eventPlan(plan), subscription };
   }
 

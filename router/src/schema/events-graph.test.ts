@@ -32,7 +32,8 @@ function compose(events: string, composer: 'apollo' | 'hive' = 'apollo'): Loaded
   return loadSupergraph(result.supergraphSdl!, 'events');
 }
 
-const exampleBindings: EventsGraph = {
+/** The bindings of schemas/events.graphql as they were before it had a filtered field. */
+const coreBindings: EventsGraph = {
   bindings: new Map([
     [
       'messageAdded',
@@ -62,10 +63,30 @@ const exampleBindings: EventsGraph = {
       },
     ],
   ]),
+  filters: new Map(),
   keys: new Map([
     ['Message', ['id']],
     ['ScrapeJobState', ['id']],
     ['User', ['id']],
+  ]),
+};
+
+const exampleBindings: EventsGraph = {
+  ...coreBindings,
+  bindings: new Map([
+    ...coreBindings.bindings,
+    [
+      'messageAddedBy',
+      {
+        topic: 'room.{{ args.roomID }}.messages',
+        stream: 'chat',
+        initial: 'NONE' as const,
+        providerId: 'default',
+      },
+    ],
+  ]),
+  filters: new Map([
+    ['messageAddedBy', { IN: { fieldPath: 'user.id', values: ['{{ args.userID }}'] } }],
   ]),
 };
 
@@ -197,7 +218,7 @@ const oldEventsSdl =
 const exampleFields =
   'directive @eventsSubscribe(topic: String!, stream: String, initial: events__Initial = NONE) on FIELD_DEFINITION\n' +
   'enum events__Initial { NONE LAST }\n' +
-  sdlOf('events').slice(sdlOf('events').indexOf('type Subscription'));
+  sdlOf('events').slice(sdlOf('events').indexOf('directive @eventsFilter'));
 
 describe('readEventsGraphSdl', () => {
   it('reads schemas/events.graphql as it reads the supergraph', () => {
@@ -205,8 +226,47 @@ describe('readEventsGraphSdl', () => {
   });
 
   it('reads an events graph SDL written before the spec had a URL', () => {
-    expect(readEventsGraphSdl(parse(oldEventsSdl), 'events')).toEqual(exampleBindings);
+    expect(readEventsGraphSdl(parse(oldEventsSdl), 'events')).toEqual(coreBindings);
   });
+
+  const filtered = (directives: string) =>
+    link('["@eventsSubscribe", "@eventsFilter"]') +
+    exampleFields.slice(0, exampleFields.indexOf('type Subscription')) +
+    `type Subscription { messageAdded(roomID: ID!): Message ${directives} }\n` +
+    entities;
+
+  it('refuses @eventsFilter on a field without @eventsSubscribe, naming it', () => {
+    const sdl = filtered('@eventsFilter(condition: { IN: { fieldPath: "id", values: ["1"] } })');
+    expect(() => readEventsGraphSdl(parse(sdl), 'events')).toThrow(
+      '[events] Subscription.messageAdded: @eventsFilter needs @eventsSubscribe on the field',
+    );
+  });
+
+  it('refuses a condition with two operators in one object, naming the field', () => {
+    const sdl = filtered(
+      '@eventsSubscribe(topic: "r.{{ args.roomID }}") ' +
+        '@eventsFilter(condition: { IN: { fieldPath: "id", values: ["1"] }, NOT: { IN: { fieldPath: "id", values: ["2"] } } })',
+    );
+    const composed = sdl.replace(
+      '@composeDirective(name: "@eventsSubscribe")',
+      '@composeDirective(name: "@eventsSubscribe") @composeDirective(name: "@eventsFilter")',
+    );
+    expect(() => readSupergraphEventsGraph(compose(composed).supergraph, 'events')).toThrow(
+      '[events] Subscription.messageAdded: @eventsFilter: condition: must have exactly one of IN, AND, OR, NOT, not IN and NOT',
+    );
+  });
+
+  it.each(['apollo', 'hive'] as const)(
+    'refuses a supergraph %s composed without @composeDirective(name: "@eventsFilter")',
+    (composer) => {
+      const events = sdlOf('events').replace('  @composeDirective(name: "@eventsFilter")\n', '');
+      expect(() =>
+        readSupergraphEventsGraph(compose(events, composer).supergraph, 'events'),
+      ).toThrow(
+        '[events] defines @eventsFilter, but the supergraph does not carry it: add @composeDirective(name: "@eventsFilter")',
+      );
+    },
+  );
 
   it('refuses an events graph without bindings', () => {
     expect(() => readEventsGraphSdl(parse(entities), 'events')).toThrow(
@@ -239,7 +299,7 @@ describe('loadEventsGraph', () => {
     logged.length = 0;
     const schema = compose(oldEventsSdl);
     expect(loadEventsGraph(schema, { name: 'events', schema: oldFile }, logger)).toEqual(
-      exampleBindings,
+      coreBindings,
     );
     expect(logged).toEqual([
       expect.objectContaining({

@@ -13,17 +13,22 @@ import {
   EVENTS_SPEC_IDENTITY,
   EVENTS_SPEC_MAJOR,
   EVENTS_SPEC_URL,
+  readEventsFilter,
   readEventsSubscribe,
   type EventsSubscribe,
 } from './events-spec.js';
+import type { FilterCondition } from './filter-condition.js';
 import type { LoadedSupergraph } from './supergraph.js';
 
 export type { EventsSubscribe } from './events-spec.js';
+export type { FilterCondition } from './filter-condition.js';
 
 /** What the router needs from the events graph: its bindings and its entities' keys. */
 export interface EventsGraph {
   /** What `@eventsSubscribe` says of each `Subscription` field that has it. */
   bindings: ReadonlyMap<string, EventsSubscribe>;
+  /** What `@eventsFilter` says of each bound field that has it. */
+  filters: ReadonlyMap<string, FilterCondition>;
   /** The `@key` field sets of each entity type, as written in the events graph. */
   keys: ReadonlyMap<string, readonly string[]>;
 }
@@ -45,7 +50,19 @@ export function readSupergraphEventsGraph(
   const subgraph = supergraph.subgraphs().get(name);
   if (!subgraph) throw new SchemaError('is not a subgraph of the supergraph', name);
   const directive = feature.directiveNameInSchema('eventsSubscribe');
-  const bindings = readBindings(supergraph.schema, directive, name);
+  const filterDirective = feature.directiveNameInSchema('eventsFilter');
+  // Its input type came through, the directive not: without it every event would go to all.
+  if (
+    supergraph.schema.type(feature.typeNameInSchema('FilterCondition')) &&
+    !supergraph.schema.directive(filterDirective)
+  ) {
+    throw new SchemaError(
+      `defines @eventsFilter, but the supergraph does not carry it: add @composeDirective(name: "@eventsFilter") ` +
+        `(and "@eventsFilter" to the import of its @link to ${EVENTS_SPEC_URL}) and compose again`,
+      name,
+    );
+  }
+  const { bindings, filters } = readBindings(supergraph.schema, directive, filterDirective, name);
   // A composed directive may come from any subgraph; only the events graph's fields are bound.
   const own = subgraph.schema.schemaDefinition.rootType('subscription');
   for (const field of bindings.keys()) {
@@ -56,7 +73,7 @@ export function readSupergraphEventsGraph(
       );
     }
   }
-  return { bindings, keys: readKeys(subgraph) };
+  return { bindings, filters, keys: readKeys(subgraph) };
 }
 
 /**
@@ -71,10 +88,14 @@ export function readEventsGraphSdl(sdl: DocumentNode, name: string): EventsGraph
   } catch (cause) {
     throw new SchemaError(`not a valid subgraph: ${(cause as Error).message}`, name, { cause });
   }
-  const directive =
-    eventsFeature(subgraph.schema, name)?.directiveNameInSchema('eventsSubscribe') ??
-    'eventsSubscribe';
-  return { bindings: readBindings(subgraph.schema, directive, name), keys: readKeys(subgraph) };
+  const feature = eventsFeature(subgraph.schema, name);
+  const read = readBindings(
+    subgraph.schema,
+    feature?.directiveNameInSchema('eventsSubscribe') ?? 'eventsSubscribe',
+    feature?.directiveNameInSchema('eventsFilter') ?? 'eventsFilter',
+    name,
+  );
+  return { ...read, keys: readKeys(subgraph) };
 }
 
 /** The schema's `@link` to our spec, if it has one in a version this router reads. */
@@ -92,12 +113,20 @@ function eventsFeature(schema: Schema, graph: string): CoreFeature | undefined {
 function readBindings(
   schema: Schema,
   directive: string,
+  filterDirective: string,
   graph: string,
-): Map<string, EventsSubscribe> {
+): Pick<EventsGraph, 'bindings' | 'filters'> {
   const bindings = new Map<string, EventsSubscribe>();
+  const filters = new Map<string, FilterCondition>();
   for (const field of schema.schemaDefinition.rootType('subscription')?.fields() ?? []) {
-    // Not repeatable, so at most one per field.
+    // Neither is repeatable, so at most one of each per field.
     const [applied] = field.appliedDirectivesOf(directive);
+    const [filter] = field.appliedDirectivesOf(filterDirective);
+    if (filter) {
+      const where = `Subscription.${field.name}: @${filterDirective}`;
+      if (!applied) throw new SchemaError(`${where} needs @${directive} on the field`, graph);
+      filters.set(field.name, readEventsFilter(filter.arguments(), where, graph));
+    }
     if (!applied) continue;
     const where = `Subscription.${field.name}: @${directive}`;
     bindings.set(field.name, readEventsSubscribe(applied.arguments(), where, graph));
@@ -105,7 +134,7 @@ function readBindings(
   if (bindings.size === 0) {
     throw new SchemaError(`no Subscription field has @${directive}(topic: …)`, graph);
   }
-  return bindings;
+  return { bindings, filters };
 }
 
 function readKeys(subgraph: Subgraph): Map<string, string[]> {

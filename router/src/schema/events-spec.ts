@@ -4,8 +4,12 @@
  * into the supergraph, and the router reads them there. Nothing is ever fetched from the URL.
  */
 import { SchemaError } from '../errors.js';
+import { FilterShapeError, readFilterCondition, type FilterCondition } from './filter-condition.js';
 
-/** The URL an events graph links, e.g. `@link(url: EVENTS_SPEC_URL, import: ["@eventsSubscribe"])`. */
+/**
+ * The URL an events graph links, e.g.
+ * `@link(url: EVENTS_SPEC_URL, import: ["@eventsSubscribe", "@eventsFilter"])`.
+ */
 export const EVENTS_SPEC_URL = 'https://edfs.dev/events/v1.0';
 /** The URL without its version: what identifies the spec in a `@link`. */
 export const EVENTS_SPEC_IDENTITY = 'https://edfs.dev/events';
@@ -89,4 +93,23 @@ export function readEventsSubscribe(
     );
   }
   return read;
+}
+
+/**
+ * Reads one application of `@eventsFilter(condition:)`: its shape only (one operator per
+ * condition, field paths, non-empty value lists); binding the field checks the rest.
+ *
+ * @param where names the field in errors, e.g. `Subscription.messageAdded: @eventsFilter`
+ */
+export function readEventsFilter(
+  values: Readonly<Record<string, unknown>>,
+  where: string,
+  graph: string,
+): FilterCondition {
+  try {
+    return readFilterCondition(values['condition']);
+  } catch (cause) {
+    if (!(cause instanceof FilterShapeError)) throw cause;
+    throw new SchemaError(`${where}: ${cause.message}`, graph, { cause });
+  }
 }
