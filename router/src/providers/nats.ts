@@ -1,5 +1,10 @@
-import { connect, type JetStreamManager, type NatsConnection } from 'nats';
-import { ProviderError, StreamConfigError } from '../errors.js';
+import { connect, ErrorCode, type JetStreamManager, type NatsConnection } from 'nats';
+import {
+  BrokerTimeoutError,
+  NoRespondersError,
+  ProviderError,
+  StreamConfigError,
+} from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
   ensureStreams,
@@ -26,11 +31,11 @@ import { PORTABLE_TOKEN_SYNTAX } from './token-syntax.js';
  */
 export const NATS_SUBJECT_SYNTAX: SubjectSyntax = PORTABLE_TOKEN_SYNTAX;
 
-/** NATS subjects, and JetStream streams for fields that name one. */
+/** NATS subjects, JetStream streams for fields that name one, and request/reply. */
 export const NATS_TRAITS: ProviderTraits = {
   kind: 'nats',
   syntax: NATS_SUBJECT_SYNTAX,
-  capabilities: { streams: true },
+  capabilities: { streams: true, request: true },
 };
 
 export interface NatsProviderOptions {
@@ -192,6 +197,15 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
     })().catch((error: unknown) => logger.error({ err: error }, 'connecting to NATS failed'));
   });
 
+  /** The connection, if events can flow on it now; otherwise the error saying so. */
+  const live = (subject: string): NatsConnection => {
+    // While reconnecting nats.js would buffer a publish; the caller is told instead.
+    if (!nc || !connected || nc.isClosed()) {
+      throw new ProviderError('not connected', 'nats', subject);
+    }
+    return nc;
+  };
+
   return {
     ...NATS_TRAITS,
     id: options.id ?? 'default',
@@ -208,6 +222,31 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
           else pending.delete(entry);
         },
       };
+    },
+    async publish(subject, data) {
+      const conn = live(subject);
+      try {
+        conn.publish(subject, data);
+        // The server's PONG follows the message: it has taken it (or has closed on it).
+        await conn.flush();
+      } catch (cause) {
+        throw new ProviderError((cause as Error).message, 'nats', subject, { cause });
+      }
+    },
+    async request(subject, data, timeoutMs) {
+      const conn = live(subject);
+      try {
+        return (await conn.request(subject, data, { timeout: timeoutMs })).data;
+      } catch (cause) {
+        const code = (cause as { code?: unknown }).code;
+        if (code === ErrorCode.NoResponders) {
+          throw new NoRespondersError('no responders', 'nats', subject, { cause });
+        }
+        if (code === ErrorCode.Timeout) {
+          throw new BrokerTimeoutError('nats', subject, timeoutMs, { cause });
+        }
+        throw new ProviderError((cause as Error).message, 'nats', subject, { cause });
+      }
     },
     async *replay(request) {
       if (!nc) throw new ProviderError('not connected yet', 'nats', request.subject);

@@ -62,6 +62,8 @@ const exampleBindings: EventsGraph = {
       },
     ],
   ]),
+  publishes: new Map(),
+  requests: new Map(),
   keys: new Map([
     ['Message', ['id']],
     ['ScrapeJobState', ['id']],
