@@ -161,6 +161,70 @@ describe('readSupergraphEventsGraph', () => {
     );
   });
 
+  it('reads @eventsPublish on Mutation and @eventsRequest on Query fields', () => {
+    const events =
+      link('["@eventsSubscribe", "@eventsPublish", "@eventsRequest"]') +
+      '  @composeDirective(name: "@eventsPublish") @composeDirective(name: "@eventsRequest")\n' +
+      'directive @eventsPublish(topic: String!, providerId: String = "default") on FIELD_DEFINITION\n' +
+      'directive @eventsRequest(topic: String!, providerId: String = "default") on FIELD_DEFINITION\n' +
+      exampleFields +
+      'type Mutation { announce(roomID: ID!, id: ID!): EventsPublishResult! @eventsPublish(topic: "room.{{ args.roomID }}.messages") }\n' +
+      'type EventsPublishResult { success: Boolean! }\n' +
+      'type Query { pinned(roomID: ID!): Message @eventsRequest(topic: "room.{{ args.roomID }}.pinned") }\n';
+    const read = readSupergraphEventsGraph(compose(events).supergraph, 'events');
+    expect(read?.publishes).toEqual(
+      new Map([['announce', { topic: 'room.{{ args.roomID }}.messages', providerId: 'default' }]]),
+    );
+    expect(read?.requests).toEqual(
+      new Map([['pinned', { topic: 'room.{{ args.roomID }}.pinned', providerId: 'default' }]]),
+    );
+  });
+
+  it.each([
+    [
+      '@eventsPublish',
+      'type Query { pinned(id: ID!): Message @eventsPublish(topic: "p") }',
+      'Query.pinned: @eventsPublish belongs on a Mutation field',
+    ],
+    [
+      '@eventsRequest',
+      'type Mutation { go(id: ID!): Message @eventsRequest(topic: "p") }',
+      'Mutation.go: @eventsRequest belongs on a Query field',
+    ],
+    [
+      '@eventsSubscribe',
+      'type Query { pinned(id: ID!): Message @eventsSubscribe(topic: "p") }',
+      'Query.pinned: @eventsSubscribe belongs on a Subscription field',
+    ],
+  ])('refuses %s on the wrong root type, naming the field', (_, field, message) => {
+    const events =
+      'directive @eventsSubscribe(topic: String!) on FIELD_DEFINITION\n' +
+      'directive @eventsPublish(topic: String!) on FIELD_DEFINITION\n' +
+      'directive @eventsRequest(topic: String!) on FIELD_DEFINITION\n' +
+      'type Subscription { messageAdded(roomID: ID!): Message @eventsSubscribe(topic: "r") }\n' +
+      field +
+      '\n' +
+      entities;
+    expect(() => readEventsGraphSdl(parse(events), 'events')).toThrow(
+      new SchemaError(message, 'events'),
+    );
+  });
+
+  it('refuses a Query field of the events graph that nothing answers', () => {
+    // Without @composeDirective the supergraph drops @eventsRequest: the field is unanswerable.
+    const events =
+      link('["@eventsSubscribe", "@eventsRequest"]') +
+      'directive @eventsRequest(topic: String!) on FIELD_DEFINITION\n' +
+      exampleFields +
+      'type Query { pinned(roomID: ID!): Message @eventsRequest(topic: "p.{{ args.roomID }}") }\n';
+    expect(() => readSupergraphEventsGraph(compose(events).supergraph, 'events')).toThrow(
+      new SchemaError(
+        'Query.pinned is in the events graph but has no @eventsRequest: the events graph has no server to answer it (composed without @composeDirective(name: "@eventsRequest")?)',
+        'events',
+      ),
+    );
+  });
+
   it('refuses a binding on a Subscription field that another subgraph defines', () => {
     const other = {
       name: 'other',

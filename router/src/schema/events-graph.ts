@@ -67,7 +67,7 @@ export function readSupergraphEventsGraph(
       }
     }
   }
-  checkAnswerable(subgraph, read, names, name);
+  checkAnswerable(subgraph, read, name);
   return { ...read, keys: readKeys(subgraph) };
 }
 
@@ -87,7 +87,7 @@ export function readEventsGraphSdl(sdl: DocumentNode, name: string): EventsGraph
   const names = (directive: EventsDirective) =>
     feature?.directiveNameInSchema(directive) ?? directive;
   const read = readBindings(subgraph.schema, names, name);
-  checkAnswerable(subgraph, read, names, name);
+  checkAnswerable(subgraph, read, name);
   return { ...read, keys: readKeys(subgraph) };
 }
 
@@ -167,12 +167,7 @@ function boundFields(read: Bindings): [EventsDirective, Iterable<string>][] {
  * The events graph has no server: each of its Query and Mutation fields must be answered
  * by the router, so it must carry `@eventsRequest` or `@eventsPublish`.
  */
-function checkAnswerable(
-  subgraph: Subgraph,
-  read: Bindings,
-  names: DirectiveNames,
-  graph: string,
-): void {
+function checkAnswerable(subgraph: Subgraph, read: Bindings, graph: string): void {
   const answered = [
     ['query', read.requests, 'eventsRequest'],
     ['mutation', read.publishes, 'eventsPublish'],
@@ -182,9 +177,9 @@ function checkAnswerable(
       // Federation's own fields (`_entities`, `_service`) are the planner's, never asked here.
       if (field.name.startsWith('_') || bound.has(field.name)) continue;
       throw new SchemaError(
-        `${rootName(root)}.${field.name} is in the events graph but has no @${names(directive)}: ` +
+        `${rootName(root)}.${field.name} is in the events graph but has no @${directive}: ` +
           `the events graph has no server to answer it (composed without ` +
-          `@composeDirective(name: "@${names(directive)}")?)`,
+          `@composeDirective(name: "@${directive}")?)`,
         graph,
       );
     }
