@@ -62,7 +62,9 @@ const exampleBindings: EventsGraph = {
       },
     ],
   ]),
-  publishes: new Map(),
+  publishes: new Map([
+    ['announceMessage', { topic: 'room.{{ args.roomID }}.messages', providerId: 'default' }],
+  ]),
   requests: new Map(),
   keys: new Map([
     ['Message', ['id']],
@@ -70,6 +72,9 @@ const exampleBindings: EventsGraph = {
     ['User', ['id']],
   ]),
 };
+
+/** The same, less the mutation: what an events graph of subscriptions alone binds. */
+const subscriptionBindings: EventsGraph = { ...exampleBindings, publishes: new Map() };
 
 const link = (imports: string, composed = '@eventsSubscribe') =>
   'extend schema\n' +
@@ -260,10 +265,15 @@ const oldEventsSdl =
   '}\n' +
   entities +
   'type User @key(fields: "id", resolvable: false) { id: ID! }\n';
+/** The example's subscription fields and entities, without its publishing mutation. */
 const exampleFields =
   'directive @eventsSubscribe(topic: String!, stream: String, initial: events__Initial = NONE) on FIELD_DEFINITION\n' +
   'enum events__Initial { NONE LAST }\n' +
-  sdlOf('events').slice(sdlOf('events').indexOf('type Subscription'));
+  sdlOf('events').slice(
+    sdlOf('events').indexOf('type Subscription'),
+    sdlOf('events').indexOf('type Mutation'),
+  ) +
+  sdlOf('events').slice(sdlOf('events').indexOf('type Message @key'));
 
 describe('readEventsGraphSdl', () => {
   it('reads schemas/events.graphql as it reads the supergraph', () => {
@@ -271,7 +281,7 @@ describe('readEventsGraphSdl', () => {
   });
 
   it('reads an events graph SDL written before the spec had a URL', () => {
-    expect(readEventsGraphSdl(parse(oldEventsSdl), 'events')).toEqual(exampleBindings);
+    expect(readEventsGraphSdl(parse(oldEventsSdl), 'events')).toEqual(subscriptionBindings);
   });
 
   it('refuses an events graph without bindings', () => {
@@ -305,7 +315,7 @@ describe('loadEventsGraph', () => {
     logged.length = 0;
     const schema = compose(oldEventsSdl);
     expect(loadEventsGraph(schema, { name: 'events', schema: oldFile }, logger)).toEqual(
-      exampleBindings,
+      subscriptionBindings,
     );
     expect(logged).toEqual([
       expect.objectContaining({
