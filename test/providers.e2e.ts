@@ -7,7 +7,7 @@ import { post, subscribe, wsClient, type Subscription } from './support/graphql.
 import { startRabbitMqServer } from './support/rabbitmq-server.js';
 import { startRedisServer } from './support/redis-server.js';
 import { runScript } from './support/scripts.js';
-import { startRouterWith } from './support/routers.js';
+import { eventsSdlIn, startRouterWith } from './support/routers.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
@@ -143,10 +143,7 @@ describe.each([
   let stack: TestStack;
   let dir: string;
   const configure = (config: RouterConfig): void => {
-    const schema = join(dir, 'events.graphql');
-    writeFileSync(schema, EVENTS_SDL);
-    config.events.schema = schema;
-    config.nats.streams = [];
+    eventsSdlIn(() => dir, EVENTS_SDL)(config);
     config.providers = { bus: broker.provider };
   };
   const subscribed = (name: string, count = 1) =>

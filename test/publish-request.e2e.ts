@@ -1,11 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Subscription as NatsSubscription } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Router, RouterConfig } from '@edfs/router';
 import { removeDir, tempDir } from './support/broker-process.js';
 import { post, subscribe, wsClient } from './support/graphql.js';
-import { closedPort, startRouterWith } from './support/routers.js';
+import { closedPort, eventsSdlIn, startRouterWith } from './support/routers.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
 /**
@@ -51,11 +49,8 @@ describe('@eventsPublish and @eventsRequest on NATS', () => {
   let stack: TestStack;
   let dir: string;
   const configure = (config: RouterConfig): void => {
-    const schema = join(dir, 'events.graphql');
-    writeFileSync(schema, EVENTS_SDL);
-    config.events.schema = schema;
+    eventsSdlIn(() => dir, EVENTS_SDL)(config);
     config.events.requestTimeoutMs = REQUEST_TIMEOUT_MS;
-    config.nats.streams = [];
   };
 
   beforeAll(async () => {
