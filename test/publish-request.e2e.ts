@@ -181,13 +181,15 @@ describe('@eventsPublish and @eventsRequest on NATS', () => {
     });
   });
 
-  it('answers success: false with EVENT_PUBLISH_FAILED while NATS is down', async () => {
+  it('answers success: false with EVENT_PUBLISH_FAILED while NATS is down, never masked', async () => {
     const port = await closedPort();
     let down: Router | undefined;
     try {
       down = await startRouterWith(stack, (config) => {
         configure(config);
         config.nats.url = `nats://127.0.0.1:${port}`;
+        // The router's own errors, which no subgraph answered, are not masked.
+        config.maskSubgraphErrors = true;
       });
       expect((await post(down.url, announce('down'))).body).toEqual({
         data: { announce: { success: false } },
