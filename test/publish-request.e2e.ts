@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Router, RouterConfig } from '@edfs/router';
 import { removeDir, tempDir } from './support/broker-process.js';
 import { post, subscribe, wsClient } from './support/graphql.js';
+import { startRestrictedNats } from './support/restricted-nats.js';
 import { closedPort, eventsSdlIn, startRouterWith } from './support/routers.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 
@@ -179,6 +180,32 @@ describe('@eventsPublish and @eventsRequest on NATS', () => {
         },
       ],
     });
+  });
+
+  it('answers success: false with EVENT_PUBLISH_FAILED when NATS refuses the subject', async () => {
+    const nats = await startRestrictedNats('room.unused.messages', 'room.denied.messages');
+    let restricted: Router | undefined;
+    try {
+      restricted = await startRouterWith(stack, (config) => {
+        configure(config);
+        config.nats.url = nats.url;
+      });
+      expect((await post(restricted.url, announce('denied'))).body).toEqual({
+        data: { announce: { success: false } },
+        errors: [
+          expect.objectContaining({
+            path: ['announce'],
+            extensions: { code: 'EVENT_PUBLISH_FAILED', providerId: 'default' },
+          }),
+        ],
+      });
+      expect((await post(restricted.url, announce('allowed'))).body).toEqual({
+        data: { announce: { success: true } },
+      });
+    } finally {
+      await restricted?.close();
+      await nats.stop();
+    }
   });
 
   it('answers success: false with EVENT_PUBLISH_FAILED while NATS is down, never masked', async () => {

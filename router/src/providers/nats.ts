@@ -81,6 +81,8 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
   let closing = false;
   const pending = new Set<Pending>();
   let retry: { timer: NodeJS.Timeout; wake(): void } | undefined;
+  /** Publishes waiting for their flush, by subject; a refusal NATS reports fails them. */
+  const publishing = new Map<string, Set<(refusal: ProviderError) => void>>();
 
   const subscribeNow = (
     conn: NatsConnection,
@@ -111,7 +113,16 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
         );
         if (connected) for (const listener of reconnected) listener();
       } else if (status.type === 'error') {
-        logger.error({ err: status.data }, 'NATS error');
+        const refused = status.permissionContext;
+        if (refused?.operation === 'publish') {
+          const refusal = new ProviderError(
+            'permission to publish refused',
+            'nats',
+            refused.subject,
+          );
+          for (const refuse of publishing.get(refused.subject) ?? []) refuse(refusal);
+        }
+        logger.error({ err: status.data, refused }, 'NATS error');
       }
     }
   };
@@ -225,13 +236,24 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
     },
     async publish(subject, data) {
       const conn = live(subject);
+      let refusal: ProviderError | undefined;
+      const refuse = (error: ProviderError): void => void (refusal ??= error);
+      const waiting = publishing.get(subject) ?? new Set();
+      publishing.set(subject, waiting.add(refuse));
       try {
         conn.publish(subject, data);
-        // The server's PONG follows the message: it has taken it (or has closed on it).
+        // The server answers the flush's PING after the message: it has taken it, or has
+        // sent its refusal (a permission) first, which `watch` reads from the status
+        // stream a few promise turns later; setImmediate runs after those.
         await conn.flush();
+        await new Promise((resolve) => setImmediate(resolve));
       } catch (cause) {
         throw new ProviderError((cause as Error).message, 'nats', subject, { cause });
+      } finally {
+        waiting.delete(refuse);
+        if (waiting.size === 0) publishing.delete(subject);
       }
+      if (refusal) throw refusal;
     },
     async request(subject, data, timeoutMs) {
       const conn = live(subject);
