@@ -78,7 +78,7 @@ describe('@eventsPublish and @eventsRequest on NATS', () => {
       expect(await sub.next()).toEqual({
         data: { messageAdded: { id: '1', text: 'Hello, Bob!' } },
       });
-      expect(await nextData(raw)).toBe('{"__typename":"Message","id":"1"}');
+      expect(await taken(raw, 1)).toEqual(['{"__typename":"Message","id":"1"}']);
     } finally {
       await client.dispose();
     }
@@ -108,6 +108,33 @@ describe('@eventsPublish and @eventsRequest on NATS', () => {
     }
   });
 
+  it('answers each aliased publish of one mutation on its own, in order', async () => {
+    const raw = stack.nc.subscribe('room.alias.messages', { max: 2 });
+    await stack.nc.flush();
+    const mutation = `mutation Two($room: ID!) {
+      first: announce(roomID: $room, id: "1") { success }
+      refused: announce(roomID: "a.b", id: "2") { ok: success }
+      second: announce(roomID: $room, id: "2") { __typename success }
+    }`;
+    expect((await post(stack.router.url, mutation, { room: 'alias' })).body).toEqual({
+      data: {
+        first: { success: true },
+        refused: { ok: false },
+        second: { __typename: 'EventsPublishResult', success: true },
+      },
+      errors: [
+        expect.objectContaining({
+          path: ['refused'],
+          extensions: { code: 'BAD_USER_INPUT', argument: 'roomID' },
+        }),
+      ],
+    });
+    expect(await taken(raw, 2)).toEqual([
+      '{"__typename":"Message","id":"1"}',
+      '{"__typename":"Message","id":"2"}',
+    ]);
+  });
+
   it('answers a query with the reply of a responder, resolved through the subgraphs', async () => {
     const requests: string[] = [];
     const responder = stack.nc.subscribe('room.r1.pinned', {
@@ -118,7 +145,8 @@ describe('@eventsPublish and @eventsRequest on NATS', () => {
     });
     await stack.nc.flush();
     try {
-      expect((await post(stack.router.url, pinned('r1'))).body).toEqual({
+      const query = 'query Pinned($room: ID!) { pinnedMessage(roomID: $room) { id text } }';
+      expect((await post(stack.router.url, query, { room: 'r1' })).body).toEqual({
         data: { pinnedMessage: { id: '1', text: 'Hello, Bob!' } },
       });
       // The request carries the field's arguments.
@@ -239,8 +267,12 @@ describe('@eventsPublish and @eventsRequest on NATS', () => {
   });
 });
 
-/** The next message a raw NATS subscription gets, as text. */
-async function nextData(subscription: NatsSubscription): Promise<string> {
-  for await (const message of subscription) return message.string();
-  throw new Error('the subscription ended');
+/** The first `count` messages a raw NATS subscription gets, as text. */
+async function taken(subscription: NatsSubscription, count: number): Promise<string[]> {
+  const texts: string[] = [];
+  for await (const message of subscription) {
+    texts.push(message.string());
+    if (texts.length === count) return texts;
+  }
+  throw new Error(`the subscription ended after ${texts.length} message(s)`);
 }
