@@ -182,7 +182,7 @@ describe('the router CLI', () => {
       rmSync(sdls, { recursive: true, force: true });
       expect(composed.code).toBe(0);
       expect(readFileSync(supergraph, 'utf8')).toContain(
-        '@link(url: "https://edfs.dev/events/v1.0", import: ["@eventsSubscribe", "@eventsFilter"])',
+        '@link(url: "https://edfs.dev/events/v1.0", import: ["@eventsSubscribe", "@eventsFilter", "@eventsPublish"])',
       );
 
       // Nothing about the events graph but the streams its fields read.

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProviderConfig, RouterConfig } from '@edfs/router';
 import { removeDir, tempDir } from './support/broker-process.js';
-import { subscribe, wsClient, type Subscription } from './support/graphql.js';
+import { post, subscribe, wsClient, type Subscription } from './support/graphql.js';
 import { startRabbitMqServer } from './support/rabbitmq-server.js';
 import { startRedisServer } from './support/redis-server.js';
 import { runScript } from './support/scripts.js';
-import { startRouterWith } from './support/routers.js';
+import { eventsSdlIn, startRouterWith } from './support/routers.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
@@ -84,16 +84,29 @@ async function amqpBroker(): Promise<Broker> {
   };
 }
 
-/** `messageAdded` on provider `bus`; `scrapeJobState` stays on the default NATS. */
+/**
+ * `messageAdded` and `announce` on provider `bus`; `scrapeJobState` stays on the default
+ * NATS. The directives are the SDL's own: the router reads the bindings from it.
+ */
 const EVENTS_SDL = `
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])
 
 directive @eventsSubscribe(topic: String!, providerId: String = "default") on FIELD_DEFINITION
+directive @eventsPublish(topic: String!, providerId: String = "default") on FIELD_DEFINITION
 
 type Subscription {
   messageAdded(roomID: ID!): Message
     @eventsSubscribe(topic: "room.{{ args.roomID }}.messages", providerId: "bus")
   scrapeJobState(id: ID!): ScrapeJobState @eventsSubscribe(topic: "scrapeJob.{{ args.id }}.state")
+}
+
+type Mutation {
+  announce(roomID: ID!, id: ID!): EventsPublishResult!
+    @eventsPublish(topic: "room.{{ args.roomID }}.messages", providerId: "bus")
+}
+
+type EventsPublishResult {
+  success: Boolean!
 }
 
 type Message @key(fields: "id", resolvable: false) {
@@ -109,6 +122,8 @@ type Message = { messageAdded: { id: string; text?: string } };
 const room = (id: string) => `subscription { messageAdded(roomID: "${id}") { id text } }`;
 const subject = (id: string) => `room.${id}.messages`;
 const message = (id: string) => ({ __typename: 'Message', id });
+const announce = (roomID: string, id: string) =>
+  `mutation { announce(roomID: "${roomID.replace(/\\/g, '\\\\')}", id: "${id}") { success } }`;
 
 /** Ids (or error codes) a subscription yields, until `until`. */
 async function idsUntil(sub: Subscription<Message>, until: string): Promise<string[]> {
@@ -128,10 +143,7 @@ describe.each([
   let stack: TestStack;
   let dir: string;
   const configure = (config: RouterConfig): void => {
-    const schema = join(dir, 'events.graphql');
-    writeFileSync(schema, EVENTS_SDL);
-    config.events.schema = schema;
-    config.nats.streams = [];
+    eventsSdlIn(() => dir, EVENTS_SDL)(config);
     config.providers = { bus: broker.provider };
   };
   const subscribed = (name: string, count = 1) =>
@@ -201,6 +213,33 @@ describe.each([
       expect((await sub.next()).data?.messageAdded.id).toBe('1');
     } finally {
       await client.dispose();
+    }
+  });
+
+  it('publishes through a mutation: its subscribers receive the entity key', async () => {
+    const client = wsClient(stack.router.url);
+    try {
+      const sub = subscribe<Message>(client, room('mutation'));
+      await subscribed(subject('mutation'));
+      expect((await post(stack.router.url, announce('mutation', '1'))).body).toEqual({
+        data: { announce: { success: true } },
+      });
+      expect(await sub.next()).toEqual({
+        data: { messageAdded: { id: '1', text: 'Hello, Bob!' } },
+      });
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('refuses to publish with an argument that is not one token', async () => {
+    for (const roomID of ['*', '#', 'a.b', 'a?', '[ab]', 'a\\b', 'a b']) {
+      expect((await post(stack.router.url, announce(roomID, '1'))).body).toEqual({
+        data: { announce: { success: false } },
+        errors: [
+          expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', argument: 'roomID' } }),
+        ],
+      });
     }
   });
 
@@ -341,6 +380,14 @@ describe.each([
         status: 'unavailable',
         nats: 'connected',
         providers: { default: 'connected', bus: 'disconnected' },
+      });
+      expect((await post(stack.router.url, announce('restart', 'm0'))).body).toEqual({
+        data: { announce: { success: false } },
+        errors: [
+          expect.objectContaining({
+            extensions: { code: 'EVENT_PUBLISH_FAILED', providerId: 'bus' },
+          }),
+        ],
       });
       // NATS fields are not concerned.
       stack.publish('scrapeJob.j1.state', { __typename: 'ScrapeJobState', id: 'j1' });

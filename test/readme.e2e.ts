@@ -87,6 +87,20 @@ const NOT_RUN: readonly { section: string; lang: string; why: string }[] = [
       'clients and with `pnpm pub --provider` against a real redis-server and rabbitmq-server.',
   },
   {
+    section: 'Requests (NATS)',
+    lang: 'graphql',
+    why:
+      'Forecast is not in the example stack, where nobody answers requests; ' +
+      'test/publish-request.e2e.ts serves such a field with a responder in the test.',
+  },
+  {
+    section: 'Requests (NATS)',
+    lang: 'sh',
+    why:
+      'the NATS CLI is no dependency of the workspace; test/publish-request.e2e.ts answers ' +
+      'the same requests with nats.js, the way `nats reply` does.',
+  },
+  {
     section: 'Command line',
     lang: 'sh',
     why:
@@ -138,6 +152,9 @@ const filtering = {
   subscription: block('Filtering events (`@eventsFilter`)', 'graphql', 1),
   mutations: block('Filtering events (`@eventsFilter`)', 'sh'),
 };
+const publishGraph = block('Publish and request', 'graphql');
+const publishMutation = block('Publish and request', 'sh');
+const publishMutationShows = output(publishMutation);
 const composedDirective = block('Composing with your own tooling', 'graphql');
 const tryIt = {
   subscription: block('Try it', 'graphql'),
@@ -296,6 +313,7 @@ describe('README.md, run as written', () => {
     ['the introduction', eventsGraph],
     ['Durable subscriptions', durableGraph],
     ['Filtering events', filtering.graph],
+    ['Publish and request', publishGraph],
   ])('quotes schemas/events.graphql as it is in %s', (_, quote) => {
     const file = parse(readFileSync(join(root, 'schemas/events.graphql'), 'utf8'));
     const excerpt = parse(quote.text);
@@ -378,6 +396,18 @@ describe('README.md, run as written', () => {
         user: { name: 'Alice' },
       });
     });
+  });
+
+  it('Publish and request: the mutation prints success and its event reaches the subscription', async () => {
+    const sub = subscribe<{ messageAdded: { id: string; text: string } }>(client, MESSAGE_ADDED);
+    try {
+      await stack.subscribedOn('room.123.messages');
+      expect((await runShell(publishMutation)).trimEnd()).toBe(publishMutationShows.text.trimEnd());
+      expect((await sub.next()).data?.messageAdded).toMatchObject({ id: '1', text: 'Hello, Bob!' });
+    } finally {
+      await sub.unsubscribe();
+      await released();
+    }
   });
 
   it('CQRS: StartScrape, FollowScrape shows the progress rise to COMPLETE, then ScrapeJob', async () => {

@@ -195,3 +195,20 @@ describe('the providers config', () => {
     ).toBe('nats://b:1');
   });
 });
+
+describe('events timeouts', () => {
+  it('default to 5 s, and take the config or the environment', () => {
+    expect(parseConfig(minimal, {}).events).toMatchObject({
+      requestTimeoutMs: 5000,
+      publishTimeoutMs: 5000,
+    });
+    const events = { requestTimeoutMs: 100, publishTimeoutMs: 200 };
+    expect(parseConfig({ ...minimal, events }, {}).events).toMatchObject(events);
+    const env = { EVENTS_REQUEST_TIMEOUT_MS: '300', EVENTS_PUBLISH_TIMEOUT_MS: '400' };
+    expect(parseConfig({ ...minimal, events }, env).events).toMatchObject({
+      requestTimeoutMs: 300,
+      publishTimeoutMs: 400,
+    });
+    expect(() => parseConfig(minimal, { EVENTS_REQUEST_TIMEOUT_MS: 'soon' })).toThrow(ConfigError);
+  });
+});

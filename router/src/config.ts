@@ -190,6 +190,17 @@ const configSchema = z.strictObject({
        * Without an events graph the router serves queries and mutations only.
        */
       schema: z.string().min(1).optional(),
+      /**
+       * How long an `@eventsRequest` query waits for its reply before it answers
+       * EVENT_REQUEST_TIMEOUT. Env: `EVENTS_REQUEST_TIMEOUT_MS`. @default 5000
+       */
+      requestTimeoutMs: z.number().int().positive().default(5000),
+      /**
+       * How long an `@eventsPublish` mutation waits for the broker to take its event before
+       * it answers `success: false` (EVENT_PUBLISH_FAILED). Env: `EVENTS_PUBLISH_TIMEOUT_MS`.
+       * @default 5000
+       */
+      publishTimeoutMs: z.number().int().positive().default(5000),
     })
     .prefault({}),
   /** Subgraphs by name. Not needed when a supergraph is given. @default {} */
@@ -356,7 +367,8 @@ export function providerConfigs(config: RouterConfig): ReadonlyMap<string, Provi
 
 /**
  * Reads the YAML config, applies environment overrides (`HOST`, `PORT`, `NATS_URL`,
- * `PROVIDER_<ID>_URL`, `SUBGRAPH_<NAME>_URL`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
+ * `PROVIDER_<ID>_URL`, `SUBGRAPH_<NAME>_URL`, `EVENTS_REQUEST_TIMEOUT_MS`,
+ * `EVENTS_PUBLISH_TIMEOUT_MS`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
  * `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`) and the command line's, reads the
  * providers' secrets (`{ env: NAME }`, `{ file: path }`), validates it, and resolves its paths
  * against the file's folder.
@@ -460,6 +472,12 @@ function withEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   };
   if (env['HOST']) section('listen')['host'] = env['HOST'];
   if (env['PORT']) section('listen')['port'] = Number(env['PORT']);
+  for (const [variable, option] of [
+    ['EVENTS_REQUEST_TIMEOUT_MS', 'requestTimeoutMs'],
+    ['EVENTS_PUBLISH_TIMEOUT_MS', 'publishTimeoutMs'],
+  ] as const) {
+    if (env[variable]) section('events')[option] = Number(env[variable]);
+  }
   // NATS_URL and PROVIDER_DEFAULT_URL both name the default provider's server(s).
   const defaultUrl = env[providerUrlVariable('default')] ?? env['NATS_URL'];
   const providers = config['providers'];

@@ -54,6 +54,24 @@ export class ProviderError extends Error {
   }
 }
 
+/** A request found nobody listening on its subject (NATS answers "no responders" at once). */
+export class NoRespondersError extends ProviderError {
+  override readonly name = 'NoRespondersError';
+}
+
+/** A publish or a request was not answered by the broker within its timeout. */
+export class BrokerTimeoutError extends ProviderError {
+  override readonly name = 'BrokerTimeoutError';
+  constructor(
+    provider: string,
+    subject: string,
+    readonly timeoutMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(`no answer within ${timeoutMs} ms`, provider, subject, options);
+  }
+}
+
 /** A replay cannot start where it was asked to: the stream has dropped those messages. */
 export class StreamPositionGoneError extends ProviderError {
   override readonly name = 'StreamPositionGoneError';

@@ -91,13 +91,16 @@ export async function createRouter({
     ...(tracing ? [tracing] : []),
   );
   const configs = providerConfigs(config);
-  const building = { config, providers: configs, logger, instrumentation };
+  // Filled once connected, below: connecting needs the first snapshot's fields.
+  const connected = new Map<string, EventProvider>();
+  const building = { config, providers: configs, connected, logger, instrumentation };
   let snapshot = buildSnapshot(sdl, 1, building);
   const admit = ({ eventFields, supergraph }: Snapshot): void =>
     metrics?.admit({ fields: eventFields.keys(), subgraphs: supergraph.subgraphUrls.keys() });
   admit(snapshot);
 
   const providers = await connectProviders(configs, snapshot.eventFields.values(), logger);
+  for (const [id, provider] of providers) connected.set(id, provider);
   const everyProvider = [...providers.values()];
   const hub = new EventHub({
     providers,

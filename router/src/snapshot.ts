@@ -2,12 +2,16 @@ import { QueryPlanner } from '@apollo/query-planner';
 import type { ProviderConfig, RouterConfig } from './config.js';
 import type { SchemaSnapshot } from './core.js';
 import { bindEventFields, type EventField } from './events/event-field.js';
+import { bindPublishFields } from './events/publish-field.js';
+import { bindRequestFields } from './events/request-field.js';
 import { createServiceMap } from './execution/data-sources.js';
+import { createEventsSource } from './execution/events-source.js';
 import { createExecutor } from './execution/executor.js';
 import { OperationCache } from './execution/operation.js';
 import type { Instrumentation } from './instrumentation.js';
 import type { Logger } from './logger.js';
 import { providerTraits } from './providers/connect.js';
+import type { EventProvider } from './providers/provider.js';
 import { loadEventsGraph } from './schema/events-graph.js';
 import { loadSupergraph, type LoadedSupergraph } from './schema/supergraph.js';
 
@@ -24,6 +28,12 @@ export interface SnapshotOptions {
   config: RouterConfig;
   /** Every provider by id, whose subject syntax and capabilities the bindings are checked against. */
   providers: ReadonlyMap<string, ProviderConfig>;
+  /**
+   * The same providers connected, which publish and request fields use. The router fills
+   * the map once they are connected (which needs the first snapshot's fields), before it
+   * takes any request.
+   */
+  connected: ReadonlyMap<string, EventProvider>;
   logger: Logger;
   instrumentation: Instrumentation;
 }
@@ -37,18 +47,25 @@ export interface SnapshotOptions {
 export function buildSnapshot(
   sdl: string,
   version: number,
-  { config, providers, logger, instrumentation }: SnapshotOptions,
+  { config, providers, connected, logger, instrumentation }: SnapshotOptions,
 ): Snapshot {
-  const supergraph = loadSupergraph(sdl, config.events.name);
+  const { name, publishTimeoutMs, requestTimeoutMs } = config.events;
+  const supergraph = loadSupergraph(sdl, name);
   const eventsGraph = loadEventsGraph(supergraph, config.events, logger);
+  const api = supergraph.apiGraphQLSchema;
+  const traits = providerTraits(providers);
   const eventFields: ReadonlyMap<string, EventField> = eventsGraph
-    ? bindEventFields(
-        eventsGraph,
-        supergraph.apiGraphQLSchema,
-        config.events.name,
-        providerTraits(providers),
-      )
+    ? bindEventFields(eventsGraph, api, name, traits)
     : new Map();
+  const publishes = eventsGraph
+    ? bindPublishFields(eventsGraph, api, name, traits, eventFields)
+    : new Map();
+  const requests = eventsGraph ? bindRequestFields(eventsGraph, api, name, traits) : new Map();
+  // Only fetches of publish and request fields are run against it; events need no schema.
+  const eventsSchema =
+    publishes.size + requests.size > 0
+      ? supergraph.supergraph.subgraphs().get(name)?.schema.toGraphQLJSSchema()
+      : undefined;
   return {
     version,
     sdl,
@@ -66,9 +83,19 @@ export function buildSnapshot(
       schema: supergraph,
       logger,
       maskSubgraphErrors: config.maskSubgraphErrors,
+      eventsGraph: name,
       serviceMap: createServiceMap({
         urls: supergraph.subgraphUrls,
-        eventsGraph: config.events.name,
+        eventsGraph: name,
+        eventsSource: createEventsSource({
+          schema: eventsSchema,
+          publishes,
+          requests,
+          providers: connected,
+          publishTimeoutMs,
+          requestTimeoutMs,
+          logger,
+        }),
         timeoutMs: config.subgraphTimeoutMs,
         batchWindowMs: config.batchWindowMs,
         maxBatchRepresentations: config.batchMaxRepresentations,

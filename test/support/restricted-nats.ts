@@ -10,18 +10,22 @@ export interface RestrictedNats {
 }
 
 /**
- * A nats-server on a free port where every client may publish anywhere but may not
- * subscribe to `deniedSubject`: NATS then ends such a subscription with a permissions
- * violation, which is how a test sees the router end a client's stream from its side.
+ * A nats-server on a free port where every client may publish anywhere (but to
+ * `deniedPublish`, when given) but may not subscribe to `deniedSubject`: NATS then ends
+ * such a subscription with a permissions violation, which is how a test sees the router
+ * end a client's stream from its side.
  */
-export async function startRestrictedNats(deniedSubject: string): Promise<RestrictedNats> {
+export async function startRestrictedNats(
+  deniedSubject: string,
+  deniedPublish?: string,
+): Promise<RestrictedNats> {
   const dir = mkdtempSync(join(tmpdir(), 'edfs-nats-restricted-'));
   const config = join(dir, 'nats.conf');
   writeFileSync(
     config,
     `authorization {
   users = [
-    { user: anyone, password: "", permissions: { subscribe: { deny: [${JSON.stringify(deniedSubject)}] } } }
+    { user: anyone, password: "", permissions: { subscribe: { deny: [${JSON.stringify(deniedSubject)}] }${deniedPublish ? `, publish: { deny: [${JSON.stringify(deniedPublish)}] }` : ''} } }
   ]
 }
 no_auth_user: anyone

@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
@@ -41,4 +43,17 @@ export const coreEventsSchema = fileURLToPath(
 export function coreNats(config: RouterConfig): void {
   config.events.schema = coreEventsSchema;
   config.nats.streams = [];
+}
+
+/**
+ * A config change: the events graph is `sdl`, written to `events.graphql` in `dir` when the
+ * router starts, with every field on core NATS.
+ */
+export function eventsSdlIn(dir: () => string, sdl: string): (config: RouterConfig) => void {
+  return (config) => {
+    const schema = join(dir(), 'events.graphql');
+    writeFileSync(schema, sdl);
+    config.events.schema = schema;
+    config.nats.streams = [];
+  };
 }

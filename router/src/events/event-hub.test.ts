@@ -33,7 +33,9 @@ function fakeBroker(id = 'default') {
     id,
     name: 'fake',
     kind: 'nats',
-    capabilities: { streams: true },
+    capabilities: { streams: true, request: true },
+    publish: () => Promise.resolve(),
+    request: () => Promise.resolve(new Uint8Array()),
     firstAttempt: Promise.resolve(),
     syntax: { isToken: () => true, tokenRule: 'anything', maxSubjectBytes: 256 },
     subscribe(subject, handlers) {

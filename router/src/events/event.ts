@@ -75,6 +75,11 @@ function invalidEvent(reason: string): GraphQLError {
   return new GraphQLError(`Invalid event: ${reason}.`, { extensions: { code: 'INVALID_EVENT' } });
 }
 
+/** The fields of a `@key` field set, top level only: `id org { id }` is `["id", "org"]`. */
+export function keyFields(fields: string): string[] {
+  return Object.keys(keyShape(fields));
+}
+
 function keyShape(fields: string): KeyShape {
   const toShape = (set: SelectionSetNode): KeyShape =>
     Object.fromEntries(

@@ -65,6 +65,7 @@ describe('createServiceMap', () => {
     const map: ServiceMap = createServiceMap({
       urls: new Map([['message', url]]),
       eventsGraph: 'events',
+      eventsSource: { process: () => Promise.resolve({}) },
       timeoutMs: 5_000,
       logger: pino({ level: 'silent' }),
       ...options,

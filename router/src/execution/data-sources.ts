@@ -15,15 +15,16 @@ import {
 import type { Logger } from '../logger.js';
 import { DeadlineExceededError, withDeadline } from './deadline.js';
 import { batchEntityFetches } from './entity-batcher.js';
-import { eventFetchData } from './event-selection.js';
 import { noticeMissingEventEntity } from './missing-entity.js';
 import { FetchTracer } from './traced-fetch.js';
 
 export interface DataSourcesOptions {
   /** Subgraph URLs by name. */
   urls: ReadonlyMap<string, string>;
-  /** Name of the events graph, whose data comes from the event being resolved. */
+  /** Name of the events graph, which has no server. */
   eventsGraph: string;
+  /** What answers the events graph's fetches: `createEventsSource`. */
+  eventsSource: GraphQLDataSource;
   /** How long one subgraph fetch may take, from the executor's call to the answer. */
   timeoutMs: number;
   /** How long an entity fetch waits for others to share its request. @default 0 */
@@ -69,16 +70,9 @@ export function createServiceMap(options: DataSourcesOptions): ServiceMap {
     const bounded = tracer.around(withDeadline(batched, options.timeoutMs));
     map[name] = guarded(name, noticeMissingEventEntity(name, bounded), options.logger);
   }
-  map[options.eventsGraph] = eventsSource;
+  map[options.eventsGraph] = options.eventsSource;
   return map;
 }
-
-const eventsSource: GraphQLDataSource = {
-  process: async ({ context, request }) => {
-    const { event } = context as EventContext;
-    return { data: eventFetchData(request.query ?? '', event) };
-  },
-};
 
 function remoteSource(url: string, timeoutMs: number): GraphQLDataSource {
   // Node's fetch in place of the default make-fetch-happen. The fetch's deadline is

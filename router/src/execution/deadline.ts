@@ -15,16 +15,31 @@ export class DeadlineExceededError extends Error {
  */
 export function withDeadline(source: GraphQLDataSource, timeoutMs: number): GraphQLDataSource {
   return {
-    async process(options) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new DeadlineExceededError(timeoutMs)), timeoutMs);
-      });
-      try {
-        return await Promise.race([source.process(options), deadline]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    process: (options) =>
+      raceDeadline(
+        () => source.process(options),
+        timeoutMs,
+        () => new DeadlineExceededError(timeoutMs),
+      ),
   };
+}
+
+/**
+ * What `work` settles with, or the error `timedOut` makes if it has not settled within
+ * `timeoutMs`; a `work` that throws at once rejects, and leaves no timer behind.
+ */
+export async function raceDeadline<T>(
+  work: () => Promise<T>,
+  timeoutMs: number,
+  timedOut: () => Error,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut()), timeoutMs);
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

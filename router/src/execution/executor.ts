@@ -24,6 +24,11 @@ export interface ExecutorOptions {
    * logging the originals. @default false
    */
   maskSubgraphErrors?: boolean;
+  /**
+   * The events graph's name: its errors (a publish or request that failed) are the
+   * router's own, shown without a `serviceName` and never masked.
+   */
+  eventsGraph?: string | undefined;
 }
 
 export interface Executor {
@@ -65,6 +70,7 @@ export function createExecutor({
   serviceMap,
   logger,
   maskSubgraphErrors: mask = false,
+  eventsGraph,
 }: ExecutorOptions): Executor {
   const run = async (
     operation: PreparedOperation,
@@ -88,7 +94,9 @@ export function createExecutor({
         schema.supergraphGraphQLSchema,
         schema.apiSchema,
       );
-      const unmasked = result.errors?.map((error) => maskUnexpected(error, logger));
+      const unmasked = result.errors?.map((error) =>
+        asRouterError(maskUnexpected(error, logger), eventsGraph),
+      );
       const masked = unmasked && mask ? maskSubgraphErrors(unmasked, logger) : unmasked;
       // What authorization removed comes first: it was decided before anything ran.
       const { unauthorized } = operation;
@@ -156,6 +164,16 @@ function maskUnexpected(error: unknown, logger: Logger): GraphQLError {
   if (error instanceof GraphQLError) return error;
   logger.error({ err: error }, 'unexpected error while executing a plan');
   return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}
+
+/** An error from the events graph's fetch, which no subgraph answered, without `serviceName`. */
+function asRouterError(error: GraphQLError, eventsGraph: string | undefined): GraphQLError {
+  const { serviceName, ...extensions } = error.extensions;
+  if (serviceName === undefined || serviceName !== eventsGraph) return error;
+  return new GraphQLError(error.message, {
+    ...(error.path ? { path: error.path } : {}),
+    extensions,
+  });
 }
 
 /**

@@ -1,4 +1,10 @@
-import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import {
+  connect,
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+} from 'amqplib';
 import { ExchangeConfigError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { amqpConnectionOptions, type AmqpSecurity } from './connection-options.js';
@@ -22,7 +28,7 @@ export const AMQP_SUBJECT_SYNTAX: SubjectSyntax = PORTABLE_TOKEN_SYNTAX;
 export const AMQP_TRAITS: ProviderTraits = {
   kind: 'amqp',
   syntax: AMQP_SUBJECT_SYNTAX,
-  capabilities: { streams: false },
+  capabilities: { streams: false, request: false },
 };
 
 export interface AmqpProviderOptions {
@@ -48,11 +54,16 @@ interface Binding {
   bound: boolean;
 }
 
-/** The channel and queue of one connection; a new one after each reconnect. */
+/** The channels and queue of one connection; new ones after each reconnect. */
 interface Session {
   readonly model: ChannelModel;
   readonly channel: Channel;
   readonly queue: string;
+  /**
+   * The channel that publishes, in confirm mode (the broker says when it has taken a
+   * message); opened on the first publish, and again after the broker closed it.
+   */
+  publisher?: Promise<ConfirmChannel> | undefined;
 }
 
 /**
@@ -60,7 +71,8 @@ interface Session {
  * without acknowledgements: a binding per routing key (the rendered topic), made when its
  * first subscriber comes and removed when its last one leaves. amqplib's recovery reconnects
  * with backoff; each new connection declares the exchange, a fresh queue (the broker drops
- * the old one with its connection) and every binding again.
+ * the old one with its connection) and every binding again. Publishing goes through a
+ * second channel in confirm mode.
  */
 export function connectAmqp(options: AmqpProviderOptions): EventProvider {
   const { logger, exchange } = options;
@@ -108,6 +120,25 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
         if (!closing && isRefusal(error)) refuse(key, binding, error);
       },
     );
+  };
+
+  /** The session's publishing channel; a refused publish closes it, and the next opens another. */
+  const publisherOf = (current: Session): Promise<ConfirmChannel> => {
+    if (current.publisher) return current.publisher;
+    const opening = current.model.createConfirmChannel().then((publisher) => {
+      publisher.on('error', (error: Error) =>
+        logger.warn({ err: error }, 'AMQP publish channel error'),
+      );
+      publisher.on('close', () => {
+        if (current.publisher === opening) current.publisher = undefined;
+      });
+      return publisher;
+    });
+    opening.catch(() => {
+      if (current.publisher === opening) current.publisher = undefined;
+    });
+    current.publisher = opening;
+    return opening;
   };
 
   /** Runs after every (re)connection, before amqplib reports it connected. */
@@ -230,6 +261,25 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
             .catch((error: unknown) => logger.warn({ err: error, key }, 'AMQP unbind failed'));
         },
       };
+    },
+    async publish(key, data) {
+      if (!session) throw new ProviderError('not connected', 'amqp', key);
+      const current = session;
+      try {
+        const publisher = await publisherOf(current);
+        await new Promise<void>((resolve, reject) =>
+          publisher.publish(exchange, key, Buffer.from(data), {}, (error) =>
+            error ? reject(error) : resolve(),
+          ),
+        );
+      } catch (cause) {
+        const message = cause instanceof Error ? cause.message : 'the broker refused the message';
+        throw new ProviderError(message, 'amqp', key, { cause });
+      }
+    },
+    // Start-up keeps request fields off this provider; a request is refused all the same.
+    async request(key) {
+      throw new ProviderError('AMQP topic exchanges have no request/reply here', 'amqp', key);
     },
     // Start-up keeps stream-reading fields off this provider; a replay is refused all the same.
     async *replay(request) {

@@ -1,5 +1,10 @@
 import { connect, ErrorCode, type JetStreamManager, type NatsConnection } from 'nats';
-import { ProviderError, StreamConfigError } from '../errors.js';
+import {
+  BrokerTimeoutError,
+  NoRespondersError,
+  ProviderError,
+  StreamConfigError,
+} from '../errors.js';
 import type { Logger } from '../logger.js';
 import { natsConnectionOptions, type NatsSecurity } from './connection-options.js';
 import {
@@ -28,11 +33,11 @@ import { PORTABLE_TOKEN_SYNTAX } from './token-syntax.js';
  */
 export const NATS_SUBJECT_SYNTAX: SubjectSyntax = PORTABLE_TOKEN_SYNTAX;
 
-/** NATS subjects, and JetStream streams for fields that name one. */
+/** NATS subjects, JetStream streams for fields that name one, and request/reply. */
 export const NATS_TRAITS: ProviderTraits = {
   kind: 'nats',
   syntax: NATS_SUBJECT_SYNTAX,
-  capabilities: { streams: true },
+  capabilities: { streams: true, request: true },
 };
 
 export interface NatsProviderOptions {
@@ -80,6 +85,8 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
   let closing = false;
   const pending = new Set<Pending>();
   let retry: { timer: NodeJS.Timeout; wake(): void } | undefined;
+  /** Publishes waiting for their flush, by subject; a refusal NATS reports fails them. */
+  const publishing = new Map<string, Set<(refusal: ProviderError) => void>>();
 
   const subscribeNow = (
     conn: NatsConnection,
@@ -110,7 +117,16 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
         );
         if (connected) for (const listener of reconnected) listener();
       } else if (status.type === 'error') {
-        logger.error({ err: status.data }, 'NATS error');
+        const refused = status.permissionContext;
+        if (refused?.operation === 'publish') {
+          const refusal = new ProviderError(
+            'permission to publish refused',
+            'nats',
+            refused.subject,
+          );
+          for (const refuse of publishing.get(refused.subject) ?? []) refuse(refusal);
+        }
+        logger.error({ err: status.data, refused }, 'NATS error');
       }
     }
   };
@@ -200,6 +216,15 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
     })().catch((error: unknown) => logger.error({ err: error }, 'connecting to NATS failed'));
   });
 
+  /** The connection, if events can flow on it now; otherwise the error saying so. */
+  const live = (subject: string): NatsConnection => {
+    // While reconnecting nats.js would buffer a publish; the caller is told instead.
+    if (!nc || !connected || nc.isClosed()) {
+      throw new ProviderError('not connected', 'nats', subject);
+    }
+    return nc;
+  };
+
   return {
     ...NATS_TRAITS,
     id: options.id ?? 'default',
@@ -216,6 +241,42 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
           else pending.delete(entry);
         },
       };
+    },
+    async publish(subject, data) {
+      const conn = live(subject);
+      let refusal: ProviderError | undefined;
+      const refuse = (error: ProviderError): void => void (refusal ??= error);
+      const waiting = publishing.get(subject) ?? new Set();
+      publishing.set(subject, waiting.add(refuse));
+      try {
+        conn.publish(subject, data);
+        // The server answers the flush's PING after the message: it has taken it, or has
+        // sent its refusal (a permission) first, which `watch` reads from the status
+        // stream a few promise turns later; setImmediate runs after those.
+        await conn.flush();
+        await new Promise((resolve) => setImmediate(resolve));
+      } catch (cause) {
+        throw new ProviderError((cause as Error).message, 'nats', subject, { cause });
+      } finally {
+        waiting.delete(refuse);
+        if (waiting.size === 0) publishing.delete(subject);
+      }
+      if (refusal) throw refusal;
+    },
+    async request(subject, data, timeoutMs) {
+      const conn = live(subject);
+      try {
+        return (await conn.request(subject, data, { timeout: timeoutMs })).data;
+      } catch (cause) {
+        const code = (cause as { code?: unknown }).code;
+        if (code === ErrorCode.NoResponders) {
+          throw new NoRespondersError('no responders', 'nats', subject, { cause });
+        }
+        if (code === ErrorCode.Timeout) {
+          throw new BrokerTimeoutError('nats', subject, timeoutMs, { cause });
+        }
+        throw new ProviderError((cause as Error).message, 'nats', subject, { cause });
+      }
     },
     async *replay(request) {
       if (!nc) throw new ProviderError('not connected yet', 'nats', request.subject);

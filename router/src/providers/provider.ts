@@ -4,9 +4,8 @@ import type { ProviderError } from '../errors.js';
 export type ProviderKind = 'nats' | 'redis' | 'amqp';
 
 /**
- * What a broker can do beyond live delivery, so that start-up can refuse a directive
- * argument the field's provider cannot honour. `@eventsPublish` and `@eventsRequest` add
- * `publish` and `request` here when they land.
+ * What a broker can do beyond live delivery and publishing, so that start-up can refuse a
+ * directive (or argument) the field's provider cannot honour.
  */
 export interface ProviderCapabilities {
   /**
@@ -15,6 +14,12 @@ export interface ProviderCapabilities {
    * positions); Redis pub/sub and AMQP queues deliver at most once and do not.
    */
   readonly streams: boolean;
+  /**
+   * A message can be sent as a request that waits for one reply (`@eventsRequest`). NATS
+   * has it (a reply subject per request, "no responders" told at once); Redis and AMQP
+   * pub/sub do not.
+   */
+  readonly request: boolean;
 }
 
 /** What binding a field needs to know of its provider, before any connection exists. */
@@ -60,6 +65,20 @@ export interface EventProvider extends ProviderTraits {
    * `capabilities.streams` rejects every replay (start-up keeps fields from asking).
    */
   replay(request: ReplayRequest): AsyncIterableIterator<StoredMessage>;
+  /**
+   * Publishes one message on `subject`. Resolves once the broker has taken it (NATS: a
+   * flush; Redis: PUBLISH answered; AMQP: the publisher confirm); rejects with a
+   * `ProviderError` at once while the broker is not connected, or when it refuses. The
+   * caller bounds how long it waits.
+   */
+  publish(subject: string, data: Uint8Array): Promise<void>;
+  /**
+   * Sends `data` on `subject` as a request and resolves with the first reply (only where
+   * `capabilities.request`; others reject). Rejects with `NoRespondersError` when nobody
+   * listens on the subject, `BrokerTimeoutError` when no reply comes within `timeoutMs`,
+   * and `ProviderError` while the broker is not connected.
+   */
+  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
   /**
    * Calls `listener` each time the connection comes back after it was lost; live
    * (non-stream) subscriptions have then missed what was published meanwhile.

@@ -24,7 +24,7 @@ export const REDIS_SUBJECT_SYNTAX: SubjectSyntax = PORTABLE_TOKEN_SYNTAX;
 export const REDIS_TRAITS: ProviderTraits = {
   kind: 'redis',
   syntax: REDIS_SUBJECT_SYNTAX,
-  capabilities: { streams: false },
+  capabilities: { streams: false, request: false },
 };
 
 export interface RedisProviderOptions {
@@ -52,7 +52,8 @@ interface Channel {
  * Listens on Redis channels with one connection in subscriber mode (ioredis): one SUBSCRIBE
  * per channel, however many subjects' subscribers share it, and an UNSUBSCRIBE when the last
  * one leaves. Unreachable at start-up, the router starts anyway; ioredis queues the commands
- * and reconnects by itself with backoff, subscribing again to every channel.
+ * and reconnects by itself with backoff, subscribing again to every channel. A second
+ * connection PUBLISHes (a subscriber connection cannot), failing at once while it is down.
  */
 export function connectRedis(options: RedisProviderOptions): EventProvider {
   const { logger } = options;
@@ -74,6 +75,18 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
     retryStrategy: (times) =>
       closing ? null : Math.min(50 * 2 ** Math.min(times, 10), maxRetryMs),
   });
+  const publisher = new Redis(options.url, {
+    connectionName: `${options.name ?? 'edfs-router'}-publisher`,
+    // A publish while Redis is down fails now (the mutation says so) rather than waiting.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (times) =>
+      closing ? null : Math.min(50 * 2 ** Math.min(times, 10), maxRetryMs),
+  });
+  // Outages of the server are logged by the subscriber connection; each publish says its own.
+  publisher.on('error', (error: Error) =>
+    logger.debug({ err: error }, 'Redis publisher connection error'),
+  );
   const firstAttempt = new Promise<void>((resolve) => {
     client.once('ready', () => resolve());
     client.once('error', () => resolve());
@@ -151,6 +164,17 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
         },
       };
     },
+    async publish(channel, data) {
+      try {
+        await publisher.publish(channel, Buffer.from(data));
+      } catch (cause) {
+        throw new ProviderError((cause as Error).message, 'redis', channel, { cause });
+      }
+    },
+    // Start-up keeps request fields off this provider; a request is refused all the same.
+    async request(channel) {
+      throw new ProviderError('Redis pub/sub has no request/reply', 'redis', channel);
+    },
     // Start-up keeps stream-reading fields off this provider; a replay is refused all the same.
     async *replay(request) {
       throw new ProviderError(
@@ -165,12 +189,16 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
     async close() {
       closing = true;
       channels.clear();
-      if (client.status === 'ready') {
-        await client
-          .quit()
-          .catch((error: unknown) => logger.warn({ err: error }, 'Redis QUIT failed'));
-      }
-      client.disconnect();
+      await Promise.all(
+        [client, publisher].map(async (connection) => {
+          if (connection.status === 'ready') {
+            await connection
+              .quit()
+              .catch((error: unknown) => logger.warn({ err: error }, 'Redis QUIT failed'));
+          }
+          connection.disconnect();
+        }),
+      );
     },
   };
 }

@@ -64,6 +64,10 @@ const coreBindings: EventsGraph = {
     ],
   ]),
   filters: new Map(),
+  publishes: new Map([
+    ['announceMessage', { topic: 'room.{{ args.roomID }}.messages', providerId: 'default' }],
+  ]),
+  requests: new Map(),
   keys: new Map([
     ['Message', ['id']],
     ['ScrapeJobState', ['id']],
@@ -89,6 +93,8 @@ const exampleBindings: EventsGraph = {
     ['messageAddedBy', { IN: { fieldPath: 'user.id', values: ['{{ args.userID }}'] } }],
   ]),
 };
+/** The core bindings less the mutation: what an events graph of subscriptions alone binds. */
+const subscriptionBindings: EventsGraph = { ...coreBindings, publishes: new Map() };
 
 const link = (imports: string, composed = '@eventsSubscribe') =>
   'extend schema\n' +
@@ -180,6 +186,72 @@ describe('readSupergraphEventsGraph', () => {
     );
   });
 
+  it('reads @eventsPublish on Mutation and @eventsRequest on Query fields', () => {
+    const events =
+      link('["@eventsSubscribe", "@eventsFilter", "@eventsPublish", "@eventsRequest"]') +
+      '  @composeDirective(name: "@eventsFilter")\n' +
+      '  @composeDirective(name: "@eventsPublish") @composeDirective(name: "@eventsRequest")\n' +
+      'directive @eventsPublish(topic: String!, providerId: String = "default") on FIELD_DEFINITION\n' +
+      'directive @eventsRequest(topic: String!, providerId: String = "default") on FIELD_DEFINITION\n' +
+      exampleFields +
+      'type Mutation { announce(roomID: ID!, id: ID!): EventsPublishResult! @eventsPublish(topic: "room.{{ args.roomID }}.messages") }\n' +
+      'type EventsPublishResult { success: Boolean! }\n' +
+      'type Query { pinned(roomID: ID!): Message @eventsRequest(topic: "room.{{ args.roomID }}.pinned") }\n';
+    const read = readSupergraphEventsGraph(compose(events).supergraph, 'events');
+    expect(read?.publishes).toEqual(
+      new Map([['announce', { topic: 'room.{{ args.roomID }}.messages', providerId: 'default' }]]),
+    );
+    expect(read?.requests).toEqual(
+      new Map([['pinned', { topic: 'room.{{ args.roomID }}.pinned', providerId: 'default' }]]),
+    );
+  });
+
+  it.each([
+    [
+      '@eventsPublish',
+      'type Query { pinned(id: ID!): Message @eventsPublish(topic: "p") }',
+      'Query.pinned: @eventsPublish belongs on a Mutation field',
+    ],
+    [
+      '@eventsRequest',
+      'type Mutation { go(id: ID!): Message @eventsRequest(topic: "p") }',
+      'Mutation.go: @eventsRequest belongs on a Query field',
+    ],
+    [
+      '@eventsSubscribe',
+      'type Query { pinned(id: ID!): Message @eventsSubscribe(topic: "p") }',
+      'Query.pinned: @eventsSubscribe belongs on a Subscription field',
+    ],
+  ])('refuses %s on the wrong root type, naming the field', (_, field, message) => {
+    const events =
+      'directive @eventsSubscribe(topic: String!) on FIELD_DEFINITION\n' +
+      'directive @eventsPublish(topic: String!) on FIELD_DEFINITION\n' +
+      'directive @eventsRequest(topic: String!) on FIELD_DEFINITION\n' +
+      'type Subscription { messageAdded(roomID: ID!): Message @eventsSubscribe(topic: "r") }\n' +
+      field +
+      '\n' +
+      entities;
+    expect(() => readEventsGraphSdl(parse(events), 'events')).toThrow(
+      new SchemaError(message, 'events'),
+    );
+  });
+
+  it('refuses a Query field of the events graph that nothing answers', () => {
+    // Without @composeDirective the supergraph drops @eventsRequest: the field is unanswerable.
+    const events =
+      link('["@eventsSubscribe", "@eventsFilter", "@eventsRequest"]') +
+      '  @composeDirective(name: "@eventsFilter")\n' +
+      'directive @eventsRequest(topic: String!) on FIELD_DEFINITION\n' +
+      exampleFields +
+      'type Query { pinned(roomID: ID!): Message @eventsRequest(topic: "p.{{ args.roomID }}") }\n';
+    expect(() => readSupergraphEventsGraph(compose(events).supergraph, 'events')).toThrow(
+      new SchemaError(
+        'Query.pinned is in the events graph but has no @eventsRequest: the events graph has no server to answer it (composed without @composeDirective(name: "@eventsRequest")?)',
+        'events',
+      ),
+    );
+  });
+
   it('refuses a binding on a Subscription field that another subgraph defines', () => {
     const other = {
       name: 'other',
@@ -215,10 +287,19 @@ const oldEventsSdl =
   '}\n' +
   entities +
   'type User @key(fields: "id", resolvable: false) { id: ID! }\n';
+/** The example's subscription fields and entities, without its publishing mutation. */
 const exampleFields =
   'directive @eventsSubscribe(topic: String!, stream: String, initial: events__Initial = NONE) on FIELD_DEFINITION\n' +
   'enum events__Initial { NONE LAST }\n' +
-  sdlOf('events').slice(sdlOf('events').indexOf('directive @eventsFilter'));
+  sdlOf('events').slice(
+    sdlOf('events').indexOf('directive @eventsFilter'),
+    sdlOf('events').indexOf('directive @eventsPublish'),
+  ) +
+  sdlOf('events').slice(
+    sdlOf('events').indexOf('type Subscription'),
+    sdlOf('events').indexOf('type Mutation'),
+  ) +
+  sdlOf('events').slice(sdlOf('events').indexOf('type Message @key'));
 
 describe('readEventsGraphSdl', () => {
   it('reads schemas/events.graphql as it reads the supergraph', () => {
@@ -226,7 +307,7 @@ describe('readEventsGraphSdl', () => {
   });
 
   it('reads an events graph SDL written before the spec had a URL', () => {
-    expect(readEventsGraphSdl(parse(oldEventsSdl), 'events')).toEqual(coreBindings);
+    expect(readEventsGraphSdl(parse(oldEventsSdl), 'events')).toEqual(subscriptionBindings);
   });
 
   const filtered = (directives: string) =>
@@ -299,7 +380,7 @@ describe('loadEventsGraph', () => {
     logged.length = 0;
     const schema = compose(oldEventsSdl);
     expect(loadEventsGraph(schema, { name: 'events', schema: oldFile }, logger)).toEqual(
-      coreBindings,
+      subscriptionBindings,
     );
     expect(logged).toEqual([
       expect.objectContaining({

@@ -13,14 +13,18 @@ import {
   EVENTS_SPEC_IDENTITY,
   EVENTS_SPEC_MAJOR,
   EVENTS_SPEC_URL,
+  EVENTS_DIRECTIVES,
   readEventsFilter,
   readEventsSubscribe,
+  readEventsTarget,
+  type EventsDirective,
   type EventsSubscribe,
+  type EventsTarget,
 } from './events-spec.js';
 import type { FilterCondition } from './filter-condition.js';
 import type { LoadedSupergraph } from './supergraph.js';
 
-export type { EventsSubscribe } from './events-spec.js';
+export type { EventsSubscribe, EventsTarget } from './events-spec.js';
 export type { FilterCondition } from './filter-condition.js';
 
 /** What the router needs from the events graph: its bindings and its entities' keys. */
@@ -29,14 +33,18 @@ export interface EventsGraph {
   bindings: ReadonlyMap<string, EventsSubscribe>;
   /** What `@eventsFilter` says of each bound field that has it. */
   filters: ReadonlyMap<string, FilterCondition>;
+  /** What `@eventsPublish` says of each `Mutation` field that has it. */
+  publishes: ReadonlyMap<string, EventsTarget>;
+  /** What `@eventsRequest` says of each `Query` field that has it. */
+  requests: ReadonlyMap<string, EventsTarget>;
   /** The `@key` field sets of each entity type, as written in the events graph. */
   keys: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
- * Reads the bindings a supergraph carries: the `@eventsSubscribe` applications on its
- * `Subscription` fields (under whatever name its `@link` to our spec gives the directive)
- * and the `@key`s of the events graph `name`, which the caller knows is in the supergraph.
+ * Reads the bindings a supergraph carries: the applications of our directives on its root
+ * fields (under whatever names its `@link` to our spec gives them) and the `@key`s of the
+ * events graph `name`, which the caller knows is in the supergraph.
  *
  * @returns `undefined` when the supergraph does not link our spec: its events graph did not
  * declare `@composeDirective(name: "@eventsSubscribe")`, so composition dropped the bindings
@@ -49,7 +57,7 @@ export function readSupergraphEventsGraph(
   if (!feature) return undefined;
   const subgraph = supergraph.subgraphs().get(name);
   if (!subgraph) throw new SchemaError('is not a subgraph of the supergraph', name);
-  const directive = feature.directiveNameInSchema('eventsSubscribe');
+  const names = (directive: EventsDirective) => feature.directiveNameInSchema(directive);
   const filterDirective = feature.directiveNameInSchema('eventsFilter');
   // Its input type came through, the directive not: without it every event would go to all.
   if (
@@ -62,18 +70,22 @@ export function readSupergraphEventsGraph(
       name,
     );
   }
-  const { bindings, filters } = readBindings(supergraph.schema, directive, filterDirective, name);
+  const read = readBindings(supergraph.schema, names, filterDirective, name);
   // A composed directive may come from any subgraph; only the events graph's fields are bound.
-  const own = subgraph.schema.schemaDefinition.rootType('subscription');
-  for (const field of bindings.keys()) {
-    if (!own?.field(field)) {
-      throw new SchemaError(
-        `Subscription.${field} has @${directive} but the events graph does not define it`,
-        name,
-      );
+  for (const [directive, fields] of boundFields(read)) {
+    const root = EVENTS_DIRECTIVES[directive];
+    const own = subgraph.schema.schemaDefinition.rootType(root);
+    for (const field of fields) {
+      if (!own?.field(field)) {
+        throw new SchemaError(
+          `${rootName(root)}.${field} has @${names(directive)} but the events graph does not define it`,
+          name,
+        );
+      }
     }
   }
-  return { bindings, filters, keys: readKeys(subgraph) };
+  checkAnswerable(subgraph, read, name);
+  return { ...read, keys: readKeys(subgraph) };
 }
 
 /**
@@ -89,12 +101,11 @@ export function readEventsGraphSdl(sdl: DocumentNode, name: string): EventsGraph
     throw new SchemaError(`not a valid subgraph: ${(cause as Error).message}`, name, { cause });
   }
   const feature = eventsFeature(subgraph.schema, name);
-  const read = readBindings(
-    subgraph.schema,
-    feature?.directiveNameInSchema('eventsSubscribe') ?? 'eventsSubscribe',
-    feature?.directiveNameInSchema('eventsFilter') ?? 'eventsFilter',
-    name,
-  );
+  const names = (directive: EventsDirective) =>
+    feature?.directiveNameInSchema(directive) ?? directive;
+  const filterDirective = feature?.directiveNameInSchema('eventsFilter') ?? 'eventsFilter';
+  const read = readBindings(subgraph.schema, names, filterDirective, name);
+  checkAnswerable(subgraph, read, name);
   return { ...read, keys: readKeys(subgraph) };
 }
 
@@ -110,31 +121,119 @@ function eventsFeature(schema: Schema, graph: string): CoreFeature | undefined {
   return feature;
 }
 
+type Bindings = Pick<EventsGraph, 'bindings' | 'filters' | 'publishes' | 'requests'>;
+
+/** Our directive's name in a schema (its `@link` may rename it). */
+type DirectiveNames = (directive: EventsDirective) => string;
+
+/**
+ * Reads every application of our directives, each of which must be on a field of the root
+ * type it belongs on (`@eventsPublish` on `Mutation`…).
+ */
 function readBindings(
+  schema: Schema,
+  names: DirectiveNames,
+  filterDirective: string,
+  graph: string,
+): Bindings {
+  const bindings = new Map<string, EventsSubscribe>();
+  const publishes = new Map<string, EventsTarget>();
+  const requests = new Map<string, EventsTarget>();
+  const roots = new Map(
+    Object.entries(EVENTS_DIRECTIVES).map(([directive, root]) => [
+      directive as EventsDirective,
+      schema.schemaDefinition.rootType(root),
+    ]),
+  );
+  for (const type of schema.types()) {
+    if (type.kind !== 'ObjectType' && type.kind !== 'InterfaceType') continue;
+    for (const field of type.fields()) {
+      for (const [directive, root] of roots) {
+        // Not repeatable, so at most one per field.
+        const [applied] = field.appliedDirectivesOf(names(directive));
+        if (!applied) continue;
+        const where = `${type.name}.${field.name}: @${names(directive)}`;
+        if (type !== root) {
+          throw new SchemaError(
+            `${where} belongs on a ${rootName(EVENTS_DIRECTIVES[directive])} field`,
+            graph,
+          );
+        }
+        const values = applied.arguments();
+        if (directive === 'eventsSubscribe') {
+          bindings.set(field.name, readEventsSubscribe(values, where, graph));
+        } else {
+          const target = readEventsTarget(values, where, graph);
+          (directive === 'eventsPublish' ? publishes : requests).set(field.name, target);
+        }
+      }
+    }
+  }
+  const filters = readFilters(schema, names('eventsSubscribe'), filterDirective, bindings, graph);
+  if (bindings.size + publishes.size + requests.size === 0) {
+    throw new SchemaError(
+      `no Subscription field has @${names('eventsSubscribe')}(topic: …)`,
+      graph,
+    );
+  }
+  return { bindings, filters, publishes, requests };
+}
+
+/** The `@eventsFilter` of each `Subscription` field, which must be bound by `@eventsSubscribe`. */
+function readFilters(
   schema: Schema,
   directive: string,
   filterDirective: string,
+  bindings: ReadonlyMap<string, EventsSubscribe>,
   graph: string,
-): Pick<EventsGraph, 'bindings' | 'filters'> {
-  const bindings = new Map<string, EventsSubscribe>();
+): Map<string, FilterCondition> {
   const filters = new Map<string, FilterCondition>();
   for (const field of schema.schemaDefinition.rootType('subscription')?.fields() ?? []) {
-    // Neither is repeatable, so at most one of each per field.
-    const [applied] = field.appliedDirectivesOf(directive);
+    // Not repeatable, so at most one per field.
     const [filter] = field.appliedDirectivesOf(filterDirective);
-    if (filter) {
-      const where = `Subscription.${field.name}: @${filterDirective}`;
-      if (!applied) throw new SchemaError(`${where} needs @${directive} on the field`, graph);
-      filters.set(field.name, readEventsFilter(filter.arguments(), where, graph));
+    if (!filter) continue;
+    const where = `Subscription.${field.name}: @${filterDirective}`;
+    if (!bindings.has(field.name)) {
+      throw new SchemaError(`${where} needs @${directive} on the field`, graph);
     }
-    if (!applied) continue;
-    const where = `Subscription.${field.name}: @${directive}`;
-    bindings.set(field.name, readEventsSubscribe(applied.arguments(), where, graph));
+    filters.set(field.name, readEventsFilter(filter.arguments(), where, graph));
   }
-  if (bindings.size === 0) {
-    throw new SchemaError(`no Subscription field has @${directive}(topic: …)`, graph);
+  return filters;
+}
+
+function boundFields(read: Bindings): [EventsDirective, Iterable<string>][] {
+  return [
+    ['eventsSubscribe', read.bindings.keys()],
+    ['eventsPublish', read.publishes.keys()],
+    ['eventsRequest', read.requests.keys()],
+  ];
+}
+
+/**
+ * The events graph has no server: each of its Query and Mutation fields must be answered
+ * by the router, so it must carry `@eventsRequest` or `@eventsPublish`.
+ */
+function checkAnswerable(subgraph: Subgraph, read: Bindings, graph: string): void {
+  const answered = [
+    ['query', read.requests, 'eventsRequest'],
+    ['mutation', read.publishes, 'eventsPublish'],
+  ] as const;
+  for (const [root, bound, directive] of answered) {
+    for (const field of subgraph.schema.schemaDefinition.rootType(root)?.fields() ?? []) {
+      // Federation's own fields (`_entities`, `_service`) are the planner's, never asked here.
+      if (field.name.startsWith('_') || bound.has(field.name)) continue;
+      throw new SchemaError(
+        `${rootName(root)}.${field.name} is in the events graph but has no @${directive}: ` +
+          `the events graph has no server to answer it (composed without ` +
+          `@composeDirective(name: "@${directive}")?)`,
+        graph,
+      );
+    }
   }
-  return { bindings, filters };
+}
+
+function rootName(root: 'query' | 'mutation' | 'subscription'): string {
+  return root === 'query' ? 'Query' : root === 'mutation' ? 'Mutation' : 'Subscription';
 }
 
 function readKeys(subgraph: Subgraph): Map<string, string[]> {

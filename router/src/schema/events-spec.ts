@@ -45,6 +45,9 @@ function oneOf<const V extends string>(values: readonly V[], fallback: V): Argum
   };
 }
 
+/** The id of the provider (broker) in the config that carries the field's subjects. */
+const providerId = (value: unknown): string => optionalString(value) ?? 'default';
+
 /** The arguments of `@eventsSubscribe` and how each is read: a new argument is one line here. */
 const eventsSubscribeArguments = {
   /** The subject template, e.g. `room.{{ args.roomID }}.messages`. */
@@ -53,16 +56,54 @@ const eventsSubscribeArguments = {
   stream: optionalString,
   /** What a new subscriber gets first: nothing, or the latest event already stored. */
   initial: oneOf(['NONE', 'LAST'], 'NONE'),
-  /** The id of the provider (broker) in the config that carries the field's subjects. */
-  providerId: (value: unknown): string => optionalString(value) ?? 'default',
+  providerId,
 } satisfies Record<string, ArgumentReader<unknown>>;
 
-/** The arguments of one `@eventsSubscribe`, defaults applied. */
-export type EventsSubscribe = {
-  readonly [Name in keyof typeof eventsSubscribeArguments]: ReturnType<
-    (typeof eventsSubscribeArguments)[Name]
-  >;
+/** The arguments of `@eventsPublish` and of `@eventsRequest`: one subject on one provider. */
+const eventsTargetArguments = {
+  /** The subject template, e.g. `room.{{ args.roomID }}.messages`. */
+  topic: requiredString,
+  providerId,
+} satisfies Record<string, ArgumentReader<unknown>>;
+
+/** The values of arguments read by `readers`, defaults applied. */
+type ReadArguments<Readers extends Record<string, ArgumentReader<unknown>>> = {
+  readonly [Name in keyof Readers]: ReturnType<Readers[Name]>;
 };
+
+/** The arguments of one `@eventsSubscribe`, defaults applied. */
+export type EventsSubscribe = ReadArguments<typeof eventsSubscribeArguments>;
+
+/** The arguments of one `@eventsPublish` or `@eventsRequest`, defaults applied. */
+export type EventsTarget = ReadArguments<typeof eventsTargetArguments>;
+
+/** Our directives, by their name in the spec, and the root type each belongs on. */
+export const EVENTS_DIRECTIVES = {
+  eventsSubscribe: 'subscription',
+  eventsPublish: 'mutation',
+  eventsRequest: 'query',
+} as const;
+
+export type EventsDirective = keyof typeof EVENTS_DIRECTIVES;
+
+/** Reads each argument with its reader; SchemaError names the field and the argument. */
+function readArguments<Readers extends Record<string, ArgumentReader<unknown>>>(
+  readers: Readers,
+  values: Readonly<Record<string, unknown>>,
+  where: string,
+  graph: string,
+): ReadArguments<Readers> {
+  return Object.fromEntries(
+    Object.entries(readers).map(([name, reader]) => {
+      try {
+        return [name, reader(values[name])];
+      } catch (cause) {
+        if (!(cause instanceof ArgumentValueError)) throw cause;
+        throw new SchemaError(`${where}: "${name}" ${cause.message}`, graph, { cause });
+      }
+    }),
+  ) as ReadArguments<Readers>;
+}
 
 /**
  * Reads one application of `@eventsSubscribe` from its argument values, however they were
@@ -76,16 +117,7 @@ export function readEventsSubscribe(
   where: string,
   graph: string,
 ): EventsSubscribe {
-  const read = Object.fromEntries(
-    Object.entries(eventsSubscribeArguments).map(([name, reader]) => {
-      try {
-        return [name, reader(values[name])];
-      } catch (cause) {
-        if (!(cause instanceof ArgumentValueError)) throw cause;
-        throw new SchemaError(`${where}: "${name}" ${cause.message}`, graph, { cause });
-      }
-    }),
-  ) as EventsSubscribe;
+  const read = readArguments(eventsSubscribeArguments, values, where, graph);
   if (read.initial === 'LAST' && !read.stream) {
     throw new SchemaError(
       `${where}: "initial: LAST" needs a "stream" to read the last event from`,
@@ -112,4 +144,13 @@ export function readEventsFilter(
     if (!(cause instanceof FilterShapeError)) throw cause;
     throw new SchemaError(`${where}: ${cause.message}`, graph, { cause });
   }
+}
+
+/** Reads one application of `@eventsPublish` or `@eventsRequest`, as `readEventsSubscribe` does. */
+export function readEventsTarget(
+  values: Readonly<Record<string, unknown>>,
+  where: string,
+  graph: string,
+): EventsTarget {
+  return readArguments(eventsTargetArguments, values, where, graph);
 }
