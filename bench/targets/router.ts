@@ -54,6 +54,7 @@ export async function startRouter(context: TargetContext): Promise<RunningTarget
     return {
       name: 'router',
       url: String(url).replace(/^http/, 'ws'),
+      httpUrl: String(url),
       pid: server.pid,
       subjectTemplate: 'room.{room}.messages',
       joins: true,
