@@ -71,6 +71,7 @@ export async function runCell(
       backend: context.backend,
       workDir: context.workDir,
       durable: cell.mode === 'resume',
+      ...(context.options.cpuProf !== undefined && { cpuProfileDir: context.options.cpuProf }),
     });
     const pid = target.pid;
     resetPeakRss(pid);

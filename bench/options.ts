@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { targetNames, type TargetName } from './targets/target.js';
 
@@ -52,6 +53,8 @@ export interface BenchOptions {
   drainMs: number;
   /** Where the report goes. @default bench/RESULTS.md */
   out: string;
+  /** Run the router under `node --cpu-prof`, its profiles (one per cell) written here. @default none */
+  cpuProf?: string;
 }
 
 export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,spread,mixed,idle,resume,query]
@@ -62,7 +65,7 @@ export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,spread,mix
                   [--resume-live 1000] [--resumers 1000] [--resume-behind 100] [--resume-rate 20]
                   [--query-concurrency 32]
                   [--duration 10] [--warmup 2] [--drain 5]
-                  [--out bench/RESULTS.md]
+                  [--out bench/RESULTS.md] [--cpu-prof DIR]
 
   --quick      short cells and smaller counts: a smoke run of every scenario and target
   --scenario   scenarios to run (comma-separated or repeated); default all
@@ -79,7 +82,9 @@ export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,spread,mix
                checked): requests in flight at all times
   --out        the report, in parts (side-by-side: fan-out, spread, mixed, idle; resume; query):
                a run rewrites a part only if it ran all of that part's scenarios
-  --duration   measured seconds per cell; --warmup and --drain in seconds too`;
+  --duration   measured seconds per cell; --warmup and --drain in seconds too
+  --cpu-prof   run the router under node --cpu-prof, one .cpuprofile per cell in DIR
+               (open in Chrome DevTools or speedscope); profiling slows it down`;
 
 export function parseOptions(argv: string[]): BenchOptions | undefined {
   const { values } = parseArgs({
@@ -104,6 +109,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       warmup: { type: 'string' },
       drain: { type: 'string' },
       out: { type: 'string', default: 'bench/RESULTS.md' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -142,6 +148,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     warmupMs: number('warmup', values.warmup, quick ? 0.5 : 2) * 1000,
     drainMs: number('drain', values.drain, quick ? 2 : 5) * 1000,
     out: values.out,
+    ...(values['cpu-prof'] !== undefined && { cpuProf: resolve(values['cpu-prof']) }),
   };
 }
 

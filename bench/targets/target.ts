@@ -13,6 +13,8 @@ export interface TargetContext {
    * scenario; only the router can. @default false: core NATS, like the relay and Hive
    */
   readonly durable?: boolean;
+  /** Run the router under `node --cpu-prof`, writing its profile here on exit. @default none */
+  readonly cpuProfileDir?: string;
 }
 
 /** A server under test, listening for graphql-transport-ws on `url`. */
