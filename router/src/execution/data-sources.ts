@@ -4,7 +4,6 @@ import {
   type GraphQLDataSourceProcessOptions,
   type ServiceMap,
 } from '@apollo/gateway';
-import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import {
   noopInstrumentation,
@@ -17,6 +16,7 @@ import { DeadlineExceededError, withDeadline } from './deadline.js';
 import { batchEntityFetches } from './entity-batcher.js';
 import { eventFetchData } from './event-selection.js';
 import { noticeMissingEventEntity } from './missing-entity.js';
+import { subgraphFetcher } from './subgraph-fetcher.js';
 import { FetchTracer } from './traced-fetch.js';
 
 export interface DataSourcesOptions {
@@ -81,13 +81,11 @@ const eventsSource: GraphQLDataSource = {
 };
 
 function remoteSource(url: string, timeoutMs: number): GraphQLDataSource {
-  // Node's fetch in place of the default make-fetch-happen. The fetch's deadline is
-  // withDeadline's; this one frees the socket of a request nobody waits for any more.
-  const fetcher = ((input: string, init?: RequestInit) =>
-    fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
   return new RemoteGraphQLDataSource<FetchContext>({
     url,
-    fetcher,
+    // In place of the default make-fetch-happen. The fetch's deadline is withDeadline's;
+    // this timeout frees the socket of a request nobody waits for any more.
+    fetcher: subgraphFetcher(timeoutMs),
     willSendRequest({ request, context }) {
       // Absent for the gateway's own requests (none are made here) and in unit tests.
       const headers: FetchContext['headers'] = (context as Partial<FetchContext>).headers ?? {};
