@@ -71,6 +71,7 @@ export function buildSnapshot(
         eventsGraph: config.events.name,
         timeoutMs: config.subgraphTimeoutMs,
         batchWindowMs: config.batchWindowMs,
+        dedupeQueries: config.dedupeSubgraphQueries,
         maxBatchRepresentations: config.batchMaxRepresentations,
         logger,
         instrumentation,

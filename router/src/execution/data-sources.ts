@@ -16,6 +16,7 @@ import { DeadlineExceededError, withDeadline } from './deadline.js';
 import { batchEntityFetches } from './entity-batcher.js';
 import { eventFetchData } from './event-selection.js';
 import { noticeMissingEventEntity } from './missing-entity.js';
+import { shareInflightQueries } from './shared-queries.js';
 import { subgraphFetcher } from './subgraph-fetcher.js';
 import { FetchTracer } from './traced-fetch.js';
 
@@ -28,6 +29,8 @@ export interface DataSourcesOptions {
   timeoutMs: number;
   /** How long an entity fetch waits for others to share its request. @default 0 */
   batchWindowMs?: number;
+  /** Identical queries in flight at once share one request (`shareInflightQueries`). @default false */
+  dedupeQueries?: boolean;
   /**
    * Most representations in one batched entity request; more waits for the next one.
    * @default 1000
@@ -57,7 +60,7 @@ export function createServiceMap(options: DataSourcesOptions): ServiceMap {
   for (const [name, url] of options.urls) {
     const remote = instrumented(
       name,
-      remoteSource(url, options.timeoutMs),
+      remoteSource(url, options.timeoutMs, options.dedupeQueries ?? false),
       options.instrumentation ?? noopInstrumentation,
     );
     const tracer = new FetchTracer(name);
@@ -80,12 +83,13 @@ const eventsSource: GraphQLDataSource = {
   },
 };
 
-function remoteSource(url: string, timeoutMs: number): GraphQLDataSource {
+function remoteSource(url: string, timeoutMs: number, dedupe: boolean): GraphQLDataSource {
+  // In place of the default make-fetch-happen. The fetch's deadline is withDeadline's;
+  // this timeout frees the socket of a request nobody waits for any more.
+  const fetcher = subgraphFetcher(timeoutMs);
   return new RemoteGraphQLDataSource<FetchContext>({
     url,
-    // In place of the default make-fetch-happen. The fetch's deadline is withDeadline's;
-    // this timeout frees the socket of a request nobody waits for any more.
-    fetcher: subgraphFetcher(timeoutMs),
+    fetcher: dedupe ? shareInflightQueries(fetcher) : fetcher,
     willSendRequest({ request, context }) {
       // Absent for the gateway's own requests (none are made here) and in unit tests.
       const headers: FetchContext['headers'] = (context as Partial<FetchContext>).headers ?? {};
