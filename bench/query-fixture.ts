@@ -3,6 +3,7 @@
  * first query cell: a room of messages by both users, and a scrape job that has settled.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { postGraphQL } from '@edfs/subgraph-shared/testing';
 import type { Backend } from './backend.js';
 
 export interface QueryFixture {
@@ -20,22 +21,16 @@ const room = 'bench-query';
 /** Messages in the room: one entity fetch of this many representations per federated query. */
 const roomSize = 10;
 
+/** The data of one operation sent straight to a subgraph; any error fails the run. */
 async function post<T>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
 ): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: unknown };
-  if (!response.ok || body.errors || !body.data)
-    throw new Error(
-      `query fixture: ${query.slice(0, 40)}… got ${response.status} ${JSON.stringify(body)}`,
-    );
-  return body.data;
+  const body = await postGraphQL(url, query, variables);
+  if (body.errors || !body.data)
+    throw new Error(`query fixture: ${query.slice(0, 40)}… got ${JSON.stringify(body)}`);
+  return body.data as T;
 }
 
 /** Creates the fixture, once per run (a second call would add ten more messages to the room). */
