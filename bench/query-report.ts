@@ -151,7 +151,8 @@ ${ratioTable(input.results)}
 
 - Each cell starts its server afresh: **router** as in the other scenarios, **hive** is Hive Gateway's CLI
   and **apollo** is Apollo Gateway in Apollo Server's standalone server (bench/apollo/gateway.ts), both serving
-  the supergraph of \`pnpm router compose\`, all three in production mode (\`NODE_ENV=production\`) over the
+  the supergraph of \`pnpm router compose\` (Apollo with its \`@requiresScopes\` link no longer marked
+  \`for: SECURITY\`, which it refuses since it cannot enforce it; no query here reads a scoped field), all three in production mode (\`NODE_ENV=production\`) over the
   same three subgraphs (in the orchestrator process).
 - The load process keeps ${options.queryConcurrency} HTTP POST requests in flight on keep-alive connections,
   each client sending the same body again as soon as it has its answer (bench/load/queries.ts). The operations
@@ -163,7 +164,11 @@ ${ratioTable(input.results)}
   measured window; the log names the first.
 - **requests/s** = answers to requests sent in the window ÷ time from its start to the last of them.
   **Latency** is send → complete answer. **subgraph req/query** = HTTP requests that reached the subgraphs in
-  the window ÷ answers. **CPU** and **peak RSS** as in the other parts; at ${options.queryConcurrency} in flight
-  a server that keeps up is at 100% of a core: compare requests/s.
+  the window ÷ answers: below 1, identical subgraph requests in flight were shared (the router's
+  \`dedupeSubgraphQueries\`, Hive Gateway's deduplication; Apollo Gateway shares none), which 32 clients sending
+  the same operation make the most of. **CPU** and **peak RSS** as in the other parts. The subgraphs share the
+  machine's two cores with the server and the load process, so a server that needs less CPU per request, or
+  fewer subgraph requests, leaves more to the subgraphs. Before each cell the run waits (up to 60 s) for the
+  machine to be idle, and a cell with **other CPU %** above 25 is run once more; the second attempt is kept.
 `;
 }
