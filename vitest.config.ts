@@ -17,7 +17,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['router/src/**/*.test.ts', 'subgraphs/*/src/**/*.test.ts'],
+          include: [
+            'router/src/**/*.test.ts',
+            'subgraphs/*/src/**/*.test.ts',
+            'bench/**/*.test.ts',
+          ],
         },
       },
       {

@@ -3,7 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from './backend.js';
 import type { CellSpec, LoadResult, ToLoad, ToOrchestrator } from './load/protocol.js';
+import type { QueryLoadResult } from './load/query-protocol.js';
 import type { BenchOptions } from './options.js';
+import type { QueryFixture } from './query-fixture.js';
+import { querySpec } from './query-scenario.js';
 import { childPids, CpuWindow, memory, resetPeakRss } from './proc-stats.js';
 import { resumeTimeoutMs, type Cell } from './scenarios.js';
 import { killOnExit, repoRoot, stopChild } from './targets/child.js';
@@ -31,6 +34,8 @@ export interface CellResult {
   /** Set when the cell could not be run to the end; the other fields may be missing. */
   error?: string;
   load?: LoadResult;
+  /** Query mode: what the load process measured (instead of `load`). */
+  query?: QueryLoadResult;
   /** CPU over the measured window (in the resume scenario: while the resumers catch up). */
   cpu?: CpuShares;
   /** Peak RSS of the server over the cell (subscribing, warm-up and measuring). */
@@ -47,6 +52,8 @@ export interface CellContext {
   backend: Backend;
   workDir: string;
   options: BenchOptions;
+  /** The data query cells read; made before the first of them. */
+  queries?: QueryFixture;
 }
 
 /** Starts the target afresh, runs the load process against it, and stops both. */
@@ -64,6 +71,7 @@ export async function runCell(
       backend: context.backend,
       workDir: context.workDir,
       durable: cell.mode === 'resume',
+      ...(context.options.cpuProf !== undefined && { cpuProfileDir: context.options.cpuProf }),
     });
     const pid = target.pid;
     resetPeakRss(pid);
@@ -109,7 +117,7 @@ export async function runCell(
     };
     const idle = { baseline: 0, subscribers: cell.subscribers, rssBefore: 0, rssAfter: 0 };
 
-    result.load = await new Promise<LoadResult>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       const child = load!;
       const tell = (message: ToLoad): void => void child.send(message);
       const timeout = setTimeout(
@@ -148,7 +156,12 @@ export async function runCell(
             return;
           case 'result':
             clearTimeout(timeout);
-            return resolve(message.result);
+            result.load = message.result;
+            return resolve();
+          case 'query-result':
+            clearTimeout(timeout);
+            result.query = message.result;
+            return resolve();
           case 'failed':
             clearTimeout(timeout);
             return reject(new Error(message.message));
@@ -158,7 +171,11 @@ export async function runCell(
         clearTimeout(timeout);
         reject(new Error(`load process exited with ${code} before its result`));
       });
-      tell({ type: 'run', spec: specFor(cell, target!, context) });
+      tell(
+        cell.mode === 'query'
+          ? { type: 'run-query', spec: querySpec(cell, target!, context.queries!, context.options) }
+          : { type: 'run', spec: specFor(cell, target!, context) },
+      );
     });
     result.peakRss = Math.max(peak, memory(pid).peak);
     if (cell.mode === 'idle') idle.baseline = Math.min(idleBaseline(cell), cell.subscribers);
@@ -181,6 +198,8 @@ function idleBaseline(cell: Cell): number {
 }
 
 function specFor(cell: Cell, target: RunningTarget, { backend, options }: CellContext): CellSpec {
+  const { mode } = cell;
+  if (mode === 'query') throw new Error('a query cell has no subscribers: see querySpec');
   return {
     url: target.url,
     natsUrl: backend.nats.url,
@@ -189,7 +208,7 @@ function specFor(cell: Cell, target: RunningTarget, { backend, options }: CellCo
     subscribers: cell.subscribers,
     rooms: cell.rooms,
     operations: cell.operations,
-    mode: cell.mode,
+    mode,
     rate: cell.rate,
     durationMs: options.durationMs,
     warmupMs: options.warmupMs,

@@ -2,25 +2,27 @@
  * The load process: opens the subscribers (one WebSocket each) and publishes the events,
  * so publish and receipt times come from one clock. Forked by bench/run.ts, one process per
  * cell; it gets a `CellSpec` over IPC, stops at checkpoints until told to continue, and
- * sends back a `LoadResult`. The resume scenario's steps are in load/resume.ts.
+ * sends back a `LoadResult`. The resume scenario's steps are in load/resume.ts, the query
+ * scenario's (HTTP queries, no subscribers) in load/queries.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkpoint, continued, send } from './load/ipc.js';
 import { connect, establish, natsSubscribed, warmUp } from './load/phases.js';
 import { atRate, EventPublisher } from './load/publisher.js';
 import type { CellSpec, LoadResult, ToLoad } from './load/protocol.js';
+import { runQueries } from './load/queries.js';
 import { runResume } from './load/resume.js';
 import type { OpenSubscription } from './load/subscription.js';
 import { Tally } from './load/tally.js';
 
+const failed = (error: unknown): void =>
+  send({ type: 'failed', message: (error as Error).stack ?? String(error) });
+
 process.on('message', (message: ToLoad) => {
   if (message.type === 'continue') continued();
-  else
-    run(message.spec).then(
-      (result) => send({ type: 'result', result }),
-      (error: unknown) =>
-        send({ type: 'failed', message: (error as Error).stack ?? String(error) }),
-    );
+  else if (message.type === 'run-query')
+    runQueries(message.spec).then((result) => send({ type: 'query-result', result }), failed);
+  else run(message.spec).then((result) => send({ type: 'result', result }), failed);
 });
 
 async function run(spec: CellSpec): Promise<LoadResult> {

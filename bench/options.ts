@@ -1,7 +1,8 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { targetNames, type TargetName } from './targets/target.js';
 
-export const scenarioNames = ['fan-out', 'spread', 'mixed', 'idle', 'resume'] as const;
+export const scenarioNames = ['fan-out', 'spread', 'mixed', 'idle', 'resume', 'query'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /** Everything a run can be told; `parseOptions` fills the defaults (full or `--quick`). */
@@ -42,6 +43,8 @@ export interface BenchOptions {
    * any extra work would show as latency whatever the router did with it. @default 20 (quick: 50)
    */
   resumeRate: number;
+  /** Query: requests in flight at all times, per cell. @default 32 (quick: 8) */
+  queryConcurrency: number;
   /** Measured publishing per cell (resume: the baseline window). @default 10 s (quick: 3 s) */
   durationMs: number;
   /** Publishing at the cell's rate before measuring. @default 2 s (quick: 0.5 s) */
@@ -50,21 +53,24 @@ export interface BenchOptions {
   drainMs: number;
   /** Where the report goes. @default bench/RESULTS.md */
   out: string;
+  /** Run the router under `node --cpu-prof`, its profiles (one per cell) written here. @default none */
+  cpuProf?: string;
 }
 
-export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,spread,mixed,idle,resume]
-                  [--target router,relay,hive]
+export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,spread,mixed,idle,resume,query]
+                  [--target router,relay,hive,apollo]
                   [--fanout 1,100,1000,5000] [--rate 100] [--max-deliveries 100000]
                   [--spread-rooms 1000] [--spread-rate 200]
                   [--mixed 1000] [--idle 10000]
                   [--resume-live 1000] [--resumers 1000] [--resume-behind 100] [--resume-rate 20]
+                  [--query-concurrency 32]
                   [--duration 10] [--warmup 2] [--drain 5]
-                  [--out bench/RESULTS.md]
+                  [--out bench/RESULTS.md] [--cpu-prof DIR]
 
   --quick      short cells and smaller counts: a smoke run of every scenario and target
   --scenario   scenarios to run (comma-separated or repeated); default all
   --target     targets to run; default all (router, relay = bare NATS→WebSocket ceiling,
-               hive = Hive Gateway)
+               hive = Hive Gateway, apollo = Apollo Gateway: queries only)
   --fanout     subscriber counts of the fan-out scenario
   --rate       events per second of the fan-out and mixed scenarios
   --max-deliveries  fan-out cells publish at most this / subscribers events per second
@@ -72,9 +78,13 @@ export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,spread,mix
                resume scenario (router only: durable subscriptions on JetStream): live
                subscribers, resumer counts (one cell each), events missed while away,
                events per second
-  --out        the report, in parts (side-by-side: fan-out, spread, mixed, idle; resume):
+  --query-concurrency  query scenario (router, hive, apollo; HTTP POST, every answer
+               checked): requests in flight at all times
+  --out        the report, in parts (side-by-side: fan-out, spread, mixed, idle; resume; query):
                a run rewrites a part only if it ran all of that part's scenarios
-  --duration   measured seconds per cell; --warmup and --drain in seconds too`;
+  --duration   measured seconds per cell; --warmup and --drain in seconds too
+  --cpu-prof   run the router under node --cpu-prof, one .cpuprofile per cell in DIR
+               (open in Chrome DevTools or speedscope); profiling slows it down`;
 
 export function parseOptions(argv: string[]): BenchOptions | undefined {
   const { values } = parseArgs({
@@ -94,10 +104,12 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       resumers: { type: 'string' },
       'resume-behind': { type: 'string' },
       'resume-rate': { type: 'string' },
+      'query-concurrency': { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
       drain: { type: 'string' },
       out: { type: 'string', default: 'bench/RESULTS.md' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -131,10 +143,12 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       : [quick ? 100 : 1000],
     resumeBehind: number('resume-behind', values['resume-behind'], 100),
     resumeRate: number('resume-rate', values['resume-rate'], quick ? 50 : 20),
+    queryConcurrency: number('query-concurrency', values['query-concurrency'], quick ? 8 : 32),
     durationMs: number('duration', values.duration, quick ? 3 : 10) * 1000,
     warmupMs: number('warmup', values.warmup, quick ? 0.5 : 2) * 1000,
     drainMs: number('drain', values.drain, quick ? 2 : 5) * 1000,
     out: values.out,
+    ...(values['cpu-prof'] !== undefined && { cpuProf: resolve(values['cpu-prof']) }),
   };
 }
 

@@ -143,7 +143,7 @@ export function targetChecks(results: CellResult[], options: BenchOptions): stri
 
 /** Whether the run had any of the scenarios these tables report (fan-out, spread, mixed, idle). */
 export const sideBySide = (results: readonly CellResult[]): boolean =>
-  results.some((r) => r.cell.mode !== 'resume');
+  results.some((r) => r.cell.mode === 'deliver' || r.cell.mode === 'idle');
 
 /** The tables printed at the end of a run. */
 export function consoleReport(input: ReportInput): string {

@@ -21,6 +21,9 @@ import {
 } from './report.js';
 import { updateResults } from './results-file.js';
 import { resumeConsoleReport, resumeMarkdownReport, resumeSummary } from './resume-report.js';
+import { createQueryFixture, type QueryFixture } from './query-fixture.js';
+import { queryConsoleReport, queryMarkdownReport, querySummary } from './query-report.js';
+import { whyNot } from './query-scenario.js';
 import { cellsFor, eventsNeeded } from './scenarios.js';
 import { repoRoot } from './targets/child.js';
 
@@ -55,12 +58,14 @@ try {
     console.error(`[bench ${(performance.now() / 1000).toFixed(0).padStart(4)} s] ${line}`);
   log(`${cells.length} cells × ${options.targets.join(', ')}; starting nats-server and subgraphs`);
   backend = await startBackend({ seedMessages: eventsNeeded(cells, options.durationMs) });
+  const queries: QueryFixture | undefined = cells.some((c) => c.mode === 'query')
+    ? await createQueryFixture(backend)
+    : undefined;
   const results: CellResult[] = [];
   for (const cell of cells) {
-    const targets = options.targets.filter((t) => !cell.only || cell.only.targets.includes(t));
-    const skipped = options.targets.filter((t) => !targets.includes(t));
-    if (skipped.length > 0)
-      log(`${cell.scenario} / ${cell.label}: not on ${skipped.join(', ')}: ${cell.only?.why}`);
+    const targets = options.targets.filter((t) => whyNot(cell, t) === undefined);
+    for (const t of options.targets.filter((t) => !targets.includes(t)))
+      log(`${cell.scenario} / ${cell.label}: not on ${t}: ${whyNot(cell, t)}`);
     for (const target of targets) {
       let result: CellResult | undefined;
       // A cell that shared the machine with another job is run once more.
@@ -69,7 +74,12 @@ try {
         log(
           `${cell.scenario} / ${cell.label} / ${target}${attempt > 1 ? ' (again: other jobs ran)' : ''}`,
         );
-        result = await runCell(cell, target, { backend, workDir, options });
+        result = await runCell(cell, target, {
+          backend,
+          workDir,
+          options,
+          ...(queries && { queries }),
+        });
         log(summary(result));
       }
       results.push(result!);
@@ -83,13 +93,20 @@ try {
     results,
   };
   const resumed = results.some((r) => r.cell.mode === 'resume');
+  const queried = results.some((r) => r.cell.mode === 'query');
   if (sideBySide(results)) console.log(`\n${consoleReport(input)}`);
   if (resumed) console.log(`\n${resumeConsoleReport(input)}`);
+  if (queried) console.log(`\n${queryConsoleReport(input)}`);
   const out = resolve(repoRoot, options.out);
   const { text, wrote, kept } = updateResults(
     existsSync(out) ? readFileSync(out, 'utf8') : undefined,
     [...new Set(results.map((r) => r.cell.scenario))],
-    (part) => (part === 'resume' ? resumeMarkdownReport(input) : markdownReport(input)),
+    (part) =>
+      part === 'resume'
+        ? resumeMarkdownReport(input)
+        : part === 'query'
+          ? queryMarkdownReport(input)
+          : markdownReport(input),
   );
   if (wrote.length > 0) {
     writeFileSync(out, text);
@@ -113,6 +130,7 @@ function summary(r: CellResult): string {
   if (r.idle)
     return `  ${(idleBytesPerSubscription(r) / 1024).toFixed(1)} KB per idle subscription`;
   if (r.load?.resume) return resumeSummary(r);
+  if (r.query) return querySummary(r);
   const l = r.load!;
   const p99 = l.received ? `${l.latency.p99.toFixed(1)} ms` : '–';
   return `  ${Math.round(deliveriesPerSecond(r))} deliveries/s, p99 ${p99}, missing ${l.missing}, CPU % server ${r.cpu?.server.toFixed(0)}, load ${r.cpu?.load.toFixed(0)}, other ${r.cpu?.other.toFixed(0)}`;

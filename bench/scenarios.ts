@@ -1,5 +1,7 @@
 import type { BenchOptions, ScenarioName } from './options.js';
 import { operations } from './operations.js';
+import type { QueryOperationName } from './query-operations.js';
+import { queryCells } from './query-scenario.js';
 import type { TargetName } from './targets/target.js';
 
 /** One row of a scenario, run against each target in turn. */
@@ -14,11 +16,13 @@ export interface Cell {
   operations: number;
   /** Events per second over all rooms (0 in idle mode). */
   rate: number;
-  mode: 'deliver' | 'idle' | 'resume';
+  mode: 'deliver' | 'idle' | 'resume' | 'query';
   /** Only these targets can run it; the others are skipped, saying `why`. All if absent. */
   only?: { targets: readonly TargetName[]; why: string };
   /** Resume mode: `subscribers` stay; these leave and come back `behind` events later. */
   resume?: { resumers: number; behind: number };
+  /** Query mode: no subscribers; this operation over HTTP, `concurrency` requests in flight. */
+  query?: { operation: QueryOperationName; concurrency: number };
 }
 
 /**
@@ -88,6 +92,9 @@ export function cellsFor(options: BenchOptions): Cell[] {
             resume: { resumers, behind: options.resumeBehind },
           });
         }
+        break;
+      case 'query':
+        cells.push(...queryCells(options));
         break;
       case 'idle':
         cells.push({

@@ -1,5 +1,6 @@
 /** What the orchestrator and the load process say to each other over the IPC channel. */
 import type { LatencySummary } from '../histogram.js';
+import type { QueryLoadResult, QuerySpec } from './query-protocol.js';
 
 /** One cell: one scenario size against one target. */
 export interface CellSpec {
@@ -143,9 +144,11 @@ export interface ResumeResult {
 export type ToOrchestrator =
   | { type: 'checkpoint'; name: Checkpoint }
   | { type: 'result'; result: LoadResult }
+  | { type: 'query-result'; result: QueryLoadResult }
   | { type: 'failed'; message: string };
 
-export type ToLoad = { type: 'run'; spec: CellSpec } | { type: 'continue' };
+export type ToLoad =
+  { type: 'run'; spec: CellSpec } | { type: 'run-query'; spec: QuerySpec } | { type: 'continue' };
 
 /**
  * Moments the load process stops at until the orchestrator says `continue`:

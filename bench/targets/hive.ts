@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnNode, waitForHttpOk } from './child.js';
-import { writeRouterConfig } from './router.js';
+import { composeSupergraph } from './supergraph.js';
 import type { RunningTarget, TargetContext } from './target.js';
 
 const gatewayConfig = fileURLToPath(new URL('../hive/gateway.config.ts', import.meta.url));
@@ -34,6 +33,7 @@ export async function startHive(context: TargetContext): Promise<RunningTarget> 
     return {
       name: 'hive',
       url: `ws://127.0.0.1:${port}/graphql`,
+      httpUrl: `http://127.0.0.1:${port}/graphql`,
       pid: server.pid,
       subjectTemplate: 'hive:room.{room}.messages',
       joins: true,
@@ -43,23 +43,4 @@ export async function startHive(context: TargetContext): Promise<RunningTarget> 
     await server.stop();
     throw new Error(`hive-gateway did not start: ${(error as Error).message}`, { cause: error });
   }
-}
-
-/** `pnpm router compose --config <bench router.yaml> --out <file>`, once per work dir. */
-async function composeSupergraph(context: TargetContext): Promise<string> {
-  const out = join(context.workDir, 'supergraph.graphql');
-  const config = writeRouterConfig(context);
-  const compose = spawnNode([
-    '--import',
-    'tsx',
-    'router/src/cli.ts',
-    'compose',
-    '--config',
-    config,
-    '--out',
-    out,
-  ]);
-  const code = await new Promise<number | null>((resolve) => compose.process.once('exit', resolve));
-  if (code !== 0) throw new Error(`pnpm router compose failed (${code}):\n${compose.tail()}`);
-  return out;
 }

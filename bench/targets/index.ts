@@ -1,3 +1,4 @@
+import { startApollo } from './apollo.js';
 import { startHive } from './hive.js';
 import { startRelay } from './relay.js';
 import { startRouter } from './router.js';
@@ -7,4 +8,5 @@ export const startTarget: Record<TargetName, StartTarget> = {
   router: startRouter,
   relay: startRelay,
   hive: startHive,
+  apollo: startApollo,
 };

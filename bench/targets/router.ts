@@ -41,9 +41,15 @@ export function writeRouterConfig({ backend, workDir, durable }: TargetContext):
 /** Our router, started from its CLI as `pnpm router` would: `node --import tsx cli.ts`. */
 export async function startRouter(context: TargetContext): Promise<RunningTarget> {
   const config = writeRouterConfig(context);
-  const server = spawnNode(['--import', 'tsx', 'router/src/cli.ts', '--config', config], {
-    LOG_LEVEL: 'info',
-  });
+  const profile = context.cpuProfileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${context.cpuProfileDir}`]
+    : [];
+  const server = spawnNode(
+    [...profile, '--import', 'tsx', 'router/src/cli.ts', '--config', config],
+    {
+      LOG_LEVEL: 'info',
+    },
+  );
   // Later cells publish core events to the same subjects: no stream may keep storing them.
   const stop = async (): Promise<void> => {
     await server.stop();
@@ -54,6 +60,7 @@ export async function startRouter(context: TargetContext): Promise<RunningTarget
     return {
       name: 'router',
       url: String(url).replace(/^http/, 'ws'),
+      httpUrl: String(url),
       pid: server.pid,
       subjectTemplate: 'room.{room}.messages',
       joins: true,

@@ -229,6 +229,11 @@ const configSchema = z.strictObject({
    */
   batchWindowMs: z.number().int().min(0).max(1000).default(0),
   /**
+   * Identical subgraph queries in flight at once (same subgraph, headers, query and
+   * variables) share one request and its answer; mutations never do. @default true
+   */
+  dedupeSubgraphQueries: z.boolean().default(true),
+  /**
    * Results one subscriber may have waiting (its connection not taking them) before it is
    * dropped, so a slow client never holds up others or grows memory. @default 1000
    */

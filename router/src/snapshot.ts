@@ -98,6 +98,7 @@ export function buildSnapshot(
         }),
         timeoutMs: config.subgraphTimeoutMs,
         batchWindowMs: config.batchWindowMs,
+        dedupeQueries: config.dedupeSubgraphQueries,
         maxBatchRepresentations: config.batchMaxRepresentations,
         logger,
         instrumentation,

@@ -4,7 +4,6 @@ import {
   type GraphQLDataSourceProcessOptions,
   type ServiceMap,
 } from '@apollo/gateway';
-import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import {
   noopInstrumentation,
@@ -16,6 +15,8 @@ import type { Logger } from '../logger.js';
 import { DeadlineExceededError, withDeadline } from './deadline.js';
 import { batchEntityFetches } from './entity-batcher.js';
 import { noticeMissingEventEntity } from './missing-entity.js';
+import { shareInflightQueries } from './shared-queries.js';
+import { subgraphFetcher } from './subgraph-fetcher.js';
 import { FetchTracer } from './traced-fetch.js';
 
 export interface DataSourcesOptions {
@@ -29,6 +30,8 @@ export interface DataSourcesOptions {
   timeoutMs: number;
   /** How long an entity fetch waits for others to share its request. @default 0 */
   batchWindowMs?: number;
+  /** Identical queries in flight at once share one request (`shareInflightQueries`). @default false */
+  dedupeQueries?: boolean;
   /**
    * Most representations in one batched entity request; more waits for the next one.
    * @default 1000
@@ -58,7 +61,7 @@ export function createServiceMap(options: DataSourcesOptions): ServiceMap {
   for (const [name, url] of options.urls) {
     const remote = instrumented(
       name,
-      remoteSource(url, options.timeoutMs),
+      remoteSource(url, options.timeoutMs, options.dedupeQueries ?? false),
       options.instrumentation ?? noopInstrumentation,
     );
     const tracer = new FetchTracer(name);
@@ -74,14 +77,13 @@ export function createServiceMap(options: DataSourcesOptions): ServiceMap {
   return map;
 }
 
-function remoteSource(url: string, timeoutMs: number): GraphQLDataSource {
-  // Node's fetch in place of the default make-fetch-happen. The fetch's deadline is
-  // withDeadline's; this one frees the socket of a request nobody waits for any more.
-  const fetcher = ((input: string, init?: RequestInit) =>
-    fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
+function remoteSource(url: string, timeoutMs: number, dedupe: boolean): GraphQLDataSource {
+  // In place of the default make-fetch-happen. The fetch's deadline is withDeadline's;
+  // this timeout frees the socket of a request nobody waits for any more.
+  const fetcher = subgraphFetcher(timeoutMs);
   return new RemoteGraphQLDataSource<FetchContext>({
     url,
-    fetcher,
+    fetcher: dedupe ? shareInflightQueries(fetcher) : fetcher,
     willSendRequest({ request, context }) {
       // Absent for the gateway's own requests (none are made here) and in unit tests.
       const headers: FetchContext['headers'] = (context as Partial<FetchContext>).headers ?? {};

@@ -1,0 +1,56 @@
+/**
+ * The query scenario's two operations, each its own cell, and the answer each must get
+ * from the fixture's data: every gateway is sent the same request body and must return
+ * the same `data`.
+ */
+import type { QueryFixture } from './query-fixture.js';
+
+export const queryOperationNames = ['federated', 'requires'] as const;
+export type QueryOperationName = (typeof queryOperationNames)[number];
+
+export interface QueryOperation {
+  /** The cell's label in the report. */
+  readonly label: string;
+  readonly query: string;
+  variables(fixture: QueryFixture): Record<string, unknown>;
+  /** The `data` a correct gateway answers with. */
+  expected(fixture: QueryFixture): unknown;
+}
+
+const withAuthor = (fixture: QueryFixture, m: QueryFixture['messages'][number]) => ({
+  id: m.id,
+  text: m.text,
+  user: { name: fixture.users[m.userId] },
+});
+
+/**
+ * `federated` reads a root field of each of the three subgraphs, in parallel, and joins the
+ * messages' authors from the user subgraph (the graph's one entity join, which is
+ * `Message.user @requires(fields: "userId")`): four subgraph requests, ten entities.
+ * `requires` is one message and its author: a fetch from the message subgraph, then the
+ * `@requires` entity fetch from the user subgraph with `userId` in the representation.
+ */
+export const queryOperations: Readonly<Record<QueryOperationName, QueryOperation>> = {
+  federated: {
+    label: '3 subgraphs + entity join',
+    query: `query Federated($room: ID!, $user: ID!, $job: ID!) {
+  messages(roomID: $room) { id text user { name } }
+  user(id: $user) { id name }
+  scrapeJob(id: $job) { id status }
+}`,
+    variables: (f) => ({ room: f.room, user: '2', job: f.scrapeJob.id }),
+    expected: (f) => ({
+      messages: f.messages.map((m) => withAuthor(f, m)),
+      user: { id: '2', name: f.users['2'] },
+      scrapeJob: f.scrapeJob,
+    }),
+  },
+  requires: {
+    label: '@requires (Message.user)',
+    query: `query Author($id: ID!) {
+  message(id: $id) { id text user { name } }
+}`,
+    variables: (f) => ({ id: f.messages[0]!.id }),
+    expected: (f) => ({ message: withAuthor(f, f.messages[0]!) }),
+  },
+};
