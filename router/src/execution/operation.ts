@@ -257,7 +257,11 @@ export class OperationCache {
     }
     // A subscription with nothing left to see is refused before anything is subscribed.
     if (empty && kind === 'subscription') return unauthorized;
-    const subscription = kind === 'subscription' ? this.#subscription(context) : undefined;
+    // Without a Subscription type, planning refuses the operation and says why.
+    const subscription =
+      kind === 'subscription' && schema.apiGraphQLSchema.getSubscriptionType()
+        ? this.#subscription(context)
+        : undefined;
     if (subscription instanceof GraphQLError) return [subscription];
     // What the field's filter reads is fetched, and shaped into each result, as well.
     const filter = subscription?.binding.filter;
