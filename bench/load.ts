@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkpoint, continued, send } from './load/ipc.js';
 import { connect, establish, natsSubscribed, warmUp } from './load/phases.js';
-import { atRate, EventPublisher } from './load/publisher.js';
+import { atRate, EventPublisher, eventsIn, paceOf } from './load/publisher.js';
 import type { CellSpec, LoadResult, ToLoad } from './load/protocol.js';
 import { runResume } from './load/resume.js';
 import type { OpenSubscription } from './load/subscription.js';
@@ -59,7 +59,7 @@ async function runSubscribers(spec: CellSpec, publisher: EventPublisher): Promis
     const establishMs = performance.now() - connectStart - connectMs;
     await warmUp(spec, tally, publisher);
 
-    const events = Math.max(1, Math.round((spec.rate * spec.durationMs) / 1000));
+    const events = Math.max(1, eventsIn(spec, spec.durationMs));
     if (events > spec.eventIds.length) {
       throw new Error(`${events} events need as many seed messages; got ${spec.eventIds.length}`);
     }
@@ -68,7 +68,7 @@ async function runSubscribers(spec: CellSpec, publisher: EventPublisher): Promis
     await checkpoint('measure-start');
     const framesBefore = tally.frames;
     const startedAt = performance.now();
-    await atRate(events, spec.rate, (n) => {
+    await atRate(events, paceOf(spec), (n) => {
       tally.published(n, performance.now());
       publisher.publish(spec.rooms[n % spec.rooms.length]!, spec.eventIds[n]!);
     });

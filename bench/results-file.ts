@@ -3,20 +3,26 @@
  * own command, date and commit. A run rewrites a part only when it ran every scenario of
  * it (or the file has no such part yet) and keeps the others as the file had them: so
  * `pnpm bench --scenario resume` does not wipe the full run's tables, nor
- * `--scenario fan-out` the spread, mixed and idle results next to them.
+ * `--scenario fan-out` the spread, mixed and idle results next to them. A `notes` part,
+ * written by hand, is kept by every run.
  */
 import type { ScenarioName } from './options.js';
 
 /** The parts, in file order, and the scenarios each one reports. */
 export const reportParts = {
-  'side-by-side': ['fan-out', 'spread', 'mixed', 'idle'],
+  'side-by-side': ['fan-out', 'saturate', 'spread', 'mixed', 'idle'],
   resume: ['resume'],
 } as const satisfies Record<string, readonly ScenarioName[]>;
 export type ReportPart = keyof typeof reportParts;
 
 const partNames = Object.keys(reportParts) as ReportPart[];
-const begin = (part: ReportPart): string => `<!-- bench part: ${part} -->`;
-const end = (part: ReportPart): string => `<!-- end of bench part: ${part} -->`;
+/**
+ * Written by hand (comparisons of several runs, each with its command) and kept by every
+ * run, after the parts a run writes.
+ */
+const notes = 'notes';
+const begin = (part: string): string => `<!-- bench part: ${part} -->`;
+const end = (part: string): string => `<!-- end of bench part: ${part} -->`;
 const title = '# Benchmark results';
 
 export interface UpdatedResults {
@@ -53,6 +59,8 @@ export function updateResults(
     }
     return body === undefined ? [] : [`${begin(part)}\n\n${body.trim()}\n\n${end(part)}`];
   });
+  const keptNotes = existing === undefined ? undefined : between(existing, notes);
+  if (keptNotes !== undefined) parts.push(`${begin(notes)}\n\n${keptNotes}\n\n${end(notes)}`);
   const text = `${title}
 
 Each part below comes from its own run, named with its command, date and commit. A run of
@@ -63,12 +71,18 @@ ${parts.join('\n\n')}
   return { text, wrote, kept };
 }
 
+/** The text of part `part` of `text`, if it has one. */
+function between(text: string, part: string): string | undefined {
+  const from = text.indexOf(begin(part));
+  const to = text.indexOf(end(part));
+  return from >= 0 && to > from ? text.slice(from + begin(part).length, to).trim() : undefined;
+}
+
 function readParts(text: string): Partial<Record<ReportPart, string>> {
   const parts: Partial<Record<ReportPart, string>> = {};
   for (const part of partNames) {
-    const from = text.indexOf(begin(part));
-    const to = text.indexOf(end(part));
-    if (from >= 0 && to > from) parts[part] = text.slice(from + begin(part).length, to).trim();
+    const body = between(text, part);
+    if (body !== undefined) parts[part] = body;
   }
   if (Object.keys(parts).length === 0 && text.startsWith(title)) {
     parts['side-by-side'] = text.slice(title.length).trim();

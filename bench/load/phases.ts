@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { subscriptionDocument } from '../operations.js';
 import type { CellSpec } from './protocol.js';
-import { atRate, type EventPublisher } from './publisher.js';
+import { atRate, eventsIn, paceOf, type EventPublisher } from './publisher.js';
 import { openSubscription, type OpenSubscription } from './subscription.js';
 import type { Tally } from './tally.js';
 
@@ -88,16 +88,19 @@ export async function establish(
   }
 }
 
-/** Publishes warm-up events at the cell's rate for `warmupMs`, then lets them drain. */
+/**
+ * Publishes warm-up events at the cell's rate for `warmupMs` (a burst: one burst of them),
+ * then lets them drain.
+ */
 export async function warmUp(
   spec: CellSpec,
   tally: Tally,
   publisher: EventPublisher,
 ): Promise<void> {
-  const events = Math.round((spec.rate * spec.warmupMs) / 1000);
+  const events = eventsIn(spec, spec.warmupMs);
   if (events === 0) return;
   const target = tally.warmupReceipts + tally.expectedFor(events);
-  await atRate(events, spec.rate, (n) =>
+  await atRate(events, paceOf(spec), (n) =>
     publisher.publish(
       spec.rooms[n % spec.rooms.length]!,
       spec.warmupIds[n % spec.warmupIds.length]!,
