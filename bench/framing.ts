@@ -1,0 +1,127 @@
+/**
+ * `pnpm bench:framing`: the router's two ways of writing subscription results to WebSockets
+ * compared in one process, on the same sockets: ws's own `send` (a copy and a write per
+ * client and result) and shared frames (one body per result, a small head per client, each
+ * socket corked for the tick). Clients are bare TCP sockets that count bytes, so the time is
+ * the server side's. Modes alternate round by round; the ratio is of the best round of each.
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { WebSocketServer } from 'ws';
+import { nextPrefix } from '../router/src/transports/graphql-ws.js';
+import { SharedFrames } from '../router/src/transports/shared-frames.js';
+import { wsConnection, type ResultWrites } from '../router/src/transports/ws-connection.js';
+import type { Connection } from '../router/src/transports/websocket-protocol.js';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '1000' },
+    events: { type: 'string', default: '200' },
+    rounds: { type: 'string', default: '3' },
+    bytes: { type: 'string', default: '200' },
+  },
+});
+const clients = Number(values.clients);
+const events = Number(values.events);
+const rounds = Number(values.rounds);
+/** Size of the result's text field; the bench's real results are about 200 bytes in all. */
+const textBytes = Number(values.bytes);
+
+const server = createServer();
+const wss = new WebSocketServer({ noServer: true });
+const accepted: { socket: import('ws').WebSocket; raw: Duplex }[] = [];
+server.on('upgrade', (req, raw: Duplex, head) =>
+  wss.handleUpgrade(req, raw, head, (socket) => accepted.push({ socket, raw })),
+);
+server.listen(0, '127.0.0.1');
+await once(server, 'listening');
+const { port } = server.address() as AddressInfo;
+
+/** A client that only counts the bytes after its handshake. */
+interface Counter {
+  socket: Socket;
+  bytes: number;
+}
+const counters: Counter[] = [];
+for (let i = 0; i < clients; i++) {
+  const socket = connect(port, '127.0.0.1');
+  const counter: Counter = { socket, bytes: 0 };
+  let handshake = '';
+  socket.on('data', (chunk: Buffer) => {
+    // The 101 response comes alone: no frame is written before every client is upgraded.
+    if (!handshake.endsWith('\r\n\r\n')) return void (handshake += chunk.toString('latin1'));
+    const before = counter.bytes;
+    counter.bytes += chunk.length;
+    if (before < expected && counter.bytes >= expected) arrived();
+  });
+  socket.write(
+    `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${Buffer.from(String(i).padStart(16, '0')).toString('base64')}\r\n` +
+      `Sec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  counters.push(counter);
+}
+while (accepted.length < clients) await new Promise((resolve) => setTimeout(resolve, 10));
+
+const frames = new SharedFrames();
+const close = (): void => {};
+const connections = (writes: ResultWrites): Connection[] =>
+  accepted.map(({ socket, raw }) => wsConnection(socket, raw, frames, writes, close));
+const prefix = nextPrefix('1');
+const results = Array.from({ length: events }, (_, n) =>
+  JSON.stringify({ data: { messageAdded: { id: `m${n}`, text: 'x'.repeat(textBytes) } } }),
+);
+/** Bytes each client gets per round, which `arrived` waits for. */
+let expected = 0;
+let waiting = 0;
+let done: () => void = () => {};
+const arrived = (): void => {
+  if (--waiting === 0) done();
+};
+
+/** One round: every result to every client, one result per tick as the fan-out loop does. */
+async function round(writes: ResultWrites): Promise<{ ms: number; cpuMs: number }> {
+  const targets = connections(writes);
+  const perClient = results.reduce((sum, json) => {
+    const length = Buffer.byteLength(`${prefix}${json}}`);
+    return sum + length + (length < 126 ? 2 : length < 65_536 ? 4 : 10);
+  }, 0);
+  for (const counter of counters) counter.bytes = 0;
+  expected = perClient;
+  waiting = clients;
+  const all = new Promise<void>((resolve) => (done = resolve));
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  for (const json of results) {
+    for (const connection of targets) connection.write(prefix, json, () => {});
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await all;
+  const used = process.cpuUsage(cpu);
+  return { ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000 };
+}
+
+const best: Record<ResultWrites, { ms: number; cpuMs: number }> = {
+  ws: { ms: Infinity, cpuMs: Infinity },
+  shared: { ms: Infinity, cpuMs: Infinity },
+};
+for (let r = 0; r < rounds; r++) {
+  for (const writes of ['ws', 'shared'] as const) {
+    const { ms, cpuMs } = await round(writes);
+    console.log(
+      `round ${r + 1} ${writes.padEnd(6)} ${Math.round((clients * events) / (ms / 1000))} deliveries/s, ${ms.toFixed(0)} ms, CPU ${cpuMs.toFixed(0)} ms`,
+    );
+    if (ms < best[writes].ms) best[writes] = { ms, cpuMs };
+  }
+}
+console.log(
+  `\n${clients} clients × ${events} results of ${results[0]!.length + prefix.length + 1} bytes: ` +
+    `shared frames ${(best.ws.ms / best.shared.ms).toFixed(2)}× the deliveries/s of ws send, ` +
+    `${(best.shared.cpuMs / best.ws.cpuMs).toFixed(2)}× its CPU time (best of ${rounds} rounds each)`,
+);
+for (const { socket } of counters) socket.destroy();
+for (const client of wss.clients) client.terminate();
+server.close();
