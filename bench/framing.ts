@@ -4,6 +4,7 @@
  * client and result) and shared frames (one body per result, a small head per client, each
  * socket corked for the tick). Clients are bare TCP sockets that count bytes, so the time is
  * the server side's. Modes alternate round by round; the ratio is of the best round of each.
+ * `pnpm bench:framing [--clients 1000] [--events 200] [--per-tick 1] [--bytes 200] [--rounds 3]`
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -13,7 +14,11 @@ import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
 import { nextPrefix } from '../router/src/transports/graphql-ws.js';
 import { SharedFrames } from '../router/src/transports/shared-frames.js';
-import { wsConnection, type ResultWrites } from '../router/src/transports/ws-connection.js';
+import {
+  EndOfTick,
+  wsConnection,
+  type ResultWrites,
+} from '../router/src/transports/ws-connection.js';
 import type { Connection } from '../router/src/transports/websocket-protocol.js';
 
 const { values } = parseArgs({
@@ -22,6 +27,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '3' },
     bytes: { type: 'string', default: '200' },
+    'per-tick': { type: 'string', default: '1' },
   },
 });
 const clients = Number(values.clients);
@@ -29,6 +35,8 @@ const events = Number(values.events);
 const rounds = Number(values.rounds);
 /** Size of the result's text field; the bench's real results are about 200 bytes in all. */
 const textBytes = Number(values.bytes);
+/** Results handed over in one tick, as when a batch of events resolves at once. */
+const perTick = Number(values['per-tick']);
 
 const server = createServer();
 const wss = new WebSocketServer({ noServer: true });
@@ -66,10 +74,10 @@ for (let i = 0; i < clients; i++) {
 }
 while (accepted.length < clients) await new Promise((resolve) => setTimeout(resolve, 10));
 
-const frames = new SharedFrames();
+const shared = { frames: new SharedFrames(), endOfTick: new EndOfTick() };
 const close = (): void => {};
 const connections = (writes: ResultWrites): Connection[] =>
-  accepted.map(({ socket, raw }) => wsConnection(socket, raw, frames, writes, close));
+  accepted.map(({ socket, raw }) => wsConnection(socket, raw, shared, writes, close));
 const prefix = nextPrefix('1');
 const results = Array.from({ length: events }, (_, n) =>
   JSON.stringify({ data: { messageAdded: { id: `m${n}`, text: 'x'.repeat(textBytes) } } }),
@@ -82,7 +90,7 @@ const arrived = (): void => {
   if (--waiting === 0) done();
 };
 
-/** One round: every result to every client, one result per tick as the fan-out loop does. */
+/** One round: every result to every client, `perTick` results a tick, client by client. */
 async function round(writes: ResultWrites): Promise<{ ms: number; cpuMs: number }> {
   const targets = connections(writes);
   const perClient = results.reduce((sum, json) => {
@@ -95,9 +103,9 @@ async function round(writes: ResultWrites): Promise<{ ms: number; cpuMs: number 
   const all = new Promise<void>((resolve) => (done = resolve));
   const cpu = process.cpuUsage();
   const start = performance.now();
-  for (const json of results) {
+  for (const [n, json] of results.entries()) {
     for (const connection of targets) connection.write(prefix, json, () => {});
-    await new Promise((resolve) => setImmediate(resolve));
+    if ((n + 1) % perTick === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   await all;
   const used = process.cpuUsage(cpu);
@@ -118,7 +126,7 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 console.log(
-  `\n${clients} clients × ${events} results of ${results[0]!.length + prefix.length + 1} bytes: ` +
+  `\n${clients} clients × ${events} results of ${results[0]!.length + prefix.length + 1} bytes, ${perTick} a tick: ` +
     `shared frames ${(best.ws.ms / best.shared.ms).toFixed(2)}× the deliveries/s of ws send, ` +
     `${(best.shared.cpuMs / best.ws.cpuMs).toFixed(2)}× its CPU time (best of ${rounds} rounds each)`,
 );

@@ -4,9 +4,8 @@
  * cell; it gets a `CellSpec` over IPC, stops at checkpoints until told to continue, and
  * sends back a `LoadResult`. The resume scenario's steps are in load/resume.ts.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { checkpoint, continued, send } from './load/ipc.js';
-import { connect, establish, natsSubscribed, warmUp } from './load/phases.js';
+import { connect, drain, establish, natsSubscribed, warmUp } from './load/phases.js';
 import { atRate, EventPublisher, eventsIn, paceOf } from './load/publisher.js';
 import type { CellSpec, LoadResult, ToLoad } from './load/protocol.js';
 import { runResume } from './load/resume.js';
@@ -72,8 +71,7 @@ async function runSubscribers(spec: CellSpec, publisher: EventPublisher): Promis
       tally.published(n, performance.now());
       publisher.publish(spec.rooms[n % spec.rooms.length]!, spec.eventIds[n]!);
     });
-    const deadline = performance.now() + spec.drainMs;
-    while (tally.received < expected && performance.now() < deadline) await sleep(10);
+    await drain(spec, tally, () => tally.received >= expected);
     const endedAt = tally.received >= expected ? tally.lastReceipt : performance.now();
     const frames = tally.frames - framesBefore;
     await checkpoint('measure-end');

@@ -106,8 +106,24 @@ export async function warmUp(
       spec.warmupIds[n % spec.warmupIds.length]!,
     ),
   );
-  const deadline = performance.now() + spec.drainMs;
-  while (tally.warmupReceipts < target && performance.now() < deadline) await sleep(10);
+  await drain(spec, tally, () => tally.warmupReceipts >= target);
+}
+
+/** The longest a burst's drain goes on while results still come. */
+const maxBurstDrainMs = 60_000;
+
+/**
+ * Waits up to `drainMs` after the last publish for `done()`. A burst is delivered at the
+ * server's own pace however long that takes, so its drain lasts until `drainMs` pass without
+ * any result (at most a minute).
+ */
+export async function drain(spec: CellSpec, tally: Tally, done: () => boolean): Promise<void> {
+  const start = performance.now();
+  const deadline = (): number =>
+    spec.burst
+      ? Math.min(start + maxBurstDrainMs, Math.max(start, tally.lastActivity) + spec.drainMs)
+      : start + spec.drainMs;
+  while (!done() && performance.now() < deadline()) await sleep(10);
 }
 
 /**

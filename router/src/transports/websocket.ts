@@ -11,7 +11,7 @@ import { LEGACY_PROTOCOL, legacyWsProtocol } from './legacy-ws.js';
 import { isRefusal, type Admission } from './admission.js';
 import type { WebSocketProtocol } from './websocket-protocol.js';
 import { SharedFrames } from './shared-frames.js';
-import { wsConnection } from './ws-connection.js';
+import { EndOfTick, wsConnection } from './ws-connection.js';
 
 export interface WebSocketOptions {
   core: RouterCore;
@@ -86,8 +86,9 @@ export function attachWebSockets({
         ? MODERN_PROTOCOL
         : offered.has(LEGACY_PROTOCOL) && LEGACY_PROTOCOL,
   });
-  // Every connection's results are framed through one cache: a group's members in a row.
-  const frames = new SharedFrames();
+  // Every connection's results are framed through one cache (a group's members come in a
+  // row) and flushed at the end of the tick together.
+  const shared = { frames: new SharedFrames(), endOfTick: new EndOfTick() };
 
   /** Takes the connection's place under `maxConnections`, or closes it with 1013. */
   function admit(socket: WebSocket, req: IncomingMessage, raw: Duplex): void {
@@ -117,7 +118,7 @@ export function attachWebSockets({
         close,
         onMessage: (handler) => void (onMessage = handler),
       },
-      wsConnection(socket, raw, frames, 'shared', close),
+      wsConnection(socket, raw, shared, 'shared', close),
       { headers: req.headers },
     );
     socket.on('message', (data, isBinary) => {

@@ -12,6 +12,30 @@ import type { Connection } from './websocket-protocol.js';
 export type ResultWrites = 'shared' | 'ws';
 
 /**
+ * Runs every callback queued in a tick once at its end, from one `nextTick` however many
+ * sockets were corked in it. Holds at most one callback per connection (each queues its
+ * uncork only when it corks), so it is bounded by the open connections.
+ */
+export class EndOfTick {
+  #queued: (() => void)[] = [];
+  readonly #run = (): void => {
+    const queued = this.#queued;
+    this.#queued = [];
+    for (const callback of queued) callback();
+  };
+
+  queue(callback: () => void): void {
+    if (this.#queued.push(callback) === 1) process.nextTick(this.#run);
+  }
+}
+
+/** What the connections of one WebSocket server share for their results. */
+export interface SharedWrites {
+  readonly frames: SharedFrames;
+  readonly endOfTick: EndOfTick;
+}
+
+/**
  * The `Connection` of a ws socket whose TCP socket is `raw`. Shared frames need the frames
  * to go out exactly as built, so a connection that negotiated an extension (permessage-
  * deflate compresses each message) uses ws's send path whatever `writes` says.
@@ -19,7 +43,7 @@ export type ResultWrites = 'shared' | 'ws';
 export function wsConnection(
   socket: WebSocket,
   raw: Duplex,
-  frames: SharedFrames,
+  { frames, endOfTick }: SharedWrites,
   writes: ResultWrites,
   close: (code: number, reason: string) => void,
 ): Connection {
@@ -51,12 +75,12 @@ export function wsConnection(
       if (!corked) {
         corked = true;
         raw.cork();
-        process.nextTick(uncork);
+        endOfTick.queue(uncork);
       }
       corkedBytes += head.length + body.length;
       raw.write(head);
       // Called once the OS has taken it, or with an error once the socket is gone.
-      raw.write(body, () => written());
+      raw.write(body, written);
     },
     isBackedUp: () => socket.bufferedAmount > corkedBytes,
     close,
