@@ -2,18 +2,20 @@
  * `pnpm bench:framing`: the router's two ways of writing subscription results to WebSockets
  * compared in one process, on the same sockets: ws's own `send` (a copy and a write per
  * client and result) and shared frames (one body per result, a small head per client, each
- * socket corked for the tick). Clients are bare TCP sockets that count bytes, so the time is
- * the server side's. Modes alternate round by round; the ratio is of the best round of each.
+ * socket corked for the tick). The clients (bench/framing-clients.ts) are bare TCP sockets in
+ * another process that count bytes, so the CPU time is the server side's alone. Modes alternate round by round; the ratio is of the best round of each.
  * `pnpm bench:framing [--clients 1000] [--events 200] [--per-tick 1] [--bytes 200] [--rounds 3]`
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { fork } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
 import { nextPrefix } from '../router/src/transports/graphql-ws.js';
-import { SharedFrames } from '../router/src/transports/shared-frames.js';
+import { headerSize, SharedFrames } from '../router/src/transports/shared-frames.js';
 import {
   EndOfTick,
   wsConnection,
@@ -48,30 +50,24 @@ server.listen(0, '127.0.0.1');
 await once(server, 'listening');
 const { port } = server.address() as AddressInfo;
 
-/** A client that only counts the bytes after its handshake. */
-interface Counter {
-  socket: Socket;
-  bytes: number;
-}
-const counters: Counter[] = [];
-for (let i = 0; i < clients; i++) {
-  const socket = connect(port, '127.0.0.1');
-  const counter: Counter = { socket, bytes: 0 };
-  let handshake = '';
-  socket.on('data', (chunk: Buffer) => {
-    // The 101 response comes alone: no frame is written before every client is upgraded.
-    if (!handshake.endsWith('\r\n\r\n')) return void (handshake += chunk.toString('latin1'));
-    const before = counter.bytes;
-    counter.bytes += chunk.length;
-    if (before < expected && counter.bytes >= expected) arrived();
+const clientProcess = fork(fileURLToPath(new URL('framing-clients.ts', import.meta.url)), [], {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const told = (what: string): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const onMessage = (message: unknown): void => {
+      if (message !== what) return;
+      clientProcess.off('message', onMessage);
+      clientProcess.off('exit', reject);
+      resolve();
+    };
+    clientProcess.on('message', onMessage);
+    clientProcess.once('exit', reject);
   });
-  socket.write(
-    `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${Buffer.from(String(i).padStart(16, '0')).toString('base64')}\r\n` +
-      `Sec-WebSocket-Version: 13\r\n\r\n`,
-  );
-  counters.push(counter);
-}
+const ready = told('ready');
+clientProcess.send({ clients, port });
+await ready;
 while (accepted.length < clients) await new Promise((resolve) => setTimeout(resolve, 10));
 
 const shared = { frames: new SharedFrames(), endOfTick: new EndOfTick() };
@@ -82,25 +78,17 @@ const prefix = nextPrefix('1');
 const results = Array.from({ length: events }, (_, n) =>
   JSON.stringify({ data: { messageAdded: { id: `m${n}`, text: 'x'.repeat(textBytes) } } }),
 );
-/** Bytes each client gets per round, which `arrived` waits for. */
-let expected = 0;
-let waiting = 0;
-let done: () => void = () => {};
-const arrived = (): void => {
-  if (--waiting === 0) done();
-};
-
 /** One round: every result to every client, `perTick` results a tick, client by client. */
 async function round(writes: ResultWrites): Promise<{ ms: number; cpuMs: number }> {
   const targets = connections(writes);
   const perClient = results.reduce((sum, json) => {
     const length = Buffer.byteLength(`${prefix}${json}}`);
-    return sum + length + (length < 126 ? 2 : length < 65_536 ? 4 : 10);
+    return sum + headerSize(length) + length;
   }, 0);
-  for (const counter of counters) counter.bytes = 0;
-  expected = perClient;
-  waiting = clients;
-  const all = new Promise<void>((resolve) => (done = resolve));
+  const expecting = told('expecting');
+  clientProcess.send({ expect: perClient });
+  await expecting;
+  const all = told('arrived');
   const cpu = process.cpuUsage();
   const start = performance.now();
   for (const [n, json] of results.entries()) {
@@ -130,6 +118,6 @@ console.log(
     `shared frames ${(best.ws.ms / best.shared.ms).toFixed(2)}× the deliveries/s of ws send, ` +
     `${(best.shared.cpuMs / best.ws.cpuMs).toFixed(2)}× its CPU time (best of ${rounds} rounds each)`,
 );
-for (const { socket } of counters) socket.destroy();
+clientProcess.kill();
 for (const client of wss.clients) client.terminate();
 server.close();
