@@ -61,6 +61,10 @@ export function cellsFor(options: BenchOptions): Cell[] {
           rate: options.burst,
           burst: true,
           mode: 'deliver',
+          only: {
+            targets: ['router', 'relay'],
+            why: 'Hive Gateway resolves each event once per subscriber, so a burst to 1,000 of them takes minutes and shows what the fan-out cells already do',
+          },
         });
         break;
       case 'spread':
