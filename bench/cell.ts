@@ -210,6 +210,7 @@ function specFor(cell: Cell, target: RunningTarget, { backend, options }: CellCo
     operations: cell.operations,
     mode,
     rate: cell.rate,
+    ...(cell.burst && { burst: true }),
     durationMs: options.durationMs,
     warmupMs: options.warmupMs,
     drainMs: options.drainMs,

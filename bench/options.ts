@@ -2,7 +2,15 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { targetNames, type TargetName } from './targets/target.js';
 
-export const scenarioNames = ['fan-out', 'spread', 'mixed', 'idle', 'resume', 'query'] as const;
+export const scenarioNames = [
+  'fan-out',
+  'saturate',
+  'spread',
+  'mixed',
+  'idle',
+  'resume',
+  'query',
+] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /** Everything a run can be told; `parseOptions` fills the defaults (full or `--quick`). */
@@ -20,6 +28,14 @@ export interface BenchOptions {
    * @default 100000
    */
   maxDeliveries: number;
+  /**
+   * Saturate: events published at once, as fast as the client library sends them, to
+   * `saturateSubscribers` on one subject: what a server delivers when nothing paces it.
+   * @default 200 (quick: 50)
+   */
+  burst: number;
+  /** Saturate: subscribers on the one subject. @default 1000 (quick: 500) */
+  saturateSubscribers: number;
   /** Spread: rooms, one subscriber each. @default 1000 (quick: 100) */
   spreadRooms: number;
   /** Spread: events per second over all rooms. @default 200 (quick: 100) */
@@ -57,9 +73,10 @@ export interface BenchOptions {
   cpuProf?: string;
 }
 
-export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,spread,mixed,idle,resume,query]
+export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,saturate,spread,mixed,idle,resume,query]
                   [--target router,relay,hive,apollo]
                   [--fanout 1,100,1000,5000] [--rate 100] [--max-deliveries 100000]
+                  [--burst 200] [--saturate-subs 1000]
                   [--spread-rooms 1000] [--spread-rate 200]
                   [--mixed 1000] [--idle 10000]
                   [--resume-live 1000] [--resumers 1000] [--resume-behind 100] [--resume-rate 20]
@@ -74,6 +91,9 @@ export const usage = `Usage: pnpm bench [--quick] [--scenario fan-out,spread,mix
   --fanout     subscriber counts of the fan-out scenario
   --rate       events per second of the fan-out and mixed scenarios
   --max-deliveries  fan-out cells publish at most this / subscribers events per second
+  --burst, --saturate-subs
+               saturate scenario: events published at once (after a warm-up burst of as
+               many), and the subscribers on their one subject
   --resume-live, --resumers, --resume-behind, --resume-rate
                resume scenario (router only: durable subscriptions on JetStream): live
                subscribers, resumer counts (one cell each), events missed while away,
@@ -96,6 +116,8 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       fanout: { type: 'string' },
       rate: { type: 'string' },
       'max-deliveries': { type: 'string' },
+      burst: { type: 'string' },
+      'saturate-subs': { type: 'string' },
       'spread-rooms': { type: 'string' },
       'spread-rate': { type: 'string' },
       mixed: { type: 'string' },
@@ -133,6 +155,8 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         : [1, 100, 1000, 5000],
     rate: number('rate', values.rate, quick ? 50 : 100),
     maxDeliveries: number('max-deliveries', values['max-deliveries'], 100_000),
+    burst: number('burst', values.burst, quick ? 50 : 200),
+    saturateSubscribers: number('saturate-subs', values['saturate-subs'], quick ? 500 : 1000),
     spreadRooms: number('spread-rooms', values['spread-rooms'], quick ? 100 : 1000),
     spreadRate: number('spread-rate', values['spread-rate'], quick ? 100 : 200),
     mixedSubscribers: number('mixed', values.mixed, quick ? 100 : 1000),

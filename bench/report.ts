@@ -35,15 +35,15 @@ export function idleBytesPerSubscription(r: CellResult): number {
 
 function deliveryTable(results: CellResult[]): string {
   const header =
-    '| scenario | cell | target | events/s | deliveries/s | p50 ms | p99 ms | max ms | subgraph req/event | server CPU % | server peak RSS MB | load CPU % | subgraphs CPU % | NATS CPU % | other CPU % | missing | dup | errors |';
+    '| scenario | cell | target | events/s | deliveries/s | p50 ms | p99 ms | max ms | subgraph req/event | server CPU % | server peak RSS MB | load CPU % | subgraphs CPU % | NATS CPU % | other CPU % | missing | dup | out of order | errors |';
   const rows = results
     .filter((r) => r.cell.mode === 'deliver')
     .map((r) => {
       if (r.error)
-        return `| ${r.cell.scenario} | ${r.cell.label} | ${r.target} | failed: ${oneLine(r.error)} |||||||||||||||`;
+        return `| ${r.cell.scenario} | ${r.cell.label} | ${r.target} | failed: ${oneLine(r.error)} ||||||||||||||||`;
       const l = r.load!;
       const ms = (value: number): string => (l.received ? fixed(value) : '–');
-      return `| ${r.cell.scenario} | ${r.cell.label} | ${r.target} | ${fixed(r.cell.rate, 0)} | ${int(deliveriesPerSecond(r))} | ${ms(l.latency.p50)} | ${ms(l.latency.p99)} | ${ms(l.latency.max)} | ${fixed(requestsPerEvent(r), 2)} | ${fixed(r.cpu?.server, 0)} | ${mb(r.peakRss)} | ${loadCpu(r.cpu?.load)} | ${fixed(r.cpu?.subgraphs, 0)} | ${fixed(r.cpu?.nats, 0)} | ${fixed(r.cpu?.other, 0)} | ${int(l.missing)} | ${int(l.duplicates)} | ${int(l.errors + l.incomplete + l.misrouted + l.ended)} |`;
+      return `| ${r.cell.scenario} | ${r.cell.label} | ${r.target} | ${r.cell.burst ? 'burst' : fixed(r.cell.rate, 0)} | ${int(deliveriesPerSecond(r))} | ${ms(l.latency.p50)} | ${ms(l.latency.p99)} | ${ms(l.latency.max)} | ${fixed(requestsPerEvent(r), 2)} | ${fixed(r.cpu?.server, 0)} | ${mb(r.peakRss)} | ${loadCpu(r.cpu?.load)} | ${fixed(r.cpu?.subgraphs, 0)} | ${fixed(r.cpu?.nats, 0)} | ${fixed(r.cpu?.other, 0)} | ${int(l.missing)} | ${int(l.duplicates)} | ${int(l.reordered)} | ${int(l.errors + l.incomplete + l.misrouted + l.ended)} |`;
     });
   return [header, header.replace(/[^|]+/g, ' --- '), ...rows].join('\n');
 }
@@ -97,6 +97,8 @@ export function targetChecks(results: CellResult[], options: BenchOptions): stri
   const hive1k = find('hive', 'fan-out', 1000);
   const router1 = find('router', 'fan-out', 1);
   const router5k = find('router', 'fan-out', 5000);
+  const routerBurst = find('router', 'saturate', 1000);
+  const relayBurst = find('relay', 'saturate', 1000);
   const routerIdle = results.find(
     (r) => r.target === 'router' && r.cell.mode === 'idle' && !r.error,
   );
@@ -108,6 +110,11 @@ export function targetChecks(results: CellResult[], options: BenchOptions): stri
   const rpe1 = router1 ? requestsPerEvent(router1) : undefined;
   const rpe5k = router5k ? requestsPerEvent(router5k) : undefined;
   const p99 = router1k?.load?.received ? router1k.load.latency.p99 : undefined;
+  const relayP99 = relay1k?.load?.received ? relay1k.load.latency.p99 : undefined;
+  const burstVsRelay =
+    routerBurst && relayBurst
+      ? deliveriesPerSecond(routerBurst) / deliveriesPerSecond(relayBurst)
+      : undefined;
   const idleKb = routerIdle ? idleBytesPerSubscription(routerIdle) / 1024 : undefined;
   const rate = router1k?.cell.rate ?? options.rate;
   const rateNote = rate === 100 ? '' : ` (run at ${fixed(rate, 0)} events/s, not 100)`;
@@ -132,6 +139,20 @@ export function targetChecks(results: CellResult[], options: BenchOptions): stri
       `p99 < 50 ms at 1,000 subscribers, 100 events/s${rateNote}`,
       p99 === undefined ? '–' : `${fixed(p99)} ms`,
       verdict(p99 === undefined ? undefined : p99 < 50),
+    ],
+    [
+      'saturated deliveries/s at 1,000 subscribers ≥ 0.85× relay (issue 12)',
+      burstVsRelay === undefined ? '–' : `${fixed(burstVsRelay, 2)}×`,
+      verdict(burstVsRelay === undefined ? undefined : burstVsRelay >= 0.85),
+    ],
+    [
+      `p99 ≤ 2× relay's and < 20 ms at 1,000 subscribers, 100 events/s${rateNote} (issue 12)`,
+      p99 === undefined || relayP99 === undefined
+        ? '–'
+        : `${fixed(p99)} ms vs ${fixed(relayP99)} ms`,
+      verdict(
+        p99 === undefined || relayP99 === undefined ? undefined : p99 <= 2 * relayP99 && p99 < 20,
+      ),
     ],
     [
       '≤ 20 KB router memory per idle subscription',
@@ -173,9 +194,10 @@ Rerun with the same command; \`pnpm bench --help\` lists the options.
 - **Code:** ${codeVersion()}
 - **Settings:** ${options.durationMs / 1000} s measured per cell after ${options.warmupMs / 1000} s of warm-up, up to ${options.drainMs / 1000} s drain;
   fan-out and mixed at ${options.rate} events/s (fan-out capped at ${int(options.maxDeliveries)} offered deliveries/s),
+  saturate: ${options.saturateSubscribers} subscribers, a warm-up burst then a measured burst of ${options.burst} events,
   spread at ${options.spreadRate} events/s over ${options.spreadRooms} subjects.
 
-## Targets (issue 4)
+## Targets (issues 4 and 12)
 
 | target | measured | verdict |
 | --- | --- | --- |
@@ -221,6 +243,9 @@ ${idleTable(input.results)}
   **Peak RSS** is the server's highest VmRSS over the cell. **errors** = results with GraphQL errors, without
   the joined fields, sent to the wrong subscriber, or subscriptions that ended early.
   ⚠ marks a load process above ${loadSaturated}% of a core: there the client, not the server, may be the limit.
+- **saturate** publishes its events all at once (a warm-up burst first), so nothing paces the server:
+  deliveries/s is what it sustains, and p99 is mostly how long the last subscribers wait for the burst.
+  **out of order** = measured results that reached a subscriber after a later event's result.
 - With a fixed offered rate, a ratio of 1.00 means both servers delivered everything offered; compare their
   latency and CPU then. A ratio says more where one of them falls behind.
 - **Idle cost**: each subscriber has its own connection and its own room (the worst case: one NATS subscription

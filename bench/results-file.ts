@@ -3,17 +3,20 @@
  * own command, date and commit. A run rewrites a part only when it ran every scenario of
  * it (or the file has no such part yet) and keeps the others as the file had them: so
  * `pnpm bench --scenario resume` does not wipe the full run's tables, nor
- * `--scenario fan-out` the spread, mixed and idle results next to them.
+ * `--scenario fan-out` the spread, mixed and idle results next to them. A part without
+ * scenarios is written by hand, and kept by every run.
  */
 import type { ScenarioName } from './options.js';
 
 /** The parts, in file order, and the scenarios each one reports. */
 export const reportParts = {
-  'side-by-side': ['fan-out', 'spread', 'mixed', 'idle'],
+  'side-by-side': ['fan-out', 'saturate', 'spread', 'mixed', 'idle'],
   resume: ['resume'],
   query: ['query'],
   /** Hand-written: where the router's time goes on the query path. No run writes it. */
   'query-notes': [],
+  /** Hand-written: comparisons of several runs, each with its command. No run writes it. */
+  notes: [],
 } as const satisfies Record<string, readonly ScenarioName[]>;
 export type ReportPart = keyof typeof reportParts;
 
@@ -66,12 +69,18 @@ ${parts.join('\n\n')}
   return { text, wrote, kept };
 }
 
+/** The text of part `part` of `text`, if it has one. */
+function between(text: string, part: ReportPart): string | undefined {
+  const from = text.indexOf(begin(part));
+  const to = text.indexOf(end(part));
+  return from >= 0 && to > from ? text.slice(from + begin(part).length, to).trim() : undefined;
+}
+
 function readParts(text: string): Partial<Record<ReportPart, string>> {
   const parts: Partial<Record<ReportPart, string>> = {};
   for (const part of partNames) {
-    const from = text.indexOf(begin(part));
-    const to = text.indexOf(end(part));
-    if (from >= 0 && to > from) parts[part] = text.slice(from + begin(part).length, to).trim();
+    const body = between(text, part);
+    if (body !== undefined) parts[part] = body;
   }
   if (Object.keys(parts).length === 0 && text.startsWith(title)) {
     parts['side-by-side'] = text.slice(title.length).trim();

@@ -14,8 +14,10 @@ export interface Cell {
   rooms: string[];
   /** How many different operations the subscribers spread over. */
   operations: number;
-  /** Events per second over all rooms (0 in idle mode). */
+  /** Events per second over all rooms (0 in idle mode; the burst's size in a burst). */
   rate: number;
+  /** Publish the cell's events all at once, not at `rate`: a burst of `rate` events. */
+  burst?: boolean;
   mode: 'deliver' | 'idle' | 'resume' | 'query';
   /** Only these targets can run it; the others are skipped, saying `why`. All if absent. */
   only?: { targets: readonly TargetName[]; why: string };
@@ -52,6 +54,22 @@ export function cellsFor(options: BenchOptions): Cell[] {
             mode: 'deliver',
           });
         }
+        break;
+      case 'saturate':
+        cells.push({
+          scenario,
+          label: `${n(options.saturateSubscribers)} subs, burst of ${n(options.burst)}`,
+          subscribers: options.saturateSubscribers,
+          rooms: ['saturate'],
+          operations: 1,
+          rate: options.burst,
+          burst: true,
+          mode: 'deliver',
+          only: {
+            targets: ['router', 'relay'],
+            why: 'Hive Gateway resolves each event once per subscriber, so a burst to 1,000 of them takes minutes and shows what the fan-out cells already do',
+          },
+        });
         break;
       case 'spread':
         cells.push({
@@ -118,6 +136,8 @@ export function eventsNeeded(cells: readonly Cell[], durationMs: number): number
     cell.resume
       ? // Published without pause from the baseline to the end: bounded by the time limit.
         Math.ceil((cell.rate * (durationMs + resumeTimeoutMs + 10_000)) / 1000) + cell.resume.behind
-      : Math.round((cell.rate * durationMs) / 1000);
+      : cell.burst
+        ? cell.rate
+        : Math.round((cell.rate * durationMs) / 1000);
   return Math.max(1, ...cells.map(events));
 }

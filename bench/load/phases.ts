@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { subscriptionDocument } from '../operations.js';
 import type { CellSpec } from './protocol.js';
-import { atRate, type EventPublisher } from './publisher.js';
+import { atRate, eventsIn, paceOf, type EventPublisher } from './publisher.js';
 import { openSubscription, type OpenSubscription } from './subscription.js';
 import type { Tally } from './tally.js';
 
@@ -88,23 +88,42 @@ export async function establish(
   }
 }
 
-/** Publishes warm-up events at the cell's rate for `warmupMs`, then lets them drain. */
+/**
+ * Publishes warm-up events at the cell's rate for `warmupMs` (a burst: one burst of them),
+ * then lets them drain.
+ */
 export async function warmUp(
   spec: CellSpec,
   tally: Tally,
   publisher: EventPublisher,
 ): Promise<void> {
-  const events = Math.round((spec.rate * spec.warmupMs) / 1000);
+  const events = eventsIn(spec, spec.warmupMs);
   if (events === 0) return;
   const target = tally.warmupReceipts + tally.expectedFor(events);
-  await atRate(events, spec.rate, (n) =>
+  await atRate(events, paceOf(spec), (n) =>
     publisher.publish(
       spec.rooms[n % spec.rooms.length]!,
       spec.warmupIds[n % spec.warmupIds.length]!,
     ),
   );
-  const deadline = performance.now() + spec.drainMs;
-  while (tally.warmupReceipts < target && performance.now() < deadline) await sleep(10);
+  await drain(spec, tally, () => tally.warmupReceipts >= target);
+}
+
+/** The longest a burst's drain goes on while results still come. */
+const maxBurstDrainMs = 60_000;
+
+/**
+ * Waits up to `drainMs` after the last publish for `done()`. A burst is delivered at the
+ * server's own pace however long that takes, so its drain lasts until `drainMs` pass without
+ * any result (at most a minute).
+ */
+export async function drain(spec: CellSpec, tally: Tally, done: () => boolean): Promise<void> {
+  const start = performance.now();
+  const deadline = (): number =>
+    spec.burst
+      ? Math.min(start + maxBurstDrainMs, Math.max(start, tally.lastActivity) + spec.drainMs)
+      : start + spec.drainMs;
+  while (!done() && performance.now() < deadline()) await sleep(10);
 }
 
 /**

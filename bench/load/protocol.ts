@@ -22,8 +22,10 @@ export interface CellSpec {
    * subscription); `resume` adds subscribers that leave and resume from their cursor.
    */
   mode: 'deliver' | 'idle' | 'resume';
-  /** Events per second, over all rooms. */
+  /** Events per second, over all rooms; in a burst, how many events it has. */
   rate: number;
+  /** Publish the events (warm-up and measured) all at once instead of at `rate`. */
+  burst?: boolean;
   durationMs: number;
   /** Publishing at `rate` with warm-up ids before measuring. */
   warmupMs: number;
@@ -66,6 +68,8 @@ export interface LoadResult {
   received: number;
   missing: number;
   duplicates: number;
+  /** Measured results that came after a later event's result to the same subscriber. */
+  reordered: number;
   /** Results with GraphQL `errors`, without the joined fields, or sent to the wrong room. */
   errors: number;
   /** Results with GraphQL errors, by the first error's `extensions.code`. */

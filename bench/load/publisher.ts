@@ -32,13 +32,18 @@ export class EventPublisher {
 
 /**
  * Calls `publish(n)` for n = 0 … count-1 at `rate` per second on a fixed schedule from the
- * first call; a late timer catches up with a burst, so the count per second holds.
+ * first call; a late timer catches up with a burst, so the count per second holds. At an
+ * infinite rate all of them go at once.
  */
 export async function atRate(
   count: number,
   rate: number,
   publish: (n: number) => void,
 ): Promise<void> {
+  if (rate === Number.POSITIVE_INFINITY) {
+    for (let n = 0; n < count; n++) publish(n);
+    return;
+  }
   const start = performance.now();
   let next = 0;
   while (next < count) {
@@ -47,6 +52,14 @@ export async function atRate(
     if (next < count) await sleep(Math.max(0, start + (next * 1000) / rate - performance.now()));
   }
 }
+
+/** The pace of a cell's publishing: its rate, or all at once for a burst. */
+export const paceOf = (spec: { rate: number; burst?: boolean }): number =>
+  spec.burst ? Number.POSITIVE_INFINITY : spec.rate;
+
+/** Events published in `ms` at the cell's pace: a burst is the same events whatever the time. */
+export const eventsIn = (spec: { rate: number; burst?: boolean }, ms: number): number =>
+  spec.burst ? spec.rate : Math.round((spec.rate * ms) / 1000);
 
 /** Publishing that runs on its own at a steady rate until stopped. */
 export interface SteadyPublishing {

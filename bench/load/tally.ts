@@ -22,6 +22,8 @@ interface Subscriber {
   warmups: number;
   /** Measured events received, by sequence number (1 once seen). */
   seen: Uint8Array;
+  /** The latest measured event received so far (-1: none). */
+  last: number;
 }
 
 /** The latency of the receipts of the events published in one window of a run. */
@@ -48,6 +50,7 @@ export class Tally {
   #published = 0;
   #received = 0;
   #duplicates = 0;
+  #reordered = 0;
   #errors = 0;
   readonly #errorCodes: Record<string, number> = {};
   #incomplete = 0;
@@ -74,13 +77,17 @@ export class Tally {
       operation: index % this.#spec.operations,
       warmups: 0,
       seen: new Uint8Array(0),
+      last: -1,
     };
   }
 
   /** Prepares for `events` measured events. */
   beginMeasure(events: number): void {
     this.#publishedAt = new Float64Array(events);
-    for (const subscriber of this.#subscribers) subscriber.seen = new Uint8Array(events);
+    for (const subscriber of this.#subscribers) {
+      subscriber.seen = new Uint8Array(events);
+      subscriber.last = -1;
+    }
   }
 
   /** Event `sequence` went out at `at`; its receipts' latency counts in `window` too, if given. */
@@ -125,6 +132,9 @@ export class Tally {
       return;
     }
     subscriber.seen[sequence] = 1;
+    // Events to one room go in sequence order, so each subscriber must get them in it.
+    if (sequence < subscriber.last) this.#reordered += 1;
+    else subscriber.last = sequence;
     this.#received += 1;
     this.#lastReceipt = at;
     const latency = at - this.#publishedAt[sequence]!;
@@ -201,6 +211,7 @@ export class Tally {
       received: this.#received,
       missing: expected - this.#received,
       duplicates: this.#duplicates,
+      reordered: this.#reordered,
       errors: this.#errors,
       errorCodes: this.#errorCodes,
       incomplete: this.#incomplete,

@@ -60,10 +60,9 @@ export function graphqlWsProtocol({
       // subscription's end.
       const release = prepared.subject ? admission.subscription() : undefined;
       if (isRefusal(release)) return [release];
-      const frameStart = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
       return toExecutionArgs(
         prepared,
-        connectionSink('graphql-ws', ctx.extra.connection, frameStart, release),
+        connectionSink('graphql-ws', ctx.extra.connection, nextPrefix(id), release),
       );
     },
     execute: (args) => core.execute(fromExecutionArgs(args).prepared),
@@ -90,6 +89,11 @@ export function graphqlWsProtocol({
       };
     },
   };
+}
+
+/** The `next` message of operation `id` up to its payload, which the result and `}` close. */
+export function nextPrefix(id: string): string {
+  return `{"id":${JSON.stringify(id)},"type":"next","payload":`;
 }
 
 /** What graphql-ws keeps per connection for us. */

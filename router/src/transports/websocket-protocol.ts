@@ -12,8 +12,12 @@ export type { ProtocolSocket };
  * subscription results need to go straight to the wire. The `ws` adapter implements it.
  */
 export interface Connection {
-  /** Sends one text message; `written` runs once the OS has taken it, or the socket closed. */
-  write(data: string, written: () => void): void;
+  /**
+   * Sends the text message `${prefix}${json}}`, where `json` is one result handed to every
+   * subscriber of its group (the same string) and `prefix` is this operation's; `written`
+   * runs once the OS has taken it, or the socket closed.
+   */
+  write(prefix: string, json: string, written: () => void): void;
   /** Whether the OS has not taken everything sent so far. */
   isBackedUp(): boolean;
   close(code: number, reason: string): void;
@@ -50,11 +54,11 @@ export function connectionSink(
   return {
     transport,
     ...(closed ? { closed } : {}),
-    write: (json, written) => connection.write(`${frameStart}${json}}`, written),
+    write: (json, written) => connection.write(frameStart, json, written),
     isBackedUp: () => connection.isBackedUp(),
     tooSlow: () => connection.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
     expired: (error) => {
-      connection.write(`${frameStart}${JSON.stringify({ errors: [error] })}}`, () => {});
+      connection.write(frameStart, JSON.stringify({ errors: [error] }), () => {});
       connection.close(CloseCode.Forbidden, 'Token expired');
     },
   };

@@ -10,6 +10,8 @@ import { graphqlWsProtocol } from './graphql-ws.js';
 import { LEGACY_PROTOCOL, legacyWsProtocol } from './legacy-ws.js';
 import { isRefusal, type Admission } from './admission.js';
 import type { WebSocketProtocol } from './websocket-protocol.js';
+import { SharedFrames } from './shared-frames.js';
+import { EndOfTick, wsConnection } from './ws-connection.js';
 
 export interface WebSocketOptions {
   core: RouterCore;
@@ -84,20 +86,22 @@ export function attachWebSockets({
         ? MODERN_PROTOCOL
         : offered.has(LEGACY_PROTOCOL) && LEGACY_PROTOCOL,
   });
-  wss.on('connection', (socket: WebSocket, req: IncomingMessage) => admit(socket, req));
+  // Every connection's results are framed through one cache (a group's members come in a
+  // row) and flushed at the end of the tick together.
+  const shared = { frames: new SharedFrames(), endOfTick: new EndOfTick() };
 
   /** Takes the connection's place under `maxConnections`, or closes it with 1013. */
-  function admit(socket: WebSocket, req: IncomingMessage): void {
+  function admit(socket: WebSocket, req: IncomingMessage, raw: Duplex): void {
     // ws reports bad frames (too big, not UTF-8, bad opcodes) here and closes the socket
     // itself with the matching code; without a listener the error would end the process.
     socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket client error'));
     const release = admission.connection();
     if (isRefusal(release)) return socket.close(CloseCode.TryAgainLater, 'Too many connections');
     socket.once('close', release);
-    serve(socket, req);
+    serve(socket, req, raw);
   }
 
-  function serve(socket: WebSocket, req: IncomingMessage): void {
+  function serve(socket: WebSocket, req: IncomingMessage, raw: Duplex): void {
     const protocol = protocols.get(socket.protocol) ?? protocols.get(MODERN_PROTOCOL)!;
     const close = (code: number, reason: string): void => {
       if (socket.readyState === socket.OPEN) socket.close(code, reason);
@@ -114,14 +118,7 @@ export function attachWebSockets({
         close,
         onMessage: (handler) => void (onMessage = handler),
       },
-      {
-        write: (data, written) => {
-          if (socket.readyState !== socket.OPEN) return written();
-          socket.send(data, () => written());
-        },
-        isBackedUp: () => socket.bufferedAmount > 0,
-        close,
-      },
+      wsConnection(socket, raw, shared, 'shared', close),
       { headers: req.headers },
     );
     socket.on('message', (data, isBinary) => {
@@ -175,7 +172,8 @@ export function attachWebSockets({
       );
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    // The TCP socket goes with it: shared frames are written straight to it.
+    wss.handleUpgrade(req, socket, head, (ws) => admit(ws, req, socket));
   };
   server.on('upgrade', onUpgrade);
 
