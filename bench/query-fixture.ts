@@ -13,6 +13,8 @@ export interface QueryFixture {
   readonly messages: readonly { id: string; text: string; userId: string }[];
   /** User names by id, as the user subgraph has them. */
   readonly users: Readonly<Record<string, string>>;
+  /** More messages, in a room of their own: one for each request in turn of a varied cell. */
+  readonly many: readonly { id: string; text: string; userId: string }[];
   /** A job that will not change again: FAILED, since its URL is a refused private address. */
   readonly scrapeJob: { readonly id: string; readonly status: string };
 }
@@ -20,6 +22,11 @@ export interface QueryFixture {
 const room = 'bench-query';
 /** Messages in the room: one entity fetch of this many representations per federated query. */
 const roomSize = 10;
+/**
+ * Messages a varied cell asks for in turn: more than requests in flight, so no two of them
+ * are ever the same request (which a gateway that shares identical requests would merge).
+ */
+const manySize = 100;
 
 /** The data of one operation sent straight to a subgraph; any error fails the run. */
 async function post<T>(
@@ -45,6 +52,15 @@ export async function createQueryFixture(backend: Backend): Promise<QueryFixture
     message,
     `mutation { ${fields.join(' ')} }`,
   );
+  const many = Array.from(
+    { length: manySize },
+    (_, i) =>
+      `m${i}: addMessage(roomID: "${room}-many", text: "query bench many ${i}", userID: "${(i % 2) + 1}") { id text userId }`,
+  );
+  const addedMany = await post<Record<string, { id: string; text: string; userId: string }>>(
+    message,
+    `mutation { ${many.join(' ')} }`,
+  );
   const { users } = await post<{ users: { id: string; name: string }[] }>(
     user,
     '{ users { id name } }',
@@ -69,6 +85,7 @@ export async function createQueryFixture(backend: Backend): Promise<QueryFixture
   return {
     room,
     messages: Object.values(added),
+    many: Object.values(addedMany),
     users: Object.fromEntries(users.map((u) => [u.id, u.name])),
     scrapeJob: { id: jobId, status },
   };

@@ -155,18 +155,19 @@ ${ratioTable(input.results)}
   \`for: SECURITY\`, which it refuses since it cannot enforce it; no query here reads a scoped field), all three in production mode (\`NODE_ENV=production\`) over the
   same three subgraphs (in the orchestrator process).
 - The load process keeps ${options.queryConcurrency} HTTP POST requests in flight on keep-alive connections,
-  each client sending the same body again as soon as it has its answer (bench/load/queries.ts). The operations
-  (bench/query-operations.ts): **3 subgraphs + entity join** reads \`messages\` (10 messages), \`user\` and
-  \`scrapeJob\` at the root and each message's author through \`Message.user\`; **@requires** reads one message
-  and its author, \`Message.user\` requiring \`userId\` from the message subgraph.
+  each client sending the cell's next request as soon as it has its answer (bench/load/queries.ts). The
+  operations (bench/query-operations.ts): **3 subgraphs + entity join** reads \`messages\` (10 messages), \`user\`
+  and \`scrapeJob\` at the root and each message's author through \`Message.user\`; **@requires** reads one
+  message and its author, \`Message.user\` requiring \`userId\` from the message subgraph; **@requires, 100
+  messages in turn** is the same with another message each request, so no two requests in flight are alike.
 - Every answer is checked (bench/load/query-check.ts): status 200, no \`errors\`, and \`data\` equal to what
   the fixture wrote to the subgraphs (bench/query-fixture.ts). **errors** counts the wrong answers of the
   measured window; the log names the first.
 - **requests/s** = answers to requests sent in the window ÷ time from its start to the last of them.
   **Latency** is send → complete answer. **subgraph req/query** = HTTP requests that reached the subgraphs in
   the window ÷ answers: below 1, identical subgraph requests in flight were shared (the router's
-  \`dedupeSubgraphQueries\`, Hive Gateway's deduplication; Apollo Gateway shares none), which 32 clients sending
-  the same operation make the most of. **CPU** and **peak RSS** as in the other parts. The subgraphs share the
+  \`dedupeSubgraphQueries\`, Hive Gateway's deduplication; Apollo Gateway shares none), which clients sending
+  the same request make the most of (the varied cell leaves nothing identical to share). **CPU** and **peak RSS** as in the other parts. The subgraphs share the
   machine's two cores with the server and the load process, so a server that needs less CPU per request, or
   fewer subgraph requests, leaves more to the subgraphs. Before each cell the run waits (up to 60 s) for the
   machine to be idle, and a cell with **other CPU %** above 25 is run once more; the second attempt is kept.

@@ -42,12 +42,14 @@ export function querySpec(
   options: BenchOptions,
 ): QuerySpec {
   const { operation, concurrency } = cell.query!;
-  const { query, variables, expected } = queryOperations[operation];
+  const { query, requests } = queryOperations[operation];
   if (!target.httpUrl) throw new Error(`${target.name} answers no GraphQL over HTTP`);
   return {
     url: target.httpUrl,
-    body: JSON.stringify({ query, variables: variables(fixture) }),
-    expected: expected(fixture),
+    requests: requests(fixture).map(({ variables, expected }) => ({
+      body: JSON.stringify({ query, variables }),
+      expected,
+    })),
     concurrency,
     warmupMs: options.warmupMs,
     durationMs: options.durationMs,

@@ -1,6 +1,7 @@
 /**
- * The query scenario's load: `concurrency` clients, each sending the same query again as
- * soon as it has its answer, over keep-alive connections; every answer is checked. Runs in
+ * The query scenario's load: `concurrency` clients, each sending the next of the spec's
+ * requests as soon as it has its answer, over keep-alive connections; every answer is
+ * checked against its request's. Runs in
  * the load process (bench/load.ts).
  */
 import { Agent, request } from 'node:http';
@@ -17,9 +18,12 @@ interface Answer {
 export async function runQueries(spec: QuerySpec): Promise<QueryLoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency });
   const url = new URL(spec.url);
-  const body = Buffer.from(spec.body);
-  const checker = new AnswerChecker(spec.expected);
-  const send = (): Promise<Answer> =>
+  const requests = spec.requests.map(({ body, expected }) => ({
+    body: Buffer.from(body),
+    checker: new AnswerChecker(expected),
+  }));
+  let next = 0;
+  const send = (body: Buffer): Promise<Answer> =>
     new Promise((resolve, reject) => {
       const req = request(
         url,
@@ -56,11 +60,12 @@ export async function runQueries(spec: QuerySpec): Promise<QueryLoadResult> {
   const client = async (): Promise<void> => {
     while (performance.now() < stopAt) {
       const inWindow = measuring;
+      const { body, checker } = requests[next++ % requests.length]!;
       const sentAt = performance.now();
       let fault: AnswerFault | undefined;
       let detail = '';
       try {
-        const answer = await send();
+        const answer = await send(body);
         fault = checker.check(answer.status, answer.body);
         detail = `${answer.status} ${answer.body.slice(0, 300)}`;
       } catch (error) {

@@ -5,10 +5,11 @@ import type { AnswerFault } from './query-check.js';
 export interface QuerySpec {
   /** The target's GraphQL-over-HTTP endpoint. */
   url: string;
-  /** The request body every request sends: `{"query":…,"variables":…}`. */
-  body: string;
-  /** The `data` every answer must have. */
-  expected: unknown;
+  /**
+   * The requests, sent in turn over all clients: each body (`{"query":…,"variables":…}`)
+   * with the `data` its answer must have.
+   */
+  requests: readonly { body: string; expected: unknown }[];
   /** Requests in flight at all times, each on its own keep-alive connection. */
   concurrency: number;
   /** Querying before the measured window (plans cached, code optimised). */
