@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subgraphFetcher, SubgraphFetchTimeoutError } from './subgraph-fetcher.js';
+import {
+  MAX_SUBGRAPH_RESPONSE_BYTES,
+  subgraphFetcher,
+  SubgraphFetchTimeoutError,
+  SubgraphResponseTooLargeError,
+} from './subgraph-fetcher.js';
 
 describe('subgraphFetcher', () => {
   // Answers by path: /json echoes the request, /bad is a 502, /silent never answers.
@@ -13,6 +18,23 @@ describe('subgraphFetcher', () => {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         if (req.url === '/silent') return;
+        if (req.url === '/trickle') {
+          // A byte every 50 ms: never idle for the timeout, never done within it.
+          res.writeHead(200, { 'content-type': 'application/json' });
+          const drip = setInterval(() => res.write(' '), 50);
+          res.on('close', () => clearInterval(drip));
+          return;
+        }
+        if (req.url === '/huge') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          const chunk = Buffer.alloc(1024 * 1024, 32);
+          const pump = (): void => {
+            while (!res.destroyed && res.write(chunk));
+            if (!res.destroyed) res.once('drain', pump);
+          };
+          pump();
+          return;
+        }
         if (req.url === '/bad') {
           res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream gone');
           return;
@@ -80,6 +102,22 @@ describe('subgraphFetcher', () => {
     expect(error).toBeInstanceOf(SubgraphFetchTimeoutError);
     expect((error as Error).name).toBe('TimeoutError');
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('gives up on a subgraph that trickles its answer past the timeout', async () => {
+    const started = performance.now();
+    await expect(
+      subgraphFetcher(300)(`${base}/trickle`, { method: 'POST', body: '{}' }),
+    ).rejects.toBeInstanceOf(SubgraphFetchTimeoutError);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('refuses an answer larger than MAX_SUBGRAPH_RESPONSE_BYTES, without holding it', async () => {
+    const before = process.memoryUsage().rss;
+    await expect(
+      subgraphFetcher(10_000)(`${base}/huge`, { method: 'POST', body: '{}' }),
+    ).rejects.toBeInstanceOf(SubgraphResponseTooLargeError);
+    expect(process.memoryUsage().rss - before).toBeLessThan(4 * MAX_SUBGRAPH_RESPONSE_BYTES);
   });
 
   it('rejects when the subgraph cannot be reached', async () => {
