@@ -40,27 +40,24 @@ async function post<T>(
   return body.data as T;
 }
 
+type Message = QueryFixture['messages'][number];
+
+/** Adds `count` messages to `roomID`, by both users in turn, in one mutation. */
+async function addMessages(url: string, roomID: string, count: number): Promise<Message[]> {
+  const fields = Array.from(
+    { length: count },
+    (_, i) =>
+      `m${i}: addMessage(roomID: "${roomID}", text: "${roomID} ${i}", userID: "${(i % 2) + 1}") { id text userId }`,
+  );
+  const added = await post<Record<string, Message>>(url, `mutation { ${fields.join(' ')} }`);
+  return Object.values(added);
+}
+
 /** Creates the fixture, once per run (a second call would add ten more messages to the room). */
 export async function createQueryFixture(backend: Backend): Promise<QueryFixture> {
   const { message, user, 'scrape-job': scrapeJob } = backend.subgraphUrls;
-  const fields = Array.from(
-    { length: roomSize },
-    (_, i) =>
-      `m${i}: addMessage(roomID: "${room}", text: "query bench ${i}", userID: "${(i % 2) + 1}") { id text userId }`,
-  );
-  const added = await post<Record<string, { id: string; text: string; userId: string }>>(
-    message,
-    `mutation { ${fields.join(' ')} }`,
-  );
-  const many = Array.from(
-    { length: manySize },
-    (_, i) =>
-      `m${i}: addMessage(roomID: "${room}-many", text: "query bench many ${i}", userID: "${(i % 2) + 1}") { id text userId }`,
-  );
-  const addedMany = await post<Record<string, { id: string; text: string; userId: string }>>(
-    message,
-    `mutation { ${many.join(' ')} }`,
-  );
+  const added = await addMessages(message, room, roomSize);
+  const addedMany = await addMessages(message, `${room}-many`, manySize);
   const { users } = await post<{ users: { id: string; name: string }[] }>(
     user,
     '{ users { id name } }',
@@ -84,8 +81,8 @@ export async function createQueryFixture(backend: Backend): Promise<QueryFixture
   }
   return {
     room,
-    messages: Object.values(added),
-    many: Object.values(addedMany),
+    messages: added,
+    many: addedMany,
     users: Object.fromEntries(users.map((u) => [u.id, u.name])),
     scrapeJob: { id: jobId, status },
   };
