@@ -1,4 +1,4 @@
-import WebSocket from 'ws';
+import { WsClient } from './ws-client.js';
 
 export interface ConnectionOptions {
   url: string;
@@ -54,23 +54,17 @@ export async function openSubscription(options: SubscriptionOptions): Promise<Op
  */
 export function openConnection(options: ConnectionOptions): Promise<OpenConnection> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(options.url, 'graphql-transport-ws', { perMessageDeflate: false });
     let acknowledged = false;
     let subscribed = false;
     let ended = false;
-    const timer = setTimeout(() => {
-      socket.terminate();
-      reject(new Error(`no connection_ack within ${options.timeoutMs} ms`));
-    }, options.timeoutMs);
     const end = (reason: string): void => {
       if (ended) return;
       ended = true;
       if (subscribed) options.onEnd(reason);
     };
-    socket.on('open', () => socket.send('{"type":"connection_init"}'));
-    socket.on('message', (data) => {
+    const onMessage = (data: Buffer): void => {
       const at = performance.now();
-      const message = JSON.parse(String(data)) as ServerMessage;
+      const message = JSON.parse(data.toString()) as ServerMessage;
       switch (message.type) {
         case 'next':
           return ended ? undefined : options.onNext(message.payload, at);
@@ -93,16 +87,19 @@ export function openConnection(options: ConnectionOptions): Promise<OpenConnecti
         default:
           return;
       }
+    };
+    const socket = new WsClient(options.url, 'graphql-transport-ws', {
+      onOpen: () => socket.send('{"type":"connection_init"}'),
+      onMessage,
+      onClose: (code, reason) => {
+        clearTimeout(timer);
+        if (!acknowledged) reject(new Error(`closed before connection_ack: ${code} ${reason}`));
+        end(`closed ${code} ${reason}`);
+      },
     });
-    socket.on('error', (error) => {
-      clearTimeout(timer);
-      if (!acknowledged) reject(error);
-    });
-    socket.on('close', (code, reason) => {
-      clearTimeout(timer);
-      if (!acknowledged)
-        reject(new Error(`closed before connection_ack: ${code} ${String(reason)}`));
-      end(`closed ${code} ${String(reason)}`);
-    });
+    const timer = setTimeout(() => {
+      socket.terminate();
+      reject(new Error(`no connection_ack within ${options.timeoutMs} ms`));
+    }, options.timeoutMs);
   });
 }
