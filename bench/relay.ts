@@ -2,36 +2,44 @@
  * The benchmark's ceiling: a bare NATS → graphql-transport-ws relay. It speaks just enough
  * of the protocol (connection_init, subscribe, complete, ping), renders the subject from
  * `variables.roomID`, shares one NATS subscription per subject, and forwards each event as
- * `{"data":{"messageAdded": <event>}}`: no GraphQL execution, no subgraph calls.
+ * `{"data":{"messageAdded": <event>}}`: no GraphQL execution, no subgraph calls. Its results
+ * go out the router's way (router/src/transports/ws-connection.ts: one frame body per event
+ * shared by every client, each socket corked for the tick), so what separates the two is
+ * the router's work, not a cheaper way of writing.
  *
  * Env: NATS_URL (default nats://127.0.0.1:4222), PORT (default 0). Logs one JSON line
  * `{"msg":"relay listening","url":"ws://…/graphql"}` on stdout.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { connect, type Subscription } from 'nats';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { nextPrefix } from '../router/src/transports/graphql-ws.js';
+import { SharedFrames } from '../router/src/transports/shared-frames.js';
+import { EndOfTick, wsConnection } from '../router/src/transports/ws-connection.js';
 
 const protocol = 'graphql-transport-ws';
 const natsUrl = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const nc = await connect({ servers: natsUrl, name: 'bench-relay' });
 const decoder = new TextDecoder();
 
-/** One NATS subscription per subject, shared by every client frame sender on it. */
+/** One NATS subscription per subject, shared by every client's sender on it. */
 interface Topic {
   readonly subscription: Subscription;
-  readonly senders: Set<(event: string) => void>;
+  /** Each takes the result JSON, the same string for every client. */
+  readonly senders: Set<(result: string) => void>;
 }
 const topics = new Map<string, Topic>();
 
-function listen(subject: string, send: (event: string) => void): () => void {
+function listen(subject: string, send: (result: string) => void): () => void {
   let topic = topics.get(subject);
   if (!topic) {
-    const senders = new Set<(event: string) => void>();
+    const senders = new Set<(result: string) => void>();
     const subscription = nc.subscribe(subject, {
       callback: (_error, message) => {
-        const event = decoder.decode(message.data);
-        for (const sender of senders) sender(event);
+        const result = `{"data":{"messageAdded":${decoder.decode(message.data)}}}`;
+        for (const sender of senders) sender(result);
       },
     });
     topic = { subscription, senders };
@@ -54,7 +62,13 @@ interface ClientMessage {
   payload?: { variables?: { roomID?: unknown } };
 }
 
-function serve(socket: WebSocket): void {
+const shared = { frames: new SharedFrames(), endOfTick: new EndOfTick() };
+
+function serve(socket: WebSocket, raw: Duplex): void {
+  const connection = wsConnection(socket, raw, shared, 'shared', (code, reason) =>
+    socket.close(code, reason),
+  );
+  const written = (): void => {};
   let acknowledged = false;
   const active = new Map<string, () => void>();
   const initTimer = setTimeout(() => socket.close(4408, 'Connection initialisation timeout'), 3000);
@@ -80,10 +94,10 @@ function serve(socket: WebSocket): void {
           return socket.close(4400, 'Invalid message received');
         }
         if (active.has(id)) return socket.close(4409, `Subscriber for ${id} already exists`);
-        const head = `{"id":${JSON.stringify(id)},"type":"next","payload":{"data":{"messageAdded":`;
+        const prefix = nextPrefix(id);
         active.set(
           id,
-          listen(`room.${roomID}.messages`, (event) => socket.send(`${head}${event}}}}`)),
+          listen(`room.${roomID}.messages`, (result) => connection.write(prefix, result, written)),
         );
         return;
       }
@@ -104,11 +118,17 @@ function serve(socket: WebSocket): void {
 
 const server = createServer((_req, res) => res.writeHead(404).end());
 const wss = new WebSocketServer({
-  server,
-  path: '/graphql',
+  noServer: true,
   handleProtocols: (protocols) => (protocols.has(protocol) ? protocol : false),
 });
-wss.on('connection', serve);
+// The TCP socket goes with the connection: the results are written straight to it.
+server.on('upgrade', (req, raw: Duplex, head) => {
+  if (new URL(req.url ?? '/', 'http://relay').pathname !== '/graphql') {
+    raw.destroy();
+    return;
+  }
+  wss.handleUpgrade(req, raw, head, (socket) => serve(socket, raw));
+});
 server.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;
   console.log(JSON.stringify({ msg: 'relay listening', url: `ws://127.0.0.1:${port}/graphql` }));
