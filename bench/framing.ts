@@ -9,6 +9,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -74,15 +75,17 @@ const shared = { frames: new SharedFrames(), endOfTick: new EndOfTick() };
 const close = (): void => {};
 const connections = (writes: ResultWrites): Connection[] =>
   accepted.map(({ socket, raw }) => wsConnection(socket, raw, shared, writes, close));
-const prefix = nextPrefix('1');
+// Each client's operation id is a UUID, as graphql-ws clients make by default.
+const prefixes = accepted.map(() => nextPrefix(randomUUID()));
 const results = Array.from({ length: events }, (_, n) =>
   JSON.stringify({ data: { messageAdded: { id: `m${n}`, text: 'x'.repeat(textBytes) } } }),
 );
 /** One round: every result to every client, `perTick` results a tick, client by client. */
 async function round(writes: ResultWrites): Promise<{ ms: number; cpuMs: number }> {
   const targets = connections(writes);
+  // Every prefix has the same length (a UUID's), so every client expects as many bytes.
   const perClient = results.reduce((sum, json) => {
-    const length = Buffer.byteLength(`${prefix}${json}}`);
+    const length = Buffer.byteLength(`${prefixes[0]!}${json}}`);
     return sum + headerSize(length) + length;
   }, 0);
   const expecting = told('expecting');
@@ -92,7 +95,7 @@ async function round(writes: ResultWrites): Promise<{ ms: number; cpuMs: number 
   const cpu = process.cpuUsage();
   const start = performance.now();
   for (const [n, json] of results.entries()) {
-    for (const connection of targets) connection.write(prefix, json, () => {});
+    for (const [i, connection] of targets.entries()) connection.write(prefixes[i]!, json, () => {});
     if ((n + 1) % perTick === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   await all;
@@ -114,7 +117,7 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 console.log(
-  `\n${clients} clients × ${events} results of ${results[0]!.length + prefix.length + 1} bytes, ${perTick} a tick: ` +
+  `\n${clients} clients × ${events} results of ${results[0]!.length + prefixes[0]!.length + 1} bytes, ${perTick} a tick: ` +
     `shared frames ${(best.ws.ms / best.shared.ms).toFixed(2)}× the deliveries/s of ws send, ` +
     `${(best.shared.cpuMs / best.ws.cpuMs).toFixed(2)}× its CPU time (best of ${rounds} rounds each)`,
 );

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { WsClient } from './ws-client.js';
 
 export interface ConnectionOptions {
@@ -73,7 +74,9 @@ export function openConnection(options: ConnectionOptions): Promise<OpenConnecti
           acknowledged = true;
           return resolve({
             subscribe: (payload) => {
-              socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload }));
+              // A UUID, as graphql-ws clients make by default: no two subscribers' frames
+              // start the same, so the server cannot share one frame between them.
+              socket.send(JSON.stringify({ id: randomUUID(), type: 'subscribe', payload }));
               subscribed = true;
             },
             close: () => ((ended = true), socket.close(1000)),
