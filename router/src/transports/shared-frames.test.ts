@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { nextPrefix } from './graphql-ws.js';
-import { frameHead, headerSize, SharedFrames, writeHeader } from './shared-frames.js';
+import {
+  frameHead,
+  headerSize,
+  SharedFrames,
+  WHOLE_FRAME_MAX_BODY,
+  writeHeader,
+  type Frame,
+} from './shared-frames.js';
 
 /** Reads one frame as RFC 6455 §5.2 lays it out: the oracle the framing is checked against. */
 function parseFrame(bytes: Buffer): {
@@ -25,10 +32,11 @@ function parseFrame(bytes: Buffer): {
   return { fin, opcode, masked, text: bytes.subarray(offset).toString('utf8') };
 }
 
-const wire = (prefix: string, json: string, frames = new SharedFrames()): Buffer => {
-  const { head, body } = frames.frame(prefix, json);
-  return Buffer.concat([head, body]);
-};
+/** The bytes a frame puts on the wire. */
+const bytesOf = ({ head, body }: Frame): Buffer => (body ? Buffer.concat([head, body]) : head);
+
+const wire = (prefix: string, json: string, frames = new SharedFrames()): Buffer =>
+  bytesOf(frames.frame(prefix, json));
 
 describe('frame header', () => {
   it.each([
@@ -72,32 +80,44 @@ describe('SharedFrames', () => {
     },
   );
 
-  it('shares one body between prefixes and one head between equal prefixes', () => {
+  it('shares one frame between equal prefixes, and a large body between all', () => {
     const frames = new SharedFrames();
-    const json = JSON.stringify({ data: { n: 1 } });
-    const a = frames.frame(nextPrefix('a'), json);
-    const a2 = frames.frame(nextPrefix('a'), json);
-    const b = frames.frame(nextPrefix('bb'), json);
-    expect(a2.body).toBe(a.body);
-    expect(a2.head).toBe(a.head);
-    expect(b.body).toBe(a.body);
+    const small = JSON.stringify({ data: { n: 1 } });
+    const a = frames.frame(nextPrefix('a'), small);
+    const a2 = frames.frame(nextPrefix('a'), small);
+    const b = frames.frame(nextPrefix('bb'), small);
+    expect(a2).toBe(a);
     expect(b.head).not.toBe(a.head);
-    // A head is the length of its own message: 'bb' is one byte longer than 'a'.
-    expect(parseFrame(Buffer.concat([b.head, b.body])).text).toBe(`${nextPrefix('bb')}${json}}`);
+    // A small body is copied into each frame, which then goes out as one buffer.
+    expect(a.body).toBeUndefined();
+    // A frame is the length of its own message: 'bb' is one byte longer than 'a'.
+    expect(parseFrame(bytesOf(b)).text).toBe(`${nextPrefix('bb')}${small}}`);
+
+    const large = JSON.stringify({ data: 'x'.repeat(WHOLE_FRAME_MAX_BODY) });
+    const c = frames.frame(nextPrefix('a'), large);
+    const d = frames.frame(nextPrefix('bb'), large);
+    expect(c.body).toBeDefined();
+    expect(d.body).toBe(c.body);
+    expect(parseFrame(bytesOf(d)).text).toBe(`${nextPrefix('bb')}${large}}`);
   });
+
+  it.each([WHOLE_FRAME_MAX_BODY - 1, WHOLE_FRAME_MAX_BODY, WHOLE_FRAME_MAX_BODY + 1])(
+    'frames a body of %i bytes either side of the copy limit',
+    (size) => {
+      const json = `"${'y'.repeat(size - 3)}"`; // with the closing brace: `size` bytes
+      const frame = new SharedFrames().frame(nextPrefix('1'), json);
+      expect(frame.body === undefined).toBe(size <= WHOLE_FRAME_MAX_BODY);
+      expect(parseFrame(bytesOf(frame)).text).toBe(`${nextPrefix('1')}${json}}`);
+    },
+  );
 
   it('starts afresh for the next result, however the previous one was shared', () => {
     const frames = new SharedFrames();
     const first = frames.frame(nextPrefix('1'), '{"data":1}');
     const second = frames.frame(nextPrefix('1'), '{"data":22}');
-    expect(second.body).not.toBe(first.body);
-    expect(second.head).not.toBe(first.head);
-    expect(parseFrame(Buffer.concat([first.head, first.body])).text).toBe(
-      `${nextPrefix('1')}{"data":1}}`,
-    );
-    expect(parseFrame(Buffer.concat([second.head, second.body])).text).toBe(
-      `${nextPrefix('1')}{"data":22}}`,
-    );
+    expect(second).not.toBe(first);
+    expect(parseFrame(bytesOf(first)).text).toBe(`${nextPrefix('1')}{"data":1}}`);
+    expect(parseFrame(bytesOf(second)).text).toBe(`${nextPrefix('1')}{"data":22}}`);
   });
 
   it('counts the prefix in bytes, not characters', () => {

@@ -3,8 +3,9 @@
  * group shares the bytes of the result. A result message is `${prefix}${json}}`, where only
  * the prefix differs between clients (it holds the operation id) and `json` is serialized
  * once per group; a server's frames are not masked (RFC 6455 §5.1), so a frame is a small
- * head (frame header + prefix) and a body every client can be sent as is. ws's own send
- * path copies and encodes the whole message once per client instead.
+ * head (frame header + prefix) and a body every client can be sent as is, or, for a small
+ * body, one buffer with a copy of it. ws's own send path copies and encodes the whole
+ * message once per client instead.
  */
 
 /** FIN, opcode 1 (text): a whole text message in one frame. */
@@ -36,46 +37,63 @@ export function writeHeader(target: Buffer, length: number): number {
   return size;
 }
 
-/** One message's frame as the two pieces written to the socket, `head` then `body`. */
+/**
+ * Bodies up to this size are copied into each client's frame, which then goes out as one
+ * buffer: a copy of a few hundred bytes costs less than a second chunk through the socket's
+ * write path. Larger bodies are sent as they are, shared by every client.
+ */
+export const WHOLE_FRAME_MAX_BODY = 2048;
+
+/** One message's frame: `head`, then `body` if there is one. */
 export interface Frame {
-  /** Frame header and the client's prefix: this client's own bytes. */
+  /** Frame header and the client's prefix (this client's own bytes), and a small body too. */
   readonly head: Buffer;
-  /** `${json}}`: the same buffer for every client of the result. */
-  readonly body: Buffer;
+  /** `${json}}` when it is larger than `WHOLE_FRAME_MAX_BODY`: one buffer for every client. */
+  readonly body: Buffer | undefined;
 }
 
 /**
- * Frames results for many clients, keeping the last result's body and the last head: the
+ * Frames results for many clients, keeping the last result's body and the last frame: the
  * fan-out loop hands one result to every member of a group in a row, so each result is
  * encoded once, and members whose prefix is the same (the same operation id) share the
- * head too. Holds one result at a time, so its memory is bounded by the largest result.
+ * frame too. Holds one result at a time, so its memory is bounded by the largest result.
  */
 export class SharedFrames {
   #json: string | undefined;
   #body: Buffer = Buffer.alloc(0);
   #prefix: string | undefined;
-  #head: Buffer | undefined;
+  #frame: Frame | undefined;
 
   /** The frame of the text message `${prefix}${json}}`. */
   frame(prefix: string, json: string): Frame {
     if (json !== this.#json) {
       this.#json = json;
       this.#body = Buffer.from(`${json}}`);
-      this.#head = undefined;
+      this.#frame = undefined;
     }
-    if (prefix !== this.#prefix || this.#head === undefined) {
+    if (prefix !== this.#prefix || this.#frame === undefined) {
       this.#prefix = prefix;
-      this.#head = frameHead(prefix, this.#body.length);
+      const body = this.#body;
+      if (body.length > WHOLE_FRAME_MAX_BODY) {
+        this.#frame = { head: frameHead(prefix, body.length), body };
+      } else {
+        const head = frameHead(prefix, body.length, body.length);
+        body.copy(head, head.length - body.length);
+        this.#frame = { head, body: undefined };
+      }
     }
-    return { head: this.#head, body: this.#body };
+    return this.#frame;
   }
 }
 
-/** Frame header and `prefix`, for a message of `prefix` and a body of `bodyLength` bytes. */
-export function frameHead(prefix: string, bodyLength: number): Buffer {
+/**
+ * Frame header and `prefix`, for a message of `prefix` and a body of `bodyLength` bytes,
+ * with room for `room` more bytes after them (left for the caller to fill).
+ */
+export function frameHead(prefix: string, bodyLength: number, room = 0): Buffer {
   const prefixLength = Buffer.byteLength(prefix);
   const length = prefixLength + bodyLength;
-  const head = Buffer.allocUnsafe(headerSize(length) + prefixLength);
+  const head = Buffer.allocUnsafe(headerSize(length) + prefixLength + room);
   head.write(prefix, writeHeader(head, length));
   return head;
 }

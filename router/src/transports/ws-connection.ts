@@ -77,10 +77,16 @@ export function wsConnection(
         raw.cork();
         endOfTick.queue(uncork);
       }
-      corkedBytes += head.length + body.length;
-      raw.write(head);
-      // Called once the OS has taken it, or with an error once the socket is gone.
-      raw.write(body, written);
+      // `written` is called once the OS has taken the frame, or with an error once the
+      // socket is gone.
+      if (body === undefined) {
+        corkedBytes += head.length;
+        raw.write(head, written);
+      } else {
+        corkedBytes += head.length + body.length;
+        raw.write(head);
+        raw.write(body, written);
+      }
     },
     isBackedUp: () => socket.bufferedAmount > corkedBytes,
     close,
