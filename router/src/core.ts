@@ -105,8 +105,9 @@ export interface SubscriptionSink {
   readonly transport: TransportName;
   /**
    * Writes one result, serialized once for every subscriber of its group, and calls
-   * `written` once the OS has taken it. `cursor` is the result's stream position, for
-   * stream-backed fields (it is in the result's `extensions` too). Results not yet written count towards
+   * `written` once the OS has taken it (or the connection is gone): once per result, in the
+   * order they were written. `cursor` is the result's stream position, for stream-backed
+   * fields (it is in the result's `extensions` too). Results not yet written count towards
    * `slowSubscriberLimit`.
    */
   write(json: string, written: () => void, cursor?: string): void;
@@ -292,25 +293,23 @@ export function createCore({
         },
       );
       let cancelExpiry: (() => void) | undefined;
-      // Results handed to the sink that the OS has not taken yet, and their size.
-      let unwritten = 0;
+      // Results handed to the sink that the OS has not taken yet, and their size: a sink
+      // reports its writes in order, so one callback takes the oldest size off the queue
+      // (no closure per result on the fan-out's hot path).
+      const unwrittenSizes: number[] = [];
       let unwrittenBytes = 0;
+      const written = (): void => {
+        unwrittenBytes -= unwrittenSizes.shift() ?? 0;
+        if (paused.length > 0 && !behind(PACE_FACTOR)) unpause();
+      };
       const write = (json: string, cursor?: string): void => {
         const bytes = byteLength(json);
-        unwritten++;
+        unwrittenSizes.push(bytes);
         unwrittenBytes += bytes;
-        sink.write(
-          json,
-          () => {
-            unwritten--;
-            unwrittenBytes -= bytes;
-            if (paused.length > 0 && !behind(PACE_FACTOR)) unpause();
-          },
-          cursor,
-        );
+        sink.write(json, written, cursor);
       };
       const behind = (factor: number): boolean =>
-        unwritten >= slowSubscriberLimit * factor ||
+        unwrittenSizes.length >= slowSubscriberLimit * factor ||
         unwrittenBytes >= slowSubscriberMaxBytes * factor;
       const subscriber: Subscriber = {
         push: (serialize, cursor) => {
