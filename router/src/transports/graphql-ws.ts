@@ -73,13 +73,21 @@ export function graphqlWsProtocol({
   });
   return {
     opened(socket, connection, { headers }) {
-      const turns = takeTurns(connection);
+      const turns = new Turns(connection);
+      // Methods, not arrow functions: tsx's keepNames gives each named closure made per
+      // connection a property table of its own.
       const closed = server.opened(
         {
           protocol: socket.protocol,
-          send: (data) => socket.send(data),
-          close: (code, reason) => socket.close(code, reason),
-          onMessage: (handler) => socket.onMessage((text) => turns.next(text, handler)),
+          send(data) {
+            return socket.send(data);
+          },
+          close(code, reason) {
+            socket.close(code, reason);
+          },
+          onMessage(handler) {
+            socket.onMessage((text) => turns.next(text, handler));
+          },
         },
         { connection, headers },
       );
@@ -120,37 +128,39 @@ const MAX_WAITING = 1000;
  * the server sends is malformed (4400): graphql-ws would throw on it, which reads as the
  * router failing.
  */
-function takeTurns(connection: Connection) {
-  let turn: Promise<void> = Promise.resolve();
-  let waiting = 0;
-  let stopped = false;
-  return {
-    next(text: string, handler: (text: string) => Promise<void>): Promise<void> {
-      const type = messageType(text);
-      if (type !== undefined && !CLIENT_MESSAGES.has(type)) {
-        connection.close(CloseCode.BadRequest, 'Invalid message received');
-        return Promise.resolve();
-      }
-      if (++waiting > MAX_WAITING) {
-        connection.close(CloseCode.BadRequest, 'Too many messages at once');
-        return Promise.resolve();
-      }
-      let handled: Promise<void> | undefined;
-      const started = turn.then(() => {
-        waiting--;
-        if (!stopped) handled = handler(text);
-      });
-      turn =
-        type === 'subscribe' || type === 'complete'
-          ? started.then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-          : started;
-      return started.then(() => handled);
-    },
-    /** The socket closed: messages still waiting are dropped. */
-    stop(): void {
-      stopped = true;
-    },
-  };
+class Turns {
+  #turn: Promise<void> = Promise.resolve();
+  #waiting = 0;
+  #stopped = false;
+
+  constructor(private readonly connection: Connection) {}
+
+  next(text: string, handler: (text: string) => Promise<void>): Promise<void> {
+    const type = messageType(text);
+    if (type !== undefined && !CLIENT_MESSAGES.has(type)) {
+      this.connection.close(CloseCode.BadRequest, 'Invalid message received');
+      return Promise.resolve();
+    }
+    if (++this.#waiting > MAX_WAITING) {
+      this.connection.close(CloseCode.BadRequest, 'Too many messages at once');
+      return Promise.resolve();
+    }
+    let handled: Promise<void> | undefined;
+    const started = this.#turn.then(() => {
+      this.#waiting--;
+      if (!this.#stopped) handled = handler(text);
+    });
+    this.#turn =
+      type === 'subscribe' || type === 'complete'
+        ? started.then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        : started;
+    return started.then(() => handled);
+  }
+
+  /** The socket closed: messages still waiting are dropped. */
+  stop(): void {
+    this.#stopped = true;
+  }
 }
 
 /** The `type` of a message, if it is a JSON object that has one; graphql-ws checks the rest. */

@@ -9,7 +9,7 @@ import { CloseCode } from './close-codes.js';
 import { graphqlWsProtocol } from './graphql-ws.js';
 import { LEGACY_PROTOCOL, legacyWsProtocol } from './legacy-ws.js';
 import { isRefusal, type Admission } from './admission.js';
-import type { WebSocketProtocol } from './websocket-protocol.js';
+import type { ProtocolSocket, WebSocketProtocol } from './websocket-protocol.js';
 import { SharedFrames } from './shared-frames.js';
 import { EndOfTick, wsConnection } from './ws-connection.js';
 
@@ -103,30 +103,18 @@ export function attachWebSockets({
 
   function serve(socket: WebSocket, req: IncomingMessage, raw: Duplex): void {
     const protocol = protocols.get(socket.protocol) ?? protocols.get(MODERN_PROTOCOL)!;
-    const close = (code: number, reason: string): void => {
-      if (socket.readyState === socket.OPEN) socket.close(code, reason);
-    };
-    let onMessage: ((text: string) => Promise<void>) | undefined;
+    const client = new ProtocolClient(socket);
     const closed = protocol.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, () => resolve());
-          }),
-        close,
-        onMessage: (handler) => void (onMessage = handler),
-      },
-      wsConnection(socket, raw, shared, 'shared', close),
+      client,
+      wsConnection(socket, raw, shared, 'shared', client.close),
       { headers: req.headers },
     );
     socket.on('message', (data, isBinary) => {
       // Both protocols are text only; a binary frame is as malformed as bad JSON.
       const text = isBinary ? '' : data.toString();
-      onMessage?.(text).catch((error: unknown) => {
+      client.handler?.(text).catch((error: unknown) => {
         logger.error({ err: error }, 'WebSocket message handling failed');
-        close(CloseCode.InternalError, 'Internal error');
+        client.close(CloseCode.InternalError, 'Internal error');
       });
     });
 
@@ -190,6 +178,40 @@ export function attachWebSockets({
       clearTimeout(cut);
     },
   };
+}
+
+/**
+ * A ws socket as the protocols see it, one per connection: methods on the prototype rather
+ * than closures per connection, which cost memory for each (tsx's keepNames gives a named
+ * one a property table of its own). `close` is bound once, as the connection's too.
+ */
+class ProtocolClient implements ProtocolSocket {
+  /** What the protocol does with each text message. */
+  handler: ((text: string) => Promise<void>) | undefined;
+  readonly close: (code: number, reason: string) => void;
+
+  constructor(private readonly socket: WebSocket) {
+    this.close = closeSocket.bind(undefined, socket);
+  }
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  send(data: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.socket.readyState !== this.socket.OPEN) return resolve();
+      this.socket.send(data, () => resolve());
+    });
+  }
+
+  onMessage(handler: (text: string) => Promise<void>): void {
+    this.handler = handler;
+  }
+}
+
+function closeSocket(socket: WebSocket, code: number, reason: string): void {
+  if (socket.readyState === socket.OPEN) socket.close(code, reason);
 }
 
 /** Whether a browser's `Origin` is the router's own: the host it asked for is `Host`. */
