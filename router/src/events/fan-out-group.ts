@@ -55,7 +55,7 @@ export interface Delivery {
 /** How one subscriber stands in its group. */
 export interface Membership {
   /** Removes the subscriber from its group. */
-  readonly leave: () => void;
+  leave(): void;
   /**
    * It gets only events at later positions: those before it joined, caught up on, or
    * already given to it are not its (a backlogged member's is set when it catches up).
