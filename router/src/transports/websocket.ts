@@ -89,15 +89,22 @@ export function attachWebSockets({
   // Every connection's results are framed through one cache (a group's members come in a
   // row) and flushed at the end of the tick together.
   const shared = { frames: new SharedFrames(), endOfTick: new EndOfTick() };
+  // One listener for every socket: a closure made per upgrade would hold its request (and
+  // its headers) for as long as the connection lives.
+  const clientError = (error: Error): void =>
+    logger.debug({ err: error }, 'WebSocket client error');
+  const upgradeError = (error: Error): void =>
+    logger.debug({ err: error }, 'WebSocket upgrade failed');
 
   /** Takes the connection's place under `maxConnections`, or closes it with 1013. */
   function admit(socket: WebSocket, req: IncomingMessage, raw: Duplex): void {
     // ws reports bad frames (too big, not UTF-8, bad opcodes) here and closes the socket
     // itself with the matching code; without a listener the error would end the process.
-    socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket client error'));
+    socket.on('error', clientError);
     const release = admission.connection();
     if (isRefusal(release)) return socket.close(CloseCode.TryAgainLater, 'Too many connections');
-    socket.once('close', release);
+    // ws emits 'close' once; `on` spares the wrapper `once` makes per connection.
+    socket.on('close', release);
     serve(socket, req, raw);
   }
 
@@ -125,7 +132,7 @@ export function attachWebSockets({
       alive = false;
       socket.ping();
     }, keepAliveMs);
-    socket.once('close', (code, reason) => {
+    socket.on('close', (code, reason) => {
       clearInterval(keepAlive);
       Promise.resolve(closed(code, reason.toString())).catch((error: unknown) =>
         logger.error({ err: error }, 'WebSocket cleanup failed'),
@@ -136,7 +143,7 @@ export function attachWebSockets({
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // Node drops its own error listener from an upgraded socket: a client that resets it
     // while we refuse the upgrade would otherwise end the process.
-    socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket upgrade failed'));
+    socket.on('error', upgradeError);
     if ((req.url ?? '/').split('?', 1)[0] !== path) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
