@@ -71,9 +71,8 @@ await ready;
 while (accepted.length < clients) await new Promise((resolve) => setTimeout(resolve, 10));
 
 const shared = { frames: new SharedFrames(), endOfTick: new EndOfTick() };
-const close = (): void => {};
 const connections = (writes: ResultWrites): Connection[] =>
-  accepted.map(({ socket, raw }) => wsConnection(socket, raw, shared, writes, close));
+  accepted.map(({ socket, raw }) => wsConnection(socket, raw, shared, writes));
 const prefix = nextPrefix('1');
 const results = Array.from({ length: events }, (_, n) =>
   JSON.stringify({ data: { messageAdded: { id: `m${n}`, text: 'x'.repeat(textBytes) } } }),

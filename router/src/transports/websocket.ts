@@ -11,7 +11,7 @@ import { LEGACY_PROTOCOL, legacyWsProtocol } from './legacy-ws.js';
 import { isRefusal, type Admission } from './admission.js';
 import type { ProtocolSocket, WebSocketProtocol } from './websocket-protocol.js';
 import { SharedFrames } from './shared-frames.js';
-import { EndOfTick, wsConnection } from './ws-connection.js';
+import { closeOpen, EndOfTick, wsConnection } from './ws-connection.js';
 
 export interface WebSocketOptions {
   core: RouterCore;
@@ -111,11 +111,9 @@ export function attachWebSockets({
   function serve(socket: WebSocket, req: IncomingMessage, raw: Duplex): void {
     const protocol = protocols.get(socket.protocol) ?? protocols.get(MODERN_PROTOCOL)!;
     const client = new ProtocolClient(socket);
-    const closed = protocol.opened(
-      client,
-      wsConnection(socket, raw, shared, 'shared', client.close),
-      { headers: req.headers },
-    );
+    const closed = protocol.opened(client, wsConnection(socket, raw, shared, 'shared'), {
+      headers: req.headers,
+    });
     socket.on('message', (data, isBinary) => {
       // Both protocols are text only; a binary frame is as malformed as bad JSON.
       const text = isBinary ? '' : data.toString();
@@ -190,16 +188,13 @@ export function attachWebSockets({
 /**
  * A ws socket as the protocols see it, one per connection: methods on the prototype rather
  * than closures per connection, which cost memory for each (tsx's keepNames gives a named
- * one a property table of its own). `close` is bound once, as the connection's too.
+ * one a property table of its own).
  */
 class ProtocolClient implements ProtocolSocket {
   /** What the protocol does with each text message. */
   handler: ((text: string) => Promise<void>) | undefined;
-  readonly close: (code: number, reason: string) => void;
 
-  constructor(private readonly socket: WebSocket) {
-    this.close = closeSocket.bind(undefined, socket);
-  }
+  constructor(private readonly socket: WebSocket) {}
 
   get protocol(): string {
     return this.socket.protocol;
@@ -212,13 +207,13 @@ class ProtocolClient implements ProtocolSocket {
     });
   }
 
+  close(code: number, reason: string): void {
+    closeOpen(this.socket, code, reason);
+  }
+
   onMessage(handler: (text: string) => Promise<void>): void {
     this.handler = handler;
   }
-}
-
-function closeSocket(socket: WebSocket, code: number, reason: string): void {
-  if (socket.readyState === socket.OPEN) socket.close(code, reason);
 }
 
 /** Whether a browser's `Origin` is the router's own: the host it asked for is `Host`. */

@@ -50,23 +50,24 @@ export function wsConnection(
   raw: Duplex,
   shared: SharedWrites,
   writes: ResultWrites,
-  close: (code: number, reason: string) => void,
 ): Connection {
   return writes === 'ws' || socket.extensions !== ''
-    ? new WsSendConnection(socket, close)
-    : new SharedFramesConnection(socket, raw, shared, close);
+    ? new WsSendConnection(socket)
+    : new SharedFramesConnection(socket, raw, shared);
 }
 
-// One of these per connection: methods on the prototype rather than closures per
-// connection, each of which costs memory (tsx's keepNames gives a named one a property
-// table of its own).
+/** Closes a ws socket with `code`, unless it is closing or closed already. */
+export function closeOpen(socket: WebSocket, code: number, reason: string): void {
+  if (socket.readyState === socket.OPEN) socket.close(code, reason);
+}
+
+// One of these per connection: methods on the prototype rather than closures (or bound
+// functions) per connection, each of which costs memory: tsx's keepNames gives a named
+// closure a property table of its own, and `bind` gives a bound function one for its name.
 
 /** Results through ws's own `send`. */
 class WsSendConnection implements Connection {
-  constructor(
-    private readonly socket: WebSocket,
-    readonly close: (code: number, reason: string) => void,
-  ) {}
+  constructor(private readonly socket: WebSocket) {}
 
   write(prefix: string, json: string, written: () => void): void {
     if (this.socket.readyState !== this.socket.OPEN) return written();
@@ -75,6 +76,10 @@ class WsSendConnection implements Connection {
 
   isBackedUp(): boolean {
     return this.socket.bufferedAmount > 0;
+  }
+
+  close(code: number, reason: string): void {
+    closeOpen(this.socket, code, reason);
   }
 }
 
@@ -88,7 +93,6 @@ class SharedFramesConnection implements Connection, TickEnd {
     private readonly socket: WebSocket,
     private readonly raw: Duplex,
     private readonly shared: SharedWrites,
-    readonly close: (code: number, reason: string) => void,
   ) {}
 
   write(prefix: string, json: string, written: () => void): void {
@@ -110,6 +114,10 @@ class SharedFramesConnection implements Connection, TickEnd {
 
   isBackedUp(): boolean {
     return this.socket.bufferedAmount > this.#corkedBytes;
+  }
+
+  close(code: number, reason: string): void {
+    closeOpen(this.socket, code, reason);
   }
 
   tickEnded(): void {
