@@ -36,7 +36,8 @@ const HARD_LIMIT_FACTOR = 10;
 /** A replay for a subscriber holding half its limit unwritten waits for its connection. */
 const PACE_FACTOR = 0.5;
 
-const stay = (): void => {};
+/** Until it has joined the hub, leaving has nothing to undo. */
+const notJoined = (): void => {};
 
 /** A subscription whose results go to its transport's sink, from the time it joins the hub. */
 export class CoreSubscription implements Subscriber, LifetimeHooks {
@@ -47,7 +48,7 @@ export class CoreSubscription implements Subscriber, LifetimeHooks {
   #unwritten = 0;
   #unwrittenBytes = 0;
   #spec: GroupSpec;
-  #leave: () => void = stay;
+  #leave: () => void = notJoined;
   #cancelExpiry: (() => void) | undefined;
 
   constructor(
