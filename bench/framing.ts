@@ -72,9 +72,8 @@ await ready;
 while (accepted.length < clients) await new Promise((resolve) => setTimeout(resolve, 10));
 
 const shared = { frames: new SharedFrames(), endOfTick: new EndOfTick() };
-const close = (): void => {};
 const connections = (writes: ResultWrites): Connection[] =>
-  accepted.map(({ socket, raw }) => wsConnection(socket, raw, shared, writes, close));
+  accepted.map(({ socket, raw }) => wsConnection(socket, raw, shared, writes));
 // Each client's operation id is a UUID, as graphql-ws clients make by default.
 const prefixes = accepted.map(() => nextPrefix(randomUUID()));
 const results = Array.from({ length: events }, (_, n) =>

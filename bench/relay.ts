@@ -65,9 +65,7 @@ interface ClientMessage {
 const shared = { frames: new SharedFrames(), endOfTick: new EndOfTick() };
 
 function serve(socket: WebSocket, raw: Duplex): void {
-  const connection = wsConnection(socket, raw, shared, 'shared', (code, reason) =>
-    socket.close(code, reason),
-  );
+  const connection = wsConnection(socket, raw, shared, 'shared');
   const written = (): void => {};
   let acknowledged = false;
   const active = new Map<string, () => void>();

@@ -1,11 +1,10 @@
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { identifyAnonymous, type Caller, type Credentials, type Identify } from './auth/caller.js';
-import { forwardedKey } from './auth/forwarded-headers.js';
-import { hasExpired, onExpiry, tokenExpired } from './auth/expiry.js';
+import { hasExpired } from './auth/expiry.js';
+import { CoreSubscription, type SubscriptionContext } from './core-subscription.js';
 import { decodeCursor } from './events/cursor.js';
-import type { EventHub, GroupSpec, StartFrom, Subscriber } from './events/event-hub.js';
+import type { EventHub, StartFrom } from './events/event-hub.js';
 import type { RenderedFilter } from './events/event-filter.js';
-import { SubscriptionLifetime } from './events/lifetime.js';
 import type { Executor, Variables } from './execution/executor.js';
 import {
   noopInstrumentation,
@@ -14,7 +13,6 @@ import {
   type TransportName,
 } from './instrumentation.js';
 import type { OperationCache, PreparedOperation } from './execution/operation.js';
-import { normalizedVariables } from './execution/normalize.js';
 import type { Logger } from './logger.js';
 
 /** A GraphQL request as every transport receives it. */
@@ -153,11 +151,6 @@ export interface CoreOptions {
   slowSubscriberMaxBytes?: number;
 }
 
-/** How far past its limit a subscriber whose connection is clear may fall behind. */
-const HARD_LIMIT_FACTOR = 10;
-/** A replay for a subscriber holding half its limit unwritten waits for its connection. */
-const PACE_FACTOR = 0.5;
-
 export function createCore({
   snapshot,
   hub,
@@ -168,8 +161,7 @@ export function createCore({
   logger,
 }: CoreOptions): RouterCore {
   let current = snapshot;
-  /** Subscriptions open now, each able to move itself to another supergraph. */
-  const live = new Set<(next: SchemaSnapshot) => boolean>();
+  const live = new Set<CoreSubscription>();
   const prepare = (
     request: GraphQLRequest,
     caller: Caller,
@@ -213,23 +205,25 @@ export function createCore({
     if (position instanceof GraphQLError) return [position];
     return { ...bound, start: { after: position.sequence } };
   };
-  /** The spec of a subscription's fan-out group: what decides its results, and how to resolve one. */
-  const groupSpec = (prepared: PreparedRequest): GroupSpec => {
-    const { snapshot, operation, variables, caller, filter } = prepared;
-    const { binding, responseKey } = operation.subscription!;
-    return {
-      // Whatever decides the result is in the key: the supergraph, the operation, the
-      // variables, what reaches the subgraphs and the rendered filter.
-      key: `${snapshot.version}\u0000${operation.key}\u0000${normalizedVariables(variables)}\u0000${forwardedKey(caller.forwardedHeaders)}\u0000${filter?.key ?? ''}`,
-      field: binding.name,
-      provider: binding.provider,
-      stream: binding.stream,
-      validate: binding.validate,
-      resolve: (event, trace) =>
-        snapshot.executor
-          .resolveEvent(operation, variables, event, caller.forwardedHeaders, trace)
-          .then((result) => (filter ? filter.select(result, responseKey) : result)),
-    };
+  const context: SubscriptionContext = {
+    hub,
+    live,
+    slowSubscriberLimit,
+    slowSubscriberMaxBytes,
+    prepareAgain(prepared, next) {
+      const { request, caller, subject, operation } = prepared;
+      const binding = operation.subscription!.binding;
+      // Its position is where it is now, not the cursor it once resumed from.
+      const { cursor: _, ...extensions } = request.extensions ?? {};
+      const again = prepare({ ...request, extensions }, caller, undefined, next);
+      if (isErrors(again)) return again[0]!.message;
+      const moved = again.operation.subscription!.binding;
+      return again.subject !== subject ||
+        moved.stream !== binding.stream ||
+        moved.provider !== binding.provider
+        ? 'its field is now bound to other events'
+        : again;
+    },
   };
   return {
     get schema() {
@@ -239,8 +233,8 @@ export function createCore({
       current = next;
       let kept = 0;
       let ended = 0;
-      for (const move of [...live]) {
-        if (move(next)) kept++;
+      for (const subscription of [...live]) {
+        if (subscription.move(next)) kept++;
         else ended++;
       }
       return { kept, ended };
@@ -271,136 +265,17 @@ export function createCore({
       return snapshot.executor.execute(operation, variables, caller.forwardedHeaders, trace);
     },
     subscribe(prepared, sink) {
-      const { operation, caller, subject, start } = prepared;
-      const binding = operation.subscription!.binding;
-      // A replay for this subscriber waits here while its connection is behind.
-      const paused: (() => void)[] = [];
-      const unpause = (): void => {
-        for (const resume of paused.splice(0)) resume();
-      };
-      const instruments = instrumentation.field(binding.name);
-      instruments.subscriptionOpened(sink.transport);
-      const lifetime = new SubscriptionLifetime<ExecutionResult>(
-        () => {
-          leave();
-          unpause();
-        },
-        () => {
-          live.delete(move);
-          cancelExpiry?.();
-          instruments.subscriptionClosed(sink.transport);
-          sink.closed?.();
-        },
+      const { name } = prepared.operation.subscription!.binding;
+      const subscription = new CoreSubscription(
+        context,
+        prepared,
+        sink,
+        instrumentation.field(name),
       );
-      let cancelExpiry: (() => void) | undefined;
-      // Results handed to the sink that the OS has not taken yet, and their size: a sink
-      // reports its writes in order, so one callback takes the oldest size off the queue
-      // (no closure per result on the fan-out's hot path).
-      const unwrittenSizes: number[] = [];
-      let unwrittenBytes = 0;
-      const written = (): void => {
-        unwrittenBytes -= unwrittenSizes.shift() ?? 0;
-        if (paused.length > 0 && !behind(PACE_FACTOR)) unpause();
-      };
-      const write = (json: string, cursor?: string): void => {
-        const bytes = byteLength(json);
-        unwrittenSizes.push(bytes);
-        unwrittenBytes += bytes;
-        sink.write(json, written, cursor);
-      };
-      const behind = (factor: number): boolean =>
-        unwrittenSizes.length >= slowSubscriberLimit * factor ||
-        unwrittenBytes >= slowSubscriberMaxBytes * factor;
-      const subscriber: Subscriber = {
-        push: (serialize, cursor) => {
-          if (behind(1) && (sink.isBackedUp() || behind(HARD_LIMIT_FACTOR))) return false;
-          write(serialize(), cursor);
-          return true;
-        },
-        writable: () =>
-          behind(PACE_FACTOR) ? new Promise<void>((resume) => paused.push(resume)) : undefined,
-        end: (error) => {
-          if (sink.failed) sink.failed(error);
-          else write(JSON.stringify({ errors: [error] }));
-          lifetime.end();
-          unpause();
-        },
-        tooSlow: () => {
-          lifetime.end();
-          unpause();
-          sink.tooSlow();
-        },
-      };
-      let spec = groupSpec(prepared);
-      let leave = (): void => {};
-      /** Moves it to a reloaded supergraph, or ends it there; true if it goes on. */
-      const move = (next: SchemaSnapshot): boolean => {
-        // Its position is where it is now, not the cursor it once resumed from.
-        const { cursor: _, ...extensions } = prepared.request.extensions ?? {};
-        const again = prepare(
-          { ...prepared.request, extensions },
-          prepared.caller,
-          undefined,
-          next,
-        );
-        const problem = isErrors(again)
-          ? again[0]!.message
-          : again.subject !== subject ||
-              again.operation.subscription!.binding.stream !== binding.stream ||
-              again.operation.subscription!.binding.provider !== binding.provider
-            ? 'its field is now bound to other events'
-            : undefined;
-        if (problem !== undefined) {
-          leave();
-          subscriber.end(schemaChanged(problem));
-          return false;
-        }
-        const nextSpec = groupSpec(again as PreparedRequest);
-        const moved = hub.move(subject!, spec.key, nextSpec, subscriber);
-        if (!moved) return true; // catching up on stored events: it finishes on the old one
-        spec = nextSpec;
-        leave = moved;
-        return true;
-      };
-      live.add(move);
-      // Last: the hub may end it at once (the broker refused), which takes it out of `live`.
-      leave = hub.join(subject!, spec, subscriber, start);
-      if (caller.expiresAt !== undefined && !lifetime.ended) {
-        cancelExpiry = onExpiry(caller.expiresAt, () => {
-          leave();
-          const error = tokenExpired();
-          if (sink.expired) sink.expired(error);
-          else if (sink.failed) sink.failed(error);
-          else write(JSON.stringify({ errors: [error] }));
-          lifetime.end();
-          unpause();
-        });
-      }
-      return lifetime;
+      subscription.start();
+      return subscription.lifetime;
     },
   };
-}
-
-/**
- * UTF-8 size of a result. Every subscriber of a group is handed the same string one after
- * the other, so remembering the last one measures it once per group, not once per client.
- */
-let lastJson = '';
-let lastBytes = 0;
-function byteLength(json: string): number {
-  if (json !== lastJson) {
-    lastJson = json;
-    lastBytes = Buffer.byteLength(json);
-  }
-  return lastBytes;
-}
-
-/** A subscription the reloaded supergraph no longer serves as it was. */
-function schemaChanged(reason: string): GraphQLError {
-  return new GraphQLError(
-    `The schema changed and this subscription is no longer valid: ${reason}`,
-    { extensions: { code: 'SCHEMA_CHANGED' } },
-  );
 }
 
 export function isErrors<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {

@@ -5,10 +5,21 @@ import {
   type Instrumentation,
 } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
-import type { EventProvider, ProviderSubscription } from '../providers/provider.js';
+import type { ProviderError } from '../errors.js';
+import type {
+  EventProvider,
+  ProviderSubscription,
+  SubscriptionHandlers,
+} from '../providers/provider.js';
 import { catchUp } from './catch-up.js';
 import { parseEventPayload } from './event.js';
-import { Group, type GroupSpec, type Membership, type Subscriber } from './fan-out-group.js';
+import {
+  Group,
+  type Delivery,
+  type GroupSpec,
+  type Membership,
+  type Subscriber,
+} from './fan-out-group.js';
 import { ResolutionLimiter } from './resolution-limiter.js';
 
 export type { GroupSpec, Subscriber } from './fan-out-group.js';
@@ -133,7 +144,7 @@ export class EventHub {
         start: start!,
       }).catch((error: unknown) => this.failedDelivery(subject, error));
     }
-    return membership.leave;
+    return () => membership.leave();
   }
 
   /**
@@ -181,17 +192,9 @@ export class EventHub {
       group = new Group(spec, trigger.subject, this);
       trigger.groups.set(spec.key, group);
     }
-    const joined = group;
-    const leave = (): void => {
-      if (!joined.members.delete(subscriber) || joined.members.size > 0) return;
-      if (trigger.groups.get(spec.key) === joined) trigger.groups.delete(spec.key);
-      if (trigger.groups.size === 0) this.#release(trigger);
-    };
-    const membership: Membership = held
-      ? { leave, after: Number.POSITIVE_INFINITY, backlog: [] }
-      : { leave, after: trigger.lastPosition };
-    joined.members.set(subscriber, membership);
-    return { group: joined, membership };
+    const membership = new Member(trigger, group, spec.key, subscriber, held);
+    group.members.set(subscriber, membership);
+    return { group, membership };
   }
 
   /** @internal */
@@ -226,29 +229,11 @@ export class EventHub {
     stream: string | undefined,
     field: string,
   ): Trigger | undefined {
-    let trigger: Trigger | undefined;
-    let ready!: () => void;
-    const readyPromise = new Promise<void>((resolve) => (ready = resolve));
-    let subscription: ProviderSubscription;
+    // A subject shared by two fields counts its events under the field that opened it.
+    const instruments = this.instrumentation.field(field);
+    const trigger = new Trigger(provider, subject, stream, instruments, this);
     try {
-      subscription = provider.subscribe(
-        subject,
-        {
-          onMessage: (data, position) => trigger?.dispatch(data, position),
-          onReady: () => ready(),
-          onError: (error) => {
-            this.logger.error(
-              { err: error, provider: provider.id, subject },
-              'broker ended a subscription',
-            );
-            ready(); // nothing waits for a subscription that has ended
-            if (!trigger) return;
-            this.#drop(trigger);
-            trigger.endAll(subscriptionFailed());
-          },
-        },
-        { stream },
-      );
+      trigger.subscription = provider.subscribe(subject, trigger, { stream });
     } catch (error) {
       this.logger.error(
         { err: error, provider: provider.id, subject },
@@ -256,24 +241,13 @@ export class EventHub {
       );
       return undefined;
     }
-    // A subject shared by two fields counts its events under the field that opened it.
-    const instruments = this.instrumentation.field(field);
-    trigger = new Trigger(provider, subject, stream, subscription, readyPromise, instruments, this);
     this.#triggers.set(triggerKey(provider, subject), trigger);
     this.logger.debug({ provider: provider.id, subject, stream }, 'subscribed to subject');
     return trigger;
   }
 
-  #release(trigger: Trigger): void {
-    this.#drop(trigger);
-    trigger.subscription.unsubscribe();
-    this.logger.debug(
-      { provider: trigger.provider.id, subject: trigger.subject },
-      'released subject',
-    );
-  }
-
-  #drop(trigger: Trigger): void {
+  /** @internal The trigger's broker subscription ended or was released. */
+  dropped(trigger: Trigger): void {
     const key = triggerKey(trigger.provider, trigger.subject);
     if (this.#triggers.get(key) === trigger) this.#triggers.delete(key);
   }
@@ -305,25 +279,59 @@ export function subscriptionFailed(): GraphQLError {
   });
 }
 
-/** One subject: its broker subscription and the groups that listen on it. */
-class Trigger {
+/**
+ * One subject: its broker subscription and the groups that listen on it. It is the broker's
+ * handlers too, as methods: one of these per subject, so no closures per subject.
+ */
+class Trigger implements SubscriptionHandlers {
   readonly groups = new Map<string, Group>();
   /**
    * The position of the last event received: the stream sequence for a stream, a count
    * otherwise. A subscriber gets only events after the position at which it joined.
    */
   lastPosition = 0;
+  /** Settles once the broker delivers every message published from then on. */
+  readonly ready: Promise<void>;
+  #ready!: () => void;
+  /** Set once the provider has taken the subscription; until then messages are not ours. */
+  subscription: ProviderSubscription | undefined;
 
   constructor(
     readonly provider: EventProvider,
     readonly subject: string,
     readonly stream: string | undefined,
-    readonly subscription: ProviderSubscription,
-    /** Settles once the broker delivers every message published from then on. */
-    readonly ready: Promise<void>,
     readonly instruments: FieldInstrumentation,
     private readonly hub: EventHub,
-  ) {}
+  ) {
+    this.ready = new Promise<void>((resolve) => (this.#ready = resolve));
+  }
+
+  onMessage(data: Uint8Array, position?: number): void {
+    if (this.subscription) this.dispatch(data, position);
+  }
+
+  onReady(): void {
+    this.#ready();
+  }
+
+  onError(error: ProviderError): void {
+    const { hub, provider, subject } = this;
+    hub.logger.error({ err: error, provider: provider.id, subject }, 'broker ended a subscription');
+    this.#ready(); // nothing waits for a subscription that has ended
+    if (!this.subscription) return;
+    hub.dropped(this);
+    this.endAll(subscriptionFailed());
+  }
+
+  /** Its last group is gone: the broker subscription goes too. */
+  release(): void {
+    this.hub.dropped(this);
+    this.subscription?.unsubscribe();
+    this.hub.logger.debug(
+      { provider: this.provider.id, subject: this.subject },
+      'released subject',
+    );
+  }
 
   dispatch(data: Uint8Array, position?: number): void {
     const received = performance.now();
@@ -348,5 +356,34 @@ class Trigger {
       group.members.clear();
       for (const subscriber of members) subscriber.end(error);
     }
+  }
+}
+
+/**
+ * How one subscriber stands in its group, and how it leaves: one per subscriber, so
+ * leaving is a method rather than a closure made for each.
+ */
+class Member implements Membership {
+  after: number;
+  declare backlog?: Delivery[];
+
+  constructor(
+    private readonly trigger: Trigger,
+    private readonly group: Group,
+    private readonly key: string,
+    private readonly subscriber: Subscriber,
+    held: boolean,
+  ) {
+    if (held) {
+      this.after = Number.POSITIVE_INFINITY;
+      this.backlog = [];
+    } else this.after = trigger.lastPosition;
+  }
+
+  leave(): void {
+    const { trigger, group, key } = this;
+    if (!group.members.delete(this.subscriber) || group.members.size > 0) return;
+    if (trigger.groups.get(key) === group) trigger.groups.delete(key);
+    if (trigger.groups.size === 0) trigger.release();
   }
 }

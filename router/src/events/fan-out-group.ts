@@ -55,7 +55,7 @@ export interface Delivery {
 /** How one subscriber stands in its group. */
 export interface Membership {
   /** Removes the subscriber from its group. */
-  readonly leave: () => void;
+  leave(): void;
   /**
    * It gets only events at later positions: those before it joined, caught up on, or
    * already given to it are not its (a backlogged member's is set when it catches up).
@@ -78,8 +78,11 @@ export class Group {
   /** Events received and not yet delivered. */
   #pending = 0;
   #dropping = false;
-  /** Deliveries of stored events, by position, shared by the members catching up. */
-  readonly #replayed = new Map<number, Promise<Delivery | undefined>>();
+  /**
+   * Deliveries of stored events, by position, shared by the members catching up; made when
+   * the first replays, since most groups never have one.
+   */
+  #replayed: Map<number, Promise<Delivery | undefined>> | undefined;
 
   constructor(
     readonly spec: GroupSpec,
@@ -111,14 +114,15 @@ export class Group {
     position: number,
     event: () => EntityEvent | GraphQLError,
   ): Promise<Delivery | undefined> {
-    let delivery = this.#replayed.get(position);
+    const replayed = (this.#replayed ??= new Map());
+    let delivery = replayed.get(position);
     if (!delivery) {
       delivery = this.resolve(event(), this.hub.replayLimiter).then(
         (result) => result && this.delivery(result, position),
       );
-      this.#replayed.set(position, delivery);
-      if (this.#replayed.size > this.hub.maxPendingEventsPerGroup) {
-        this.#replayed.delete(this.#replayed.keys().next().value!);
+      replayed.set(position, delivery);
+      if (replayed.size > this.hub.maxPendingEventsPerGroup) {
+        replayed.delete(replayed.keys().next().value!);
       }
     }
     return delivery;
@@ -126,7 +130,7 @@ export class Group {
 
   /** A member finished catching up: once none is left, the replayed results go. */
   caughtUp(): void {
-    if (![...this.members.values()].some((m) => m.backlog)) this.#replayed.clear();
+    if (![...this.members.values()].some((m) => m.backlog)) this.#replayed = undefined;
   }
 
   /**

@@ -1,18 +1,24 @@
+/** What a subscription's owner does when its lifetime ends. */
+export interface LifetimeHooks {
+  /** `return()` was called (the client left); runs once, before `onEnd`. */
+  onReturn(): void;
+  /** However it ended; runs once. */
+  onEnd?(): void;
+}
+
 /**
  * What a transport holds for one subscription: an async iterator that yields nothing (the
  * results go to the transport's sink as they come) and finishes when the subscription
- * ends. `return()`, the client leaving, runs `onReturn` once; however it ends, `onEnd` runs
- * once.
+ * ends, telling its owner's `hooks` (an object, so an owner made per subscription needs
+ * no closures).
  */
 export class SubscriptionLifetime<T> implements AsyncIterableIterator<T> {
   readonly #waiting: ((result: IteratorResult<T>) => void)[] = [];
-  readonly #onReturn: () => void;
-  readonly #onEnd: (() => void) | undefined;
+  readonly #hooks: LifetimeHooks;
   #ended = false;
 
-  constructor(onReturn: () => void, onEnd?: () => void) {
-    this.#onReturn = onReturn;
-    this.#onEnd = onEnd;
+  constructor(hooks: LifetimeHooks) {
+    this.#hooks = hooks;
   }
 
   get ended(): boolean {
@@ -22,7 +28,7 @@ export class SubscriptionLifetime<T> implements AsyncIterableIterator<T> {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#onEnd?.();
+    this.#hooks.onEnd?.();
     for (const waiter of this.#waiting.splice(0)) waiter({ value: undefined, done: true });
   }
 
@@ -32,7 +38,7 @@ export class SubscriptionLifetime<T> implements AsyncIterableIterator<T> {
   }
 
   return(): Promise<IteratorResult<T>> {
-    if (!this.#ended) this.#onReturn();
+    if (!this.#ended) this.#hooks.onReturn();
     this.end();
     return Promise.resolve({ value: undefined, done: true });
   }

@@ -41,7 +41,7 @@ export function subscribeStream(
   js: JetStreamClient,
   stream: string,
   subject: string,
-  { onMessage, onError, onReady }: SubscriptionHandlers,
+  handlers: SubscriptionHandlers,
 ): ProviderSubscription {
   let stopped = false;
   let stop: (() => void) | undefined;
@@ -52,14 +52,16 @@ export function subscribeStream(
       inactive_threshold: INACTIVE_THRESHOLD_MS,
     });
     const messages = await consumer.consume({
-      callback: (message) => onMessage(message.data, message.seq),
+      callback: (message) => handlers.onMessage(message.data, message.seq),
     });
     stop = () => void release(messages, consumer);
     if (stopped) return stop();
-    onReady?.();
+    handlers.onReady?.();
   })().catch((cause: unknown) => {
     if (!stopped)
-      onError(new ProviderError(`cannot read stream "${stream}"`, 'nats', subject, { cause }));
+      handlers.onError(
+        new ProviderError(`cannot read stream "${stream}"`, 'nats', subject, { cause }),
+      );
   });
   return {
     unsubscribe() {

@@ -95,15 +95,17 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
     stream: string | undefined,
   ): ProviderSubscription => {
     if (stream) return subscribeStream(conn.jetstream(), stream, subject, handlers);
-    const { onMessage, onError, onReady } = handlers;
+    // One callback per subject, written as a method: tsx's keepNames would give a named
+    // arrow function a property table of its own, for every subject subscribed.
     const subscription = conn.subscribe(subject, {
-      callback: (error, message) => {
-        if (error) onError(new ProviderError(error.message, 'nats', subject, { cause: error }));
-        else onMessage(message.data);
+      callback(error, message) {
+        if (error) {
+          handlers.onError(new ProviderError(error.message, 'nats', subject, { cause: error }));
+        } else handlers.onMessage(message.data);
       },
     });
-    onReady?.();
-    return { unsubscribe: () => subscription.unsubscribe() };
+    handlers.onReady?.();
+    return subscription; // its unsubscribe() is ours
   };
 
   const watch = async (conn: NatsConnection): Promise<void> => {

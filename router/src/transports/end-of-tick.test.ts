@@ -7,8 +7,8 @@ describe('EndOfTick', () => {
   it('runs what a tick queued once each, in order, after the code that queued it', async () => {
     const endOfTick = new EndOfTick();
     const ran: string[] = [];
-    endOfTick.queue(() => ran.push('a'));
-    endOfTick.queue(() => ran.push('b'));
+    endOfTick.queue({ tickEnded: () => ran.push('a') });
+    endOfTick.queue({ tickEnded: () => ran.push('b') });
     ran.push('sync');
     await nextTurn();
     await nextTurn();
@@ -18,13 +18,15 @@ describe('EndOfTick', () => {
   it('runs what is queued while it runs in the same turn, and later ticks on their own', async () => {
     const endOfTick = new EndOfTick();
     const ran: string[] = [];
-    endOfTick.queue(() => {
-      ran.push('first');
-      endOfTick.queue(() => ran.push('queued by first'));
+    endOfTick.queue({
+      tickEnded: () => {
+        ran.push('first');
+        endOfTick.queue({ tickEnded: () => ran.push('queued by first') });
+      },
     });
     await nextTurn();
     expect(ran).toEqual(['first', 'queued by first']);
-    endOfTick.queue(() => ran.push('later'));
+    endOfTick.queue({ tickEnded: () => ran.push('later') });
     await nextTurn();
     expect(ran).toEqual(['first', 'queued by first', 'later']);
   });

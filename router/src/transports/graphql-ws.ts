@@ -11,6 +11,7 @@ import {
   refusalCloseCode,
   type Connection,
   type OperationLimit,
+  type ProtocolSocket,
   type WebSocketProtocol,
 } from './websocket-protocol.js';
 
@@ -38,10 +39,11 @@ export function graphqlWsProtocol({
     schema: () => core.schema, // the supergraph served now, reloads included
     connectionInitWaitTimeout: connectionInitTimeoutMs,
     onConnect: async (ctx) => {
-      const caller = await core.identify({
-        headers: ctx.extra.headers,
-        connectionParams: ctx.connectionParams,
-      });
+      // graphql-ws calls this once per connection (a second connection_init is refused),
+      // and the caller keeps what later requests need: the headers need not live on.
+      const { headers = {} } = ctx.extra;
+      ctx.extra.headers = undefined; // not `delete`, which would make the object a slow one
+      const caller = await core.identify({ headers, connectionParams: ctx.connectionParams });
       if (caller instanceof GraphQLError) {
         // graphql-ws would close with 4403 on `false`; refused credentials are 4401.
         ctx.extra.connection.close(refusalCloseCode(caller), closeReason(caller.message));
@@ -73,16 +75,8 @@ export function graphqlWsProtocol({
   });
   return {
     opened(socket, connection, { headers }) {
-      const turns = takeTurns(connection);
-      const closed = server.opened(
-        {
-          protocol: socket.protocol,
-          send: (data) => socket.send(data),
-          close: (code, reason) => socket.close(code, reason),
-          onMessage: (handler) => socket.onMessage((text) => turns.next(text, handler)),
-        },
-        { connection, headers },
-      );
+      const turns = new TakingTurns(socket, connection);
+      const closed = server.opened(turns, { connection, headers });
       return (code, reason) => {
         turns.stop(); // what waits for its turn would set up subscriptions nobody ends
         return closed(code, reason);
@@ -99,7 +93,8 @@ export function nextPrefix(id: string): string {
 /** What graphql-ws keeps per connection for us. */
 interface Extra {
   readonly connection: Connection;
-  readonly headers: Credentials['headers'];
+  /** The upgrade request's, until `connection_init` is being identified. */
+  headers: Credentials['headers'] | undefined;
   /** Set once `connection_init` has been accepted. */
   caller?: Caller;
 }
@@ -118,39 +113,61 @@ const MAX_WAITING = 1000;
  * received anything). After a `subscribe` or a `complete` the next message waits until
  * that is done (it makes no I/O, so a turn of the event loop is enough). A message that only
  * the server sends is malformed (4400): graphql-ws would throw on it, which reads as the
- * router failing.
+ * router failing. It is the socket graphql-ws sees, one per connection, so its methods are
+ * on the prototype (closures made per connection cost memory for each).
  */
-function takeTurns(connection: Connection) {
-  let turn: Promise<void> = Promise.resolve();
-  let waiting = 0;
-  let stopped = false;
-  return {
-    next(text: string, handler: (text: string) => Promise<void>): Promise<void> {
-      const type = messageType(text);
-      if (type !== undefined && !CLIENT_MESSAGES.has(type)) {
-        connection.close(CloseCode.BadRequest, 'Invalid message received');
-        return Promise.resolve();
-      }
-      if (++waiting > MAX_WAITING) {
-        connection.close(CloseCode.BadRequest, 'Too many messages at once');
-        return Promise.resolve();
-      }
-      let handled: Promise<void> | undefined;
-      const started = turn.then(() => {
-        waiting--;
-        if (!stopped) handled = handler(text);
-      });
-      turn =
-        type === 'subscribe' || type === 'complete'
-          ? started.then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-          : started;
-      return started.then(() => handled);
-    },
-    /** The socket closed: messages still waiting are dropped. */
-    stop(): void {
-      stopped = true;
-    },
-  };
+class TakingTurns implements ProtocolSocket {
+  #turn: Promise<void> = Promise.resolve();
+  #waiting = 0;
+  #stopped = false;
+
+  constructor(
+    private readonly socket: ProtocolSocket,
+    private readonly connection: Connection,
+  ) {}
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  send(data: string): Promise<void> | void {
+    return this.socket.send(data);
+  }
+
+  close(code?: number, reason?: string): Promise<void> | void {
+    return this.socket.close(code, reason);
+  }
+
+  onMessage(handler: (text: string) => Promise<void>): void {
+    this.socket.onMessage((text) => this.next(text, handler));
+  }
+
+  next(text: string, handler: (text: string) => Promise<void>): Promise<void> {
+    const type = messageType(text);
+    if (type !== undefined && !CLIENT_MESSAGES.has(type)) {
+      this.connection.close(CloseCode.BadRequest, 'Invalid message received');
+      return Promise.resolve();
+    }
+    if (++this.#waiting > MAX_WAITING) {
+      this.connection.close(CloseCode.BadRequest, 'Too many messages at once');
+      return Promise.resolve();
+    }
+    let handled: Promise<void> | undefined;
+    const started = this.#turn.then(() => {
+      this.#waiting--;
+      if (!this.#stopped) handled = handler(text);
+    });
+    this.#turn =
+      type === 'subscribe' || type === 'complete'
+        ? started.then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        : started;
+    return started.then(() => handled);
+  }
+
+  /** The socket closed: messages still waiting are dropped. */
+  stop(): void {
+    this.#stopped = true;
+  }
 }
 
 /** The `type` of a message, if it is a JSON object that has one; graphql-ws checks the rest. */

@@ -51,17 +51,42 @@ export function connectionSink(
   frameStart: string,
   closed?: () => void,
 ): SubscriptionSink {
-  return {
-    transport,
-    ...(closed ? { closed } : {}),
-    write: (json, written) => connection.write(frameStart, json, written),
-    isBackedUp: () => connection.isBackedUp(),
-    tooSlow: () => connection.close(CloseCode.TryAgainLater, 'Subscriber too slow'),
-    expired: (error) => {
-      connection.write(frameStart, JSON.stringify({ errors: [error] }), () => {});
-      connection.close(CloseCode.Forbidden, 'Token expired');
-    },
-  };
+  return new ConnectionSink(transport, connection, frameStart, closed);
+}
+
+/**
+ * One per open subscription, so its methods live on the prototype: closures made per
+ * subscription cost memory for each of them (tsx's `keepNames` gives each named one a
+ * property table of its own, some 300 bytes).
+ */
+class ConnectionSink implements SubscriptionSink {
+  declare readonly closed?: () => void;
+
+  constructor(
+    readonly transport: TransportName,
+    private readonly connection: Connection,
+    private readonly frameStart: string,
+    closed?: () => void,
+  ) {
+    if (closed) this.closed = closed;
+  }
+
+  write(json: string, written: () => void): void {
+    this.connection.write(this.frameStart, json, written);
+  }
+
+  isBackedUp(): boolean {
+    return this.connection.isBackedUp();
+  }
+
+  tooSlow(): void {
+    this.connection.close(CloseCode.TryAgainLater, 'Subscriber too slow');
+  }
+
+  expired(error: GraphQLError): void {
+    this.connection.write(this.frameStart, JSON.stringify({ errors: [error] }), () => {});
+    this.connection.close(CloseCode.Forbidden, 'Token expired');
+  }
 }
 
 /** The close code for credentials refused at `connection_init`: 4401, or 4400 when unusable. */

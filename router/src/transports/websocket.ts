@@ -9,9 +9,9 @@ import { CloseCode } from './close-codes.js';
 import { graphqlWsProtocol } from './graphql-ws.js';
 import { LEGACY_PROTOCOL, legacyWsProtocol } from './legacy-ws.js';
 import { isRefusal, type Admission } from './admission.js';
-import type { WebSocketProtocol } from './websocket-protocol.js';
+import type { ProtocolSocket, WebSocketProtocol } from './websocket-protocol.js';
 import { SharedFrames } from './shared-frames.js';
-import { EndOfTick, wsConnection } from './ws-connection.js';
+import { closeOpen, EndOfTick, wsConnection } from './ws-connection.js';
 
 export interface WebSocketOptions {
   core: RouterCore;
@@ -89,44 +89,37 @@ export function attachWebSockets({
   // Every connection's results are framed through one cache (a group's members come in a
   // row) and flushed at the end of the tick together.
   const shared = { frames: new SharedFrames(), endOfTick: new EndOfTick() };
+  // One listener for every socket: a closure made per upgrade would hold its request (and
+  // its headers) for as long as the connection lives.
+  const clientError = (error: Error): void =>
+    logger.debug({ err: error }, 'WebSocket client error');
+  const upgradeError = (error: Error): void =>
+    logger.debug({ err: error }, 'WebSocket upgrade failed');
 
   /** Takes the connection's place under `maxConnections`, or closes it with 1013. */
   function admit(socket: WebSocket, req: IncomingMessage, raw: Duplex): void {
     // ws reports bad frames (too big, not UTF-8, bad opcodes) here and closes the socket
     // itself with the matching code; without a listener the error would end the process.
-    socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket client error'));
+    socket.on('error', clientError);
     const release = admission.connection();
     if (isRefusal(release)) return socket.close(CloseCode.TryAgainLater, 'Too many connections');
-    socket.once('close', release);
+    // ws emits 'close' once; `on` spares the wrapper `once` makes per connection.
+    socket.on('close', release);
     serve(socket, req, raw);
   }
 
   function serve(socket: WebSocket, req: IncomingMessage, raw: Duplex): void {
     const protocol = protocols.get(socket.protocol) ?? protocols.get(MODERN_PROTOCOL)!;
-    const close = (code: number, reason: string): void => {
-      if (socket.readyState === socket.OPEN) socket.close(code, reason);
-    };
-    let onMessage: ((text: string) => Promise<void>) | undefined;
-    const closed = protocol.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, () => resolve());
-          }),
-        close,
-        onMessage: (handler) => void (onMessage = handler),
-      },
-      wsConnection(socket, raw, shared, 'shared', close),
-      { headers: req.headers },
-    );
+    const client = new ProtocolClient(socket);
+    const closed = protocol.opened(client, wsConnection(socket, raw, shared, 'shared'), {
+      headers: req.headers,
+    });
     socket.on('message', (data, isBinary) => {
       // Both protocols are text only; a binary frame is as malformed as bad JSON.
       const text = isBinary ? '' : data.toString();
-      onMessage?.(text).catch((error: unknown) => {
+      client.handler?.(text).catch((error: unknown) => {
         logger.error({ err: error }, 'WebSocket message handling failed');
-        close(CloseCode.InternalError, 'Internal error');
+        client.close(CloseCode.InternalError, 'Internal error');
       });
     });
 
@@ -137,7 +130,7 @@ export function attachWebSockets({
       alive = false;
       socket.ping();
     }, keepAliveMs);
-    socket.once('close', (code, reason) => {
+    socket.on('close', (code, reason) => {
       clearInterval(keepAlive);
       Promise.resolve(closed(code, reason.toString())).catch((error: unknown) =>
         logger.error({ err: error }, 'WebSocket cleanup failed'),
@@ -148,7 +141,7 @@ export function attachWebSockets({
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // Node drops its own error listener from an upgraded socket: a client that resets it
     // while we refuse the upgrade would otherwise end the process.
-    socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket upgrade failed'));
+    socket.on('error', upgradeError);
     if ((req.url ?? '/').split('?', 1)[0] !== path) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
@@ -190,6 +183,37 @@ export function attachWebSockets({
       clearTimeout(cut);
     },
   };
+}
+
+/**
+ * A ws socket as the protocols see it, one per connection: methods on the prototype rather
+ * than closures per connection, which cost memory for each (tsx's keepNames gives a named
+ * one a property table of its own).
+ */
+class ProtocolClient implements ProtocolSocket {
+  /** What the protocol does with each text message. */
+  handler: ((text: string) => Promise<void>) | undefined;
+
+  constructor(private readonly socket: WebSocket) {}
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  send(data: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.socket.readyState !== this.socket.OPEN) return resolve();
+      this.socket.send(data, () => resolve());
+    });
+  }
+
+  close(code: number, reason: string): void {
+    closeOpen(this.socket, code, reason);
+  }
+
+  onMessage(handler: (text: string) => Promise<void>): void {
+    this.handler = handler;
+  }
 }
 
 /** Whether a browser's `Origin` is the router's own: the host it asked for is `Host`. */

@@ -11,21 +11,26 @@ import type { Connection } from './websocket-protocol.js';
  */
 export type ResultWrites = 'shared' | 'ws';
 
+/** What a connection queues to run once at the end of the tick. */
+export interface TickEnd {
+  tickEnded(): void;
+}
+
 /**
- * Runs every callback queued in a tick once at its end, from one `nextTick` however many
- * sockets were corked in it. Holds at most one callback per connection (each queues its
- * uncork only when it corks), so it is bounded by the open connections.
+ * Runs everything queued in a tick once at its end, from one `nextTick` however many
+ * sockets were corked in it. Holds at most one entry per connection (each queues itself
+ * only when it corks), so it is bounded by the open connections.
  */
 export class EndOfTick {
-  #queued: (() => void)[] = [];
+  #queued: TickEnd[] = [];
   readonly #run = (): void => {
     const queued = this.#queued;
     this.#queued = [];
-    for (const callback of queued) callback();
+    for (const entry of queued) entry.tickEnded();
   };
 
-  queue(callback: () => void): void {
-    if (this.#queued.push(callback) === 1) process.nextTick(this.#run);
+  queue(entry: TickEnd): void {
+    if (this.#queued.push(entry) === 1) process.nextTick(this.#run);
   }
 }
 
@@ -43,52 +48,87 @@ export interface SharedWrites {
 export function wsConnection(
   socket: WebSocket,
   raw: Duplex,
-  { frames, endOfTick }: SharedWrites,
+  shared: SharedWrites,
   writes: ResultWrites,
-  close: (code: number, reason: string) => void,
 ): Connection {
-  const isBackedUp = (): boolean => socket.bufferedAmount > 0;
-  if (writes === 'ws' || socket.extensions !== '') {
-    return {
-      write: (prefix, json, written) => {
-        if (socket.readyState !== socket.OPEN) return written();
-        socket.send(`${prefix}${json}}`, () => written());
-      },
-      isBackedUp,
-      close,
-    };
+  return writes === 'ws' || socket.extensions !== ''
+    ? new WsSendConnection(socket)
+    : new SharedFramesConnection(socket, raw, shared);
+}
+
+/** Closes a ws socket with `code`, unless it is closing or closed already. */
+export function closeOpen(socket: WebSocket, code: number, reason: string): void {
+  if (socket.readyState === socket.OPEN) socket.close(code, reason);
+}
+
+// One of these per connection: methods on the prototype rather than closures (or bound
+// functions) per connection, each of which costs memory: tsx's keepNames gives a named
+// closure a property table of its own, and `bind` gives a bound function one for its name.
+
+/** Results through ws's own `send`. */
+class WsSendConnection implements Connection {
+  constructor(private readonly socket: WebSocket) {}
+
+  write(prefix: string, json: string, written: () => void): void {
+    if (this.socket.readyState !== this.socket.OPEN) return written();
+    this.socket.send(`${prefix}${json}}`, () => written());
   }
-  let corked = false;
+
+  isBackedUp(): boolean {
+    return this.socket.bufferedAmount > 0;
+  }
+
+  close(code: number, reason: string): void {
+    closeOpen(this.socket, code, reason);
+  }
+}
+
+/** Results as shared frames, written straight to the TCP socket, corked for the tick. */
+class SharedFramesConnection implements Connection, TickEnd {
+  #corked = false;
   /** Bytes written since the socket was corked: buffered by us, not refused by the OS. */
-  let corkedBytes = 0;
-  const uncork = (): void => {
-    corked = false;
-    corkedBytes = 0;
-    raw.uncork(); // the OS takes what it can now; the rest stays in bufferedAmount
-  };
-  return {
-    write: (prefix, json, written) => {
-      // ws writes its own frames (pong, close, graphql-ws messages) whole and in order on
-      // the same socket; after its close frame nothing more may follow.
-      if (socket.readyState !== socket.OPEN || raw.destroyed) return written();
-      const { head, body } = frames.frame(prefix, json);
-      if (!corked) {
-        corked = true;
-        raw.cork();
-        endOfTick.queue(uncork);
-      }
-      // `written` is called once the OS has taken the frame, or with an error once the
-      // socket is gone.
-      if (body === undefined) {
-        corkedBytes += head.length;
-        raw.write(head, written);
-      } else {
-        corkedBytes += head.length + body.length;
-        raw.write(head);
-        raw.write(body, written);
-      }
-    },
-    isBackedUp: () => socket.bufferedAmount > corkedBytes,
-    close,
-  };
+  #corkedBytes = 0;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly raw: Duplex,
+    private readonly shared: SharedWrites,
+  ) {}
+
+  write(prefix: string, json: string, written: () => void): void {
+    const { socket, raw } = this;
+    // ws writes its own frames (pong, close, graphql-ws messages) whole and in order on
+    // the same socket; after its close frame nothing more may follow.
+    if (socket.readyState !== socket.OPEN || raw.destroyed) return written();
+    const { head, body } = this.shared.frames.frame(prefix, json);
+    if (!this.#corked) {
+      this.#corked = true;
+      raw.cork();
+      this.shared.endOfTick.queue(this);
+    }
+    // `written` is called once the OS has taken the frame, or with an error once the
+    // socket is gone.
+    if (body === undefined) {
+      this.#corkedBytes += head.length;
+      raw.write(head, written);
+    } else {
+      this.#corkedBytes += head.length + body.length;
+      raw.write(head);
+      raw.write(body, written);
+    }
+  }
+
+  isBackedUp(): boolean {
+    return this.socket.bufferedAmount > this.#corkedBytes;
+  }
+
+  close(code: number, reason: string): void {
+    closeOpen(this.socket, code, reason);
+  }
+
+  tickEnded(): void {
+    this.#corked = false;
+    this.#corkedBytes = 0;
+    this.raw.uncork(); // the OS takes what it can now; the rest stays in bufferedAmount
+  }
 }
