@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { NextPayloads, type ServerMessage } from './next-payloads.js';
 import { WsClient } from './ws-client.js';
 
 export interface ConnectionOptions {
@@ -32,10 +33,8 @@ export interface OpenConnection extends OpenSubscription {
   subscribe(payload: SubscribePayload): void;
 }
 
-interface ServerMessage {
-  type?: string;
-  payload?: unknown;
-}
+/** One for the load process: its subscribers share the payloads they receive. */
+const messages = new NextPayloads();
 
 /**
  * One WebSocket connection carrying one graphql-transport-ws subscription: a client just
@@ -65,7 +64,7 @@ export function openConnection(options: ConnectionOptions): Promise<OpenConnecti
     };
     const onMessage = (data: Buffer): void => {
       const at = performance.now();
-      const message = JSON.parse(data.toString()) as ServerMessage;
+      const message: ServerMessage = messages.parse(data.toString());
       switch (message.type) {
         case 'next':
           return ended ? undefined : options.onNext(message.payload, at);
