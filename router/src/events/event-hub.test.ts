@@ -175,7 +175,10 @@ function fakeSubscriber() {
   };
 }
 
-type Limits = Pick<EventHubOptions, 'maxResolutionsInFlight' | 'maxPendingEventsPerGroup'>;
+type Limits = Pick<
+  EventHubOptions,
+  'maxResolutionsInFlight' | 'maxPendingEventsPerGroup' | 'fanOutTurn'
+>;
 
 function setup(limits: Limits = {}) {
   const broker = fakeBroker();
@@ -536,6 +539,89 @@ describe('EventHub', () => {
     expect(slow.ended).toEqual([]);
     expect(counters.deliveries).toBe(2);
     expect(broker.unsubscribes('chat.1')).toBe(0);
+  });
+
+  describe('a fan-out larger than a turn', () => {
+    /** One turn of the event loop: what was scheduled for the check phase before it runs. */
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+    it('lets I/O in between turns, and every member still gets every result once, in order', async () => {
+      const { broker, counters, hub } = setup({ fanOutTurn: 100 });
+      const one = gatedResolver('one');
+      const members = Array.from({ length: 250 }, () => fakeSubscriber());
+      for (const member of members) hub.join('chat.1', one.spec, member.subscriber);
+      broker.publish('chat.1', message('1'));
+      await flush();
+
+      one.settle('1');
+      await turn(); // queued before the pass began: it runs after the first turn of it
+      expect(members.filter((m) => m.results.length > 0)).toHaveLength(100);
+      await turn();
+      expect(members.filter((m) => m.results.length > 0)).toHaveLength(200);
+      await flush();
+      for (const member of members) expect(member.received()).toEqual(['1']);
+      expect(counters.deliveries).toBe(250);
+      expect(one.serialized).toEqual(['one:1']);
+    });
+
+    it('gives each member all the results that were ready together in the same turn', async () => {
+      const { broker, hub } = setup({ fanOutTurn: 100 });
+      const one = gatedResolver('one');
+      const members = Array.from({ length: 120 }, () => fakeSubscriber());
+      for (const member of members) hub.join('chat.1', one.spec, member.subscriber);
+      for (const id of ['1', '2', '3', '4']) broker.publish('chat.1', message(id));
+      await flush();
+
+      // Two results settle together (as one batched fetch answers two events) …
+      one.settle('2');
+      one.settle('1');
+      await turn();
+      // … so a turn serves 50 members, each with both of them (its socket writes them at once).
+      expect(members.map((m) => m.received().length)).toEqual([
+        ...Array<number>(50).fill(2),
+        ...Array<number>(70).fill(0),
+      ]);
+      // What settles during the pass waits for the next one, after every member has 1 and 2.
+      one.settle('3');
+      await turn();
+      expect(members.map((m) => m.received().length)).toEqual([
+        ...Array<number>(100).fill(2),
+        ...Array<number>(20).fill(0),
+      ]);
+      one.settle('4');
+      for (let turns = 0; turns < 5; turns++) await turn(); // the rest of this pass, then 3 and 4's
+      for (const member of members) expect(member.received()).toEqual(['1', '2', '3', '4']);
+    });
+
+    it('stops giving a member the rest of a pass once it is dropped as too slow or has left', async () => {
+      const { broker, hub } = setup({ fanOutTurn: 100 });
+      const one = gatedResolver('one');
+      const slow = fakeSubscriber();
+      const leaving = fakeSubscriber();
+      const others = Array.from({ length: 3 }, () => fakeSubscriber());
+      hub.join('chat.1', one.spec, slow.subscriber);
+      // Leaves when it is given its first result, as a client whose socket closes then.
+      const leave = hub.join('chat.1', one.spec, {
+        ...leaving.subscriber,
+        push(serialize, cursor) {
+          leave();
+          return leaving.subscriber.push(serialize, cursor);
+        },
+      });
+      for (const other of others) hub.join('chat.1', one.spec, other.subscriber);
+      slow.refuse();
+      broker.publish('chat.1', message('1'));
+      broker.publish('chat.1', message('2'));
+      await flush();
+      one.settle('1');
+      one.settle('2');
+      await flush();
+      expect(slow.tooSlow()).toBe(1);
+      expect(slow.results).toEqual([]);
+      expect(leaving.received()).toEqual(['1']);
+      for (const other of others) expect(other.received()).toEqual(['1', '2']);
+      expect(hub.subscribers).toBe(3);
+    });
   });
 
   it('releases the subject when its last subscriber is dropped as too slow', async () => {

@@ -55,6 +55,12 @@ export interface EventHubOptions {
    * `EVENTS_DROPPED` error; the catching-up subscriber is dropped as too slow. @default 1000
    */
   maxPendingEventsPerGroup?: number;
+  /**
+   * Deliveries (members × results) a group's fan-out makes before it lets I/O in, so that
+   * subgraph answers and broker messages are not held up behind a large fan-out, and the
+   * sockets written so far flush. A positive integer. @default 2048
+   */
+  fanOutTurn?: number;
 }
 
 /**
@@ -70,6 +76,7 @@ export class EventHub {
   /** Replays running at once. */
   readonly replays: ResolutionLimiter;
   readonly maxPendingEventsPerGroup: number;
+  readonly fanOutTurn: number;
   readonly providers: ReadonlyMap<string, EventProvider>;
   readonly logger: Logger;
   /** By provider id and subject: the same subject on two brokers is two triggers. */
@@ -83,7 +90,11 @@ export class EventHub {
     maxReplayResolutionsInFlight = 64,
     maxReplaysInFlight = 64,
     maxPendingEventsPerGroup = 1000,
+    fanOutTurn = 2048,
   }: EventHubOptions) {
+    if (!Number.isInteger(fanOutTurn) || fanOutTurn < 1) {
+      throw new RangeError(`fanOutTurn must be a positive integer, got ${fanOutTurn}`);
+    }
     this.providers = providers;
     this.logger = logger;
     this.instrumentation = instrumentation;
@@ -91,6 +102,7 @@ export class EventHub {
     this.replayLimiter = new ResolutionLimiter(maxReplayResolutionsInFlight);
     this.replays = new ResolutionLimiter(maxReplaysInFlight);
     this.maxPendingEventsPerGroup = maxPendingEventsPerGroup;
+    this.fanOutTurn = fanOutTurn;
     for (const provider of providers.values()) {
       provider.onReconnect(() => this.#reconnected(provider));
     }

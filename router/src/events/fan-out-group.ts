@@ -77,6 +77,16 @@ export class Group {
   #delivered: Promise<void> = Promise.resolve();
   /** Events received and not yet delivered. */
   #pending = 0;
+  /** Results in order, waiting for the next fan-out pass. */
+  #ready: Ready[] = [];
+  /** The pass under way: its results, and the members it has yet to reach. */
+  #pass:
+    { readonly results: Ready[]; readonly members: Iterator<[Subscriber, Membership]> } | undefined;
+  /** Results queued for fan-out so far, and how many of them every member has been given. */
+  #queued = 0;
+  #fannedOut = 0;
+  /** `settled()` callers, each waiting for the results queued when it was called. */
+  #settling: { readonly upTo: number; readonly resolve: () => void }[] | undefined;
   #dropping = false;
   /**
    * Deliveries of stored events, by position, shared by the members catching up; made when
@@ -97,12 +107,12 @@ export class Group {
     if (this.#pending >= this.hub.maxPendingEventsPerGroup) return this.#drop();
     this.#dropping = false;
     this.#pending++;
-    this.#deliver(position, this.resolve(event), received).finally(() => this.#pending--);
+    this.#deliver(position, this.resolve(event), received);
   }
 
   /** Tells every member something that is not an event (e.g. events may have been missed). */
   notice(error: GraphQLError): void {
-    void this.#deliver(NOTICE, Promise.resolve({ errors: [error] }));
+    this.#deliver(NOTICE, Promise.resolve({ errors: [error] }));
   }
 
   /**
@@ -204,7 +214,11 @@ export class Group {
 
   /** Settles once everything the group has received so far has been delivered. */
   settled(): Promise<void> {
-    return this.#delivered;
+    return this.#delivered.then(() => {
+      const upTo = this.#queued;
+      if (this.#fannedOut >= upTo) return;
+      return new Promise<void>((resolve) => (this.#settling ??= []).push({ upTo, resolve }));
+    });
   }
 
   /**
@@ -238,36 +252,128 @@ export class Group {
     );
   }
 
-  /** Chains a result's delivery after the previous one's, to the members it is for. */
+  /**
+   * Queues a result for the fan-out after the previous one's, in the order the events came
+   * (`received` is set for events, which count as pending until every member has theirs).
+   */
   #deliver(
     position: number,
     result: Promise<ExecutionResult | undefined>,
     received?: number,
-  ): Promise<void> {
+  ): void {
     this.#delivered = this.#delivered
       .then(() => result)
       .then((value) => {
         // Filtered out: nobody gets it, and the next event's delivery goes on after it.
-        if (value === undefined) return;
-        const delivery = this.delivery(value, position);
-        let pushed = 0;
-        for (const [subscriber, membership] of this.members) {
+        if (value === undefined) return this.#done(received);
+        this.#ready.push({ delivery: this.delivery(value, position), received, pushed: 0 });
+        this.#queued++;
+        // Results that settle together (a batched fetch answers several events) are queued
+        // in the same turn: the pass starts after them, so each member takes them at once.
+        if (this.#ready.length === 1 && !this.#pass) process.nextTick(Group.#startPass, this);
+      })
+      .catch((error: unknown) => {
+        this.#done(received);
+        this.hub.failedDelivery(this.subject, error);
+      });
+  }
+
+  /**
+   * A fan-out pass hands every result ready when it starts to each member in turn, all of a
+   * member's results at once, so a client's socket takes them in one write. A large pass
+   * yields to I/O every `fanOutTurn` deliveries (EventHubOptions): the sockets written so far flush, and
+   * subgraph answers and broker messages are taken meanwhile instead of waiting behind the
+   * whole fan-out; what becomes ready meanwhile goes in the next pass.
+   */
+  #beginPass(): void {
+    // A pass ends where a `settled()` caller waits, so that what it does next (a member
+    // leaving for another group) happens before the later results.
+    const waiting = (this.#settling ?? []).reduce(
+      (upTo, waiter) => Math.min(upTo, waiter.upTo),
+      Infinity,
+    );
+    const results = this.#ready.splice(0, waiting - this.#fannedOut);
+    this.#pass = { results, members: this.members.entries() };
+    this.#turn();
+  }
+
+  #turn(): void {
+    const { results, members } = this.#pass!;
+    // The members this turn serves, each given every result; result by result, so each
+    // result is framed once for all of them, and each socket still takes its results in one
+    // write at the end of the turn.
+    const slice: [Subscriber, Membership][] = [];
+    const size = Math.ceil(this.hub.fanOutTurn / results.length);
+    for (let next = members.next(); !next.done; next = members.next()) {
+      if (slice.push(next.value) === size) break;
+    }
+    try {
+      for (let r = 0; r < results.length; r++) {
+        const ready = results[r]!;
+        const { delivery } = ready;
+        for (const [subscriber, membership] of slice) {
+          // Dropped, or gone, while it was given an earlier result.
+          if (r > 0 && this.members.get(subscriber) !== membership) continue;
           // A member catching up takes everything into its backlog; the hand-over sorts it.
-          if (!membership.backlog && position <= membership.after) continue;
+          if (!membership.backlog && delivery.position <= membership.after) continue;
           const given = this.give(subscriber, membership, delivery);
-          if (given === 'pushed') pushed++;
-          if (given !== 'dropped' && position !== NOTICE) {
-            membership.after = Math.max(membership.after, position); // never the same twice
+          if (given === 'pushed') ready.pushed++;
+          // Never the same twice: it goes on from here even if it moves to another group.
+          if (given !== 'dropped' && delivery.position !== NOTICE) {
+            membership.after = Math.max(membership.after, delivery.position);
           }
         }
-        // Counted once per group and event, not per subscriber: this loop is the hot path.
-        if (pushed === 0) return;
+      }
+    } catch (error) {
+      this.hub.failedDelivery(this.subject, error);
+    }
+    if (slice.length === size) setImmediate(Group.#continuePass, this);
+    else this.#endPass(results);
+  }
+
+  // Scheduled with the group as argument: no closure per group (idle groups cost memory).
+  static #startPass(group: Group): void {
+    group.#beginPass();
+  }
+
+  static #continuePass(group: Group): void {
+    group.#turn();
+  }
+
+  #endPass(results: readonly Ready[]): void {
+    this.#pass = undefined;
+    for (const { pushed, received } of results) {
+      // Counted once per group and event, not per subscriber: the pass is the hot path.
+      if (pushed > 0) {
         this.instruments.delivered(pushed);
         if (received !== undefined) this.instruments.eventDelivered(secondsSince(received));
-      })
-      .catch((error: unknown) => this.hub.failedDelivery(this.subject, error));
-    return this.#delivered;
+      }
+      this.#done(received);
+    }
+    this.#fannedOut += results.length;
+    if (this.#settling) {
+      const settled = this.#settling.filter((waiter) => waiter.upTo <= this.#fannedOut);
+      const waiting = this.#settling.filter((waiter) => waiter.upTo > this.#fannedOut);
+      this.#settling = waiting.length > 0 ? waiting : undefined;
+      for (const { resolve } of settled) resolve();
+    }
+    // What became ready during the pass: after I/O has had its turn.
+    if (this.#ready.length > 0) setImmediate(Group.#startPass, this);
   }
+
+  /** An event is no longer pending (notices never were). */
+  #done(received: number | undefined): void {
+    if (received !== undefined) this.#pending--;
+  }
+}
+
+/** A result waiting for, or in, a fan-out pass. */
+interface Ready {
+  readonly delivery: Delivery;
+  /** When its event arrived (`performance.now()`); `undefined` for a notice. */
+  readonly received: number | undefined;
+  /** Members it was pushed to so far. */
+  pushed: number;
 }
 
 /** The position of a notice: after every event, so no member skips it. */
