@@ -21,6 +21,13 @@ describe('NextPayloads', () => {
     }
   });
 
+  it('keeps no large payload, and still parses it as JSON.parse does', () => {
+    const memo = new NextPayloads();
+    const large = JSON.stringify({ id: 'a', type: 'next', payload: { data: 'x'.repeat(10_000) } });
+    expect(memo.parse(large)).toEqual(JSON.parse(large));
+    expect(memo.parse(large).payload).not.toBe(memo.parse(large).payload);
+  });
+
   it('parses a payload once for every subscriber it reaches, whatever their ids', () => {
     const memo = new NextPayloads();
     const one = memo.parse(JSON.stringify({ id: 'one', type: 'next', payload }));

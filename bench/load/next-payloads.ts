@@ -16,6 +16,8 @@ export class NextPayloads {
     const payloadAt = nextPayloadStart(text);
     if (payloadAt < 0) return JSON.parse(text) as ServerMessage;
     const payloadText = text.slice(payloadAt, -1);
+    // A large payload is parsed as it comes: the memo holds only small ones.
+    if (payloadText.length > MAX_MEMO_CHARS) return JSON.parse(text) as ServerMessage;
     let payload = this.#parsed.get(payloadText);
     if (payload === undefined) {
       payload = JSON.parse(payloadText) as unknown;
@@ -36,6 +38,8 @@ export interface ServerMessage {
   payload?: unknown;
 }
 
+/** Payloads up to this length are kept: 4,096 of them take at most some 64 MiB. */
+const MAX_MEMO_CHARS = 8192;
 const ID_START = '{"id":"';
 const NEXT_PAYLOAD = '","type":"next","payload":';
 

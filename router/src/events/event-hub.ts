@@ -56,9 +56,8 @@ export interface EventHubOptions {
    */
   maxPendingEventsPerGroup?: number;
   /**
-   * Deliveries (members × results) a group's fan-out makes before it lets I/O in, so that
-   * subgraph answers and broker messages are not held up behind a large fan-out, and the
-   * sockets written so far flush. A positive integer. @default 2048
+   * Deliveries (members × results) a group's fan-out makes before it lets I/O in: subgraph
+   * answers and broker messages wait less, and the sockets written so far flush. @default 2048
    */
   fanOutTurn?: number;
 }

@@ -281,9 +281,9 @@ export class Group {
   /**
    * A fan-out pass hands every result ready when it starts to each member in turn, all of a
    * member's results at once, so a client's socket takes them in one write. A large pass
-   * yields to I/O every `fanOutTurn` deliveries (EventHubOptions): the sockets written so far flush, and
-   * subgraph answers and broker messages are taken meanwhile instead of waiting behind the
-   * whole fan-out; what becomes ready meanwhile goes in the next pass.
+   * yields to I/O every `fanOutTurn` deliveries (EventHubOptions): the sockets written so
+   * far flush, and subgraph answers and broker messages are taken meanwhile instead of
+   * waiting behind the whole fan-out; what becomes ready meanwhile goes in the next pass.
    */
   #beginPass(): void {
     // A pass ends where a `settled()` caller waits, so that what it does next (a member
