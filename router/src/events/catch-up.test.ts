@@ -8,6 +8,7 @@ import type {
   StoredMessage,
   SubscriptionHandlers,
 } from '../providers/provider.js';
+import { SHARED_READ_MAX_MESSAGES } from './catch-up.js';
 import { decodeCursor } from './cursor.js';
 import { createEventValidator } from './event.js';
 import { EventHub, type EventHubOptions, type GroupSpec, type Subscriber } from './event-hub.js';
@@ -281,5 +282,94 @@ describe('catching up from a stream position', () => {
     expect(stream.replays).toHaveLength(2);
     expect(first.ids()).toEqual(['a', 'b']);
     expect(second.ids()).toEqual(['b']);
+  });
+  it('gives members resuming together from one position one broker read, and each everything once', async () => {
+    const stream = fakeStream();
+    for (const id of ['a', 'b', 'c']) stream.store(id);
+    const events = hub(stream.provider);
+    const resumers = [recorder(), recorder(), recorder()];
+    for (const resumer of resumers) events.join('room.1', spec, resumer.subscriber, { after: 1 });
+    await flush();
+    // Live events while the read waits: each resumer holds them in its backlog.
+    stream.publish('d');
+    stream.publish('e');
+    stream.open();
+    await flush();
+    expect(stream.replays).toEqual([{ stream: 'chat', subject: 'room.1', after: 1 }]);
+    for (const resumer of resumers) {
+      expect(resumer.ids()).toEqual(['b', 'c', 'd', 'e']);
+      expect(resumer.received.map((r) => r.position)).toEqual([2, 3, 4, 5]);
+    }
+    stream.publish('f');
+    await flush();
+    for (const resumer of resumers) expect(resumer.ids()).toEqual(['b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('reads again for a member that comes once the shared read has started, missing nothing', async () => {
+    const stream = fakeStream();
+    for (const id of ['a', 'b']) stream.store(id);
+    const events = hub(stream.provider);
+    const early = [recorder(), recorder()];
+    for (const resumer of early) events.join('room.1', spec, resumer.subscriber, { after: 0 });
+    await flush(); // their read has found the last stored event and waits
+    stream.publish('c'); // after that read's end: the early ones get it live
+    const late = recorder();
+    events.join('room.1', spec, late.subscriber, { after: 0 });
+    await flush();
+    stream.open();
+    await flush();
+    expect(stream.replays).toHaveLength(2);
+    for (const resumer of [...early, late]) expect(resumer.ids()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('lets each member read a replay too long to share on its own, in order, none twice', async () => {
+    const stream = fakeStream();
+    const count = SHARED_READ_MAX_MESSAGES + 5;
+    for (let n = 1; n <= count; n++) stream.store(`m${n}`);
+    stream.open();
+    const events = hub(stream.provider);
+    const resumers = [recorder(), recorder()];
+    for (const resumer of resumers) events.join('room.1', spec, resumer.subscriber, { after: 0 });
+    await flush();
+    await flush();
+    expect(stream.replays).toHaveLength(3); // the shared read stopped, then one each
+    const expected = Array.from({ length: count }, (_, i) => `m${i + 1}`);
+    for (const resumer of resumers) expect(resumer.ids()).toEqual(expected);
+  });
+
+  it('ends every member of a shared read whose position is gone with CURSOR_EXPIRED', async () => {
+    const stream = fakeStream();
+    stream.store('a');
+    stream.store('b');
+    stream.expire(2);
+    const events = hub(stream.provider);
+    const resumers = [recorder(), recorder()];
+    for (const resumer of resumers) events.join('room.1', spec, resumer.subscriber, { after: 0 });
+    await flush();
+    expect(stream.replays).toHaveLength(1);
+    for (const resumer of resumers) {
+      expect(resumer.ended.map((e) => e.extensions['code'])).toEqual(['CURSOR_EXPIRED']);
+    }
+    expect(events.subscribers).toBe(0);
+  });
+
+  it('goes on for the others when a member of a shared read leaves', async () => {
+    const stream = fakeStream();
+    for (const id of ['a', 'b']) stream.store(id);
+    const events = hub(stream.provider);
+    const staying = recorder();
+    const leaving = recorder();
+    events.join('room.1', spec, staying.subscriber, { after: 0 });
+    const leave = events.join('room.1', spec, leaving.subscriber, { after: 0 });
+    await flush();
+    leave();
+    stream.open();
+    await flush();
+    expect(staying.ids()).toEqual(['a', 'b']);
+    expect(leaving.ids()).toEqual([]);
+    stream.publish('c');
+    await flush();
+    expect(staying.ids()).toEqual(['a', 'b', 'c']);
+    expect(leaving.ids()).toEqual([]);
   });
 });

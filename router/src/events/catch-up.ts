@@ -1,12 +1,22 @@
 import { GraphQLError } from 'graphql';
 import { StreamPositionGoneError } from '../errors.js';
+import type { StoredMessage } from '../providers/provider.js';
 import { cursorExpired } from './cursor.js';
 import { parseEventPayload } from './event.js';
 import { subscriptionFailed, type EventHub, type StartFrom } from './event-hub.js';
-import type { Group, Membership, Subscriber } from './fan-out-group.js';
+import type { Delivery, Group, Membership, Subscriber } from './fan-out-group.js';
+import { TurnBudget } from './turn-budget.js';
 
 /** Stored events being resolved at once for one catching-up subscriber. */
 const WINDOW = 64;
+
+/**
+ * The most stored events, and bytes, one broker read keeps in memory for the members of a
+ * group resuming from the same position together. A longer replay is read by each of them
+ * on its own, at its own pace.
+ */
+export const SHARED_READ_MAX_MESSAGES = 1024;
+export const SHARED_READ_MAX_BYTES = 256 * 1024;
 
 export interface CatchUp {
   /** Settles once the live subscription delivers every new event. */
@@ -20,6 +30,19 @@ export interface CatchUp {
 }
 
 /**
+ * Members of a group waiting to replay from one position: those that come before the
+ * broker read starts share it. Keyed by group (dropped with it), then by position.
+ */
+const gathering = new WeakMap<Group, Map<string, CatchUp[]>>();
+
+/**
+ * Replayed deliveries per turn of the event loop, per hub (`fanOutTurn` of them): a crowd
+ * catching up from one shared read is served a few members per turn, each taking its whole
+ * replay at once (one write), with the live events' I/O and fan-out in between.
+ */
+const budgets = new WeakMap<EventHub, TurnBudget>();
+
+/**
  * Brings one subscriber from a stream position up to the live group. The live events are
  * held in its backlog from the moment it joined; the stored ones are replayed from `start`
  * to the last one stored once the live subscription is in place, resolved like any event
@@ -27,42 +50,139 @@ export interface CatchUp {
  * backlog, less what the replay already gave, and from there on it is a plain member.
  * The replay goes at the pace of the subscriber's connection, and what it resolves is
  * shared with the group's other members catching up.
+ *
+ * Members of the group that resume from the same position while its read waits for its
+ * turn (a crowd coming back after a router restart) share one read of the broker: each has
+ * joined, with its backlog, before the read looks for the last stored event, so together
+ * they miss nothing.
  */
 export async function catchUp(hub: EventHub, catchingUp: CatchUp): Promise<void> {
-  try {
-    // Each replay is a consumer on the broker: thousands of clients resuming at once wait
-    // their turn rather than open thousands of them (live events meanwhile wait in their
-    // backlogs, which are bounded).
-    await hub.replays.run(() => replayThenJoin(hub, catchingUp));
-  } finally {
-    catchingUp.group.caughtUp();
+  const { group, start } = catchingUp;
+  await catchingUp.ready;
+  // It left, or the broker ended the subscription: it may have been the last one replaying.
+  if (!isPresent(catchingUp)) return group.caughtUp();
+  const key = start === 'last' ? 'last' : String(start.after);
+  let byStart = gathering.get(group);
+  if (!byStart) gathering.set(group, (byStart = new Map()));
+  const gathered = byStart.get(key);
+  if (gathered) {
+    gathered.push(catchingUp); // the first one's read takes it along, and reports for it
+    return;
   }
+  const members = [catchingUp];
+  byStart.set(key, members);
+  try {
+    // Those whose subscribe arrived in the same turn of the event loop come along too.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await replayTogether(hub, group, key, members);
+  } finally {
+    group.caughtUp(); // once for all of them: it looks at every member of the group
+  }
+}
+
+/**
+ * Each replay is a consumer on the broker: thousands of clients resuming at once wait their
+ * turn rather than open thousands of them (live events meanwhile wait in their backlogs,
+ * which are bounded). Until the turn comes, more members can join `members`.
+ */
+async function replayTogether(
+  hub: EventHub,
+  group: Group,
+  key: string,
+  members: CatchUp[],
+): Promise<void> {
+  const alone = await hub.replays.run(async () => {
+    const byStart = gathering.get(group);
+    if (byStart?.get(key) === members) byStart.delete(key);
+    const present = members.filter(isPresent);
+    if (present.length === 0) return [];
+    if (present.length === 1) {
+      await replayThenJoin(hub, present[0]!, readFor(hub, present[0]!, present[0]!.start));
+      return [];
+    }
+    const read = await readShared(hub, present[0]!);
+    if (!read) return present; // too long to keep: each reads it on its own
+    // Resolved before anyone is served, so that each member's replay is written in one go.
+    await Promise.all(read.messages.map((message) => replayed(group, message)));
+    let budget = budgets.get(hub);
+    if (!budget) budgets.set(hub, (budget = new TurnBudget(hub.fanOutTurn)));
+    const turns = budget;
+    await Promise.all(
+      present.map((member) =>
+        turns.take(read.messages.length).then(() => replayThenJoin(hub, member, read)),
+      ),
+    );
+    return [];
+  });
+  await Promise.all(
+    alone.map((member) =>
+      hub.replays.run(() => replayThenJoin(hub, member, readFor(hub, member, member.start))),
+    ),
+  );
+}
+
+function isPresent({ group, subscriber, membership }: CatchUp): boolean {
+  return group.members.get(subscriber) === membership;
+}
+
+/** The broker's replay of the member's subject from `start`. */
+function readFor(hub: EventHub, { group, stream }: CatchUp, start: StartFrom) {
+  const provider = hub.providers.get(group.spec.provider)!; // the hub joined it there
+  return provider.replay({
+    stream,
+    subject: group.subject,
+    after: start === 'last' ? 'last' : start.after,
+  });
+}
+
+/**
+ * The whole replay from `first`'s position, read once for every member: `undefined` if it
+ * is longer than a shared read keeps; a broker error is thrown to each member in turn.
+ */
+async function readShared(hub: EventHub, first: CatchUp): Promise<SharedRead | undefined> {
+  const messages: StoredMessage[] = [];
+  // Its results stay shared only while the group keeps that many replayed deliveries.
+  const most = Math.min(SHARED_READ_MAX_MESSAGES, hub.maxPendingEventsPerGroup);
+  let bytes = 0;
+  try {
+    for await (const message of readFor(hub, first, first.start)) {
+      messages.push(message);
+      bytes += message.data.length;
+      if (messages.length > most || bytes > SHARED_READ_MAX_BYTES) {
+        return undefined; // leaving the loop closes the broker's consumer
+      }
+    }
+  } catch (error) {
+    return { messages: [], error };
+  }
+  return { messages };
+}
+
+/** Stored events read once for several members, or why the read failed. */
+interface SharedRead {
+  readonly messages: readonly StoredMessage[];
+  readonly error?: unknown;
 }
 
 async function replayThenJoin(
   hub: EventHub,
-  { ready, group, subscriber, membership, stream, start }: CatchUp,
+  catchingUp: CatchUp,
+  source: AsyncIterable<StoredMessage> | SharedRead,
 ): Promise<void> {
-  const present = (): boolean => group.members.get(subscriber) === membership;
+  const { group, subscriber, membership, start } = catchingUp;
+  const present = (): boolean => isPresent(catchingUp);
   let last = start === 'last' ? 0 : start.after;
+  // Counted once at the end, not per result: a crowd's replays are many deliveries.
+  let pushed = 0;
   try {
-    await ready;
-    if (!present()) return; // it left, or the broker ended the subscription meanwhile
-    const provider = hub.providers.get(group.spec.provider)!; // the hub joined it there
-    const replay = provider.replay({
-      stream,
-      subject: group.subject,
-      after: start === 'last' ? 'last' : start.after,
-    });
+    if (!present()) return;
+    const replay = Symbol.asyncIterator in source ? source : sharedMessages(source);
     const delivered: Promise<boolean>[] = [];
     let previous: Promise<boolean> = Promise.resolve(true);
     for await (const message of replay) {
       await subscriber.writable?.();
       if (!present()) break;
-      const result = group.replayed(message.position, () => {
-        const payload = parseEventPayload(message.data);
-        return payload instanceof GraphQLError ? payload : group.spec.validate(payload);
-      });
+      const result = replayed(group, message);
       previous = previous.then(async (ok) => {
         if (!ok) return false;
         const delivery = await result;
@@ -73,7 +193,7 @@ async function replayThenJoin(
           hub.slowSubscriber(group, subscriber);
           return false;
         }
-        group.instruments.delivered(1);
+        pushed++;
         return true;
       });
       delivered.push(previous);
@@ -91,7 +211,22 @@ async function replayThenJoin(
       subscriber.end(subscriptionFailed());
     }
     return;
+  } finally {
+    if (pushed > 0) group.instruments.delivered(pushed);
   }
   // Caught up: hand over to the live group, skipping what the replay already delivered.
   group.handOver(subscriber, membership, last);
+}
+
+/** A stored event's delivery, resolved once for every member of the group replaying it. */
+function replayed(group: Group, message: StoredMessage): Promise<Delivery | undefined> {
+  return group.replayed(message.position, () => {
+    const payload = parseEventPayload(message.data);
+    return payload instanceof GraphQLError ? payload : group.spec.validate(payload);
+  });
+}
+
+async function* sharedMessages({ messages, error }: SharedRead): AsyncGenerator<StoredMessage> {
+  if (error !== undefined) throw error;
+  yield* messages;
 }
