@@ -124,6 +124,29 @@ describe('durable subscriptions (JetStream)', () => {
     await resumed.stop();
   });
 
+  it('resumes a crowd from one cursor at once: each the missed events once, in order, then live', async () => {
+    const first = resumable(client, 'crowd');
+    await stack.subscribedOn('room.crowd.messages');
+    publish('crowd', range(1, 3));
+    const { cursor } = await first.ids(3);
+    await first.stop();
+    await stack.subscribedOn('room.crowd.messages', 0);
+
+    publish('crowd', range(4, 53)); // while nobody listens
+    // Subscribed in one go, as clients coming back after a restart: they share a read.
+    const crowd = Array.from({ length: 20 }, () => resumable(client, 'crowd', cursor));
+    const live = (async () => {
+      await stack.subscribedOn('room.crowd.messages');
+      for (let i = 54; i <= 103; i++) publish('crowd', [`m${i}`]);
+    })();
+    const caughtUp = await Promise.all(crowd.map((resumed) => resumed.ids(100)));
+    await live;
+    for (const { ids } of caughtUp) expect(ids).toEqual(range(4, 103));
+    publish('crowd', ['m104']);
+    for (const resumed of crowd) expect((await resumed.ids(1)).ids).toEqual(['m104']);
+    await Promise.all(crowd.map((resumed) => resumed.stop()));
+  });
+
   it('resumes over SSE with Last-Event-ID, as a browser EventSource reconnects', async () => {
     const open = async (lastEventId?: string) => {
       const controller = new AbortController();
