@@ -259,7 +259,8 @@ const configSchema = z.strictObject({
   maxReplayResolutionsInFlight: z.number().int().positive().default(64),
   /**
    * Replays of stored events (each a short-lived consumer on the broker) running at once;
-   * clients resuming beyond it wait their turn. @default 64
+   * clients resuming beyond it wait their turn. Clients of one fan-out group resuming from
+   * the same position while theirs waits share it. @default 64
    */
   maxReplaysInFlight: z.number().int().positive().default(64),
   /**

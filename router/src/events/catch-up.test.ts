@@ -8,7 +8,7 @@ import type {
   StoredMessage,
   SubscriptionHandlers,
 } from '../providers/provider.js';
-import { SHARED_READ_MAX_MESSAGES } from './catch-up.js';
+import { SHARED_READ_MAX_BYTES, SHARED_READ_MAX_MESSAGES } from './catch-up.js';
 import { decodeCursor } from './cursor.js';
 import { createEventValidator } from './event.js';
 import { EventHub, type EventHubOptions, type GroupSpec, type Subscriber } from './event-hub.js';
@@ -335,6 +335,49 @@ describe('catching up from a stream position', () => {
     expect(stream.replays).toHaveLength(3); // the shared read stopped, then one each
     const expected = Array.from({ length: count }, (_, i) => `m${i + 1}`);
     for (const resumer of resumers) expect(resumer.ids()).toEqual(expected);
+  });
+
+  it('lets each member read on its own a replay of more bytes than a shared read keeps', async () => {
+    const stream = fakeStream();
+    const big = 'x'.repeat(SHARED_READ_MAX_BYTES / 2);
+    for (let n = 1; n <= 3; n++) stream.store(`${big}${n}`);
+    stream.open();
+    const events = hub(stream.provider);
+    const resumers = [recorder(), recorder()];
+    for (const resumer of resumers) events.join('room.1', spec, resumer.subscriber, { after: 0 });
+    await flush();
+    await flush();
+    expect(stream.replays).toHaveLength(3); // the shared read stopped, then one each
+    for (const resumer of resumers)
+      expect(resumer.ids()).toEqual([1, 2, 3].map((n) => `${big}${n}`));
+  });
+
+  it('fails every member of a shared read the broker breaks, and logs it once', async () => {
+    const stream = fakeStream();
+    stream.store('a');
+    const broken: EventProvider = {
+      ...stream.provider,
+      async *replay(request) {
+        stream.replays.push(request);
+        throw new Error('consumer lost');
+      },
+    };
+    const logged: string[] = [];
+    const events = new EventHub({
+      providers: new Map([['default', broken]]),
+      logger: pino({ level: 'error' }, { write: (line: string) => void logged.push(line) }),
+    });
+    const resumers = [recorder(), recorder(), recorder()];
+    for (const resumer of resumers) events.join('room.1', spec, resumer.subscriber, { after: 0 });
+    await flush();
+    expect(stream.replays).toHaveLength(1);
+    for (const resumer of resumers) {
+      expect(resumer.ended.map((e) => e.extensions['code'])).toEqual(['SUBSCRIPTION_FAILED']);
+    }
+    expect(logged.filter((line) => line.includes('replaying stored events failed'))).toHaveLength(
+      1,
+    );
+    expect(events.subscribers).toBe(0);
   });
 
   it('ends every member of a shared read whose position is gone with CURSOR_EXPIRED', async () => {

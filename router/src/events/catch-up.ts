@@ -153,6 +153,8 @@ async function readShared(hub: EventHub, first: CatchUp): Promise<SharedRead | u
       }
     }
   } catch (error) {
+    // Logged once for the crowd, not once per member.
+    if (!(error instanceof StreamPositionGoneError)) logReplayFailure(hub, first.group, error);
     return { messages: [], error };
   }
   return { messages };
@@ -207,7 +209,7 @@ async function replayThenJoin(
     if (error instanceof StreamPositionGoneError) {
       subscriber.end(cursorExpired(error.firstPosition));
     } else {
-      hub.logger.error({ err: error, subject: group.subject }, 'replaying stored events failed');
+      if (Symbol.asyncIterator in source) logReplayFailure(hub, group, error);
       subscriber.end(subscriptionFailed());
     }
     return;
@@ -216,6 +218,10 @@ async function replayThenJoin(
   }
   // Caught up: hand over to the live group, skipping what the replay already delivered.
   group.handOver(subscriber, membership, last);
+}
+
+function logReplayFailure(hub: EventHub, group: Group, error: unknown): void {
+  hub.logger.error({ err: error, subject: group.subject }, 'replaying stored events failed');
 }
 
 /** A stored event's delivery, resolved once for every member of the group replaying it. */

@@ -41,6 +41,7 @@ describe('TurnBudget', () => {
   });
 
   it('refuses a budget that is not a positive integer', () => {
-    for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => new TurnBudget(bad)).toThrow(RangeError);
+    for (const bad of [0, -1, 1.5, Number.NaN])
+      expect(() => new TurnBudget(bad)).toThrow(RangeError);
   });
 });
