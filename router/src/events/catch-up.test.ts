@@ -322,35 +322,25 @@ describe('catching up from a stream position', () => {
     for (const resumer of [...early, late]) expect(resumer.ids()).toEqual(['a', 'b', 'c']);
   });
 
-  it('lets each member read a replay too long to share on its own, in order, none twice', async () => {
-    const stream = fakeStream();
-    const count = SHARED_READ_MAX_MESSAGES + 5;
-    for (let n = 1; n <= count; n++) stream.store(`m${n}`);
-    stream.open();
-    const events = hub(stream.provider);
-    const resumers = [recorder(), recorder()];
-    for (const resumer of resumers) events.join('room.1', spec, resumer.subscriber, { after: 0 });
-    await flush();
-    await flush();
-    expect(stream.replays).toHaveLength(3); // the shared read stopped, then one each
-    const expected = Array.from({ length: count }, (_, i) => `m${i + 1}`);
-    for (const resumer of resumers) expect(resumer.ids()).toEqual(expected);
-  });
-
-  it('lets each member read on its own a replay of more bytes than a shared read keeps', async () => {
-    const stream = fakeStream();
-    const big = 'x'.repeat(SHARED_READ_MAX_BYTES / 2);
-    for (let n = 1; n <= 3; n++) stream.store(`${big}${n}`);
-    stream.open();
-    const events = hub(stream.provider);
-    const resumers = [recorder(), recorder()];
-    for (const resumer of resumers) events.join('room.1', spec, resumer.subscriber, { after: 0 });
-    await flush();
-    await flush();
-    expect(stream.replays).toHaveLength(3); // the shared read stopped, then one each
-    for (const resumer of resumers)
-      expect(resumer.ids()).toEqual([1, 2, 3].map((n) => `${big}${n}`));
-  });
+  it.each([
+    ['more events', SHARED_READ_MAX_MESSAGES + 5, (n: number) => `m${n}`],
+    ['more bytes', 3, (n: number) => `${'x'.repeat(SHARED_READ_MAX_BYTES / 2)}${n}`],
+  ])(
+    'lets each member read on its own a replay of %s than a shared read keeps, in order, none twice',
+    async (_, count, id) => {
+      const stream = fakeStream();
+      for (let n = 1; n <= count; n++) stream.store(id(n));
+      stream.open();
+      const events = hub(stream.provider);
+      const resumers = [recorder(), recorder()];
+      for (const resumer of resumers) events.join('room.1', spec, resumer.subscriber, { after: 0 });
+      await flush();
+      await flush();
+      expect(stream.replays).toHaveLength(3); // the shared read stopped, then one each
+      const expected = Array.from({ length: count }, (_, i) => id(i + 1));
+      for (const resumer of resumers) expect(resumer.ids()).toEqual(expected);
+    },
+  );
 
   it('fails every member of a shared read the broker breaks, and logs it once', async () => {
     const stream = fakeStream();
