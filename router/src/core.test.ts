@@ -3,6 +3,7 @@ import { GraphQLError, GraphQLSchema, type ExecutionResult } from 'graphql';
 import { pino } from 'pino';
 import {
   createCore,
+  OPERATIONS_PER_TURN,
   type CoreOptions,
   type PreparedRequest,
   type SubscriptionSink,
@@ -443,5 +444,21 @@ describe('a subscription whose caller has a token', () => {
     expect(vi.getTimerCount()).toBe(1);
     await left.return!();
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('createCore().turn', () => {
+  it('lets OPERATIONS_PER_TURN operations start per turn of the event loop, in order', async () => {
+    const { core } = setup();
+    const started: number[] = [];
+    const crowd = 2 * OPERATIONS_PER_TURN + 1;
+    const firsts = (count: number) => Array.from({ length: count }, (_, i) => i);
+    const all = Array.from({ length: crowd }, (_, i) => core.turn().then(() => started.push(i)));
+    await Promise.resolve();
+    expect(started).toEqual(firsts(OPERATIONS_PER_TURN));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(started).toHaveLength(2 * OPERATIONS_PER_TURN);
+    await Promise.all(all);
+    expect(started).toEqual(firsts(crowd));
   });
 });

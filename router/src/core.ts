@@ -5,6 +5,7 @@ import { CoreSubscription, type SubscriptionContext } from './core-subscription.
 import { decodeCursor } from './events/cursor.js';
 import type { EventHub, StartFrom } from './events/event-hub.js';
 import type { RenderedFilter } from './events/event-filter.js';
+import { TurnBudget } from './events/turn-budget.js';
 import type { Executor, Variables } from './execution/executor.js';
 import {
   noopInstrumentation,
@@ -88,6 +89,14 @@ export interface RouterCore {
   ): PreparedRequest | readonly GraphQLError[];
   execute(request: PreparedRequest): Promise<ExecutionResult>;
   /**
+   * Settles once this turn of the event loop has room for one more operation to be
+   * prepared and started, in the order asked. Streaming transports wait for it before each
+   * operation: a crowd subscribing at once (clients reconnecting after a restart) starts
+   * `OPERATIONS_PER_TURN` per turn, with the events already flowing in between, instead of
+   * holding them all up.
+   */
+  turn(): Promise<void>;
+  /**
    * Starts a subscription whose results go to `sink`. The iterator yields nothing and
    * finishes when the subscription ends; returning it (the client left) unsubscribes.
    */
@@ -162,6 +171,7 @@ export function createCore({
 }: CoreOptions): RouterCore {
   let current = snapshot;
   const live = new Set<CoreSubscription>();
+  const turns = new TurnBudget(OPERATIONS_PER_TURN);
   const prepare = (
     request: GraphQLRequest,
     caller: Caller,
@@ -261,6 +271,9 @@ export function createCore({
         ];
       }
     },
+    turn() {
+      return turns.take(1);
+    },
     execute({ snapshot, operation, variables, caller, trace }) {
       return snapshot.executor.execute(operation, variables, caller.forwardedHeaders, trace);
     },
@@ -277,6 +290,15 @@ export function createCore({
     },
   };
 }
+
+/**
+ * Operations started per turn of the event loop (`RouterCore.turn`). Each costs about
+ * 0.15 ms of CPU (parsing the message, preparing, joining its group), so 32 are some 5 ms.
+ * In the resume benchmark (1,000 clients subscribing at once beside 1,000 subscribed), the
+ * p99 of the subscribed clients' events was 48–69 ms in 12 of 14 runs with it (about
+ * 290 ms in two), 66–325 ms in 9 runs without; 64 per turn did no better.
+ */
+export const OPERATIONS_PER_TURN = 32;
 
 export function isErrors<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
   return Array.isArray(value);

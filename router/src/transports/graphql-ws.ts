@@ -75,7 +75,7 @@ export function graphqlWsProtocol({
   });
   return {
     opened(socket, connection, { headers }) {
-      const turns = new TakingTurns(socket, connection);
+      const turns = new TakingTurns(socket, connection, core);
       const closed = server.opened(turns, { connection, headers });
       return (code, reason) => {
         turns.stop(); // what waits for its turn would set up subscriptions nobody ends
@@ -111,7 +111,8 @@ const MAX_WAITING = 1000;
  * once either left the first subscription running with nothing to end it (a leak, and
  * every event twice) or let the first one's clean-up delete the second (which then never
  * received anything). After a `subscribe` or a `complete` the next message waits until
- * that is done (it makes no I/O, so a turn of the event loop is enough). A message that only
+ * that is done (it makes no I/O, so a turn of the event loop is enough); a `subscribe`
+ * first waits for the router to have room for it in a turn. A message that only
  * the server sends is malformed (4400): graphql-ws would throw on it, which reads as the
  * router failing. It is the socket graphql-ws sees, one per connection, so its methods are
  * on the prototype (closures made per connection cost memory for each).
@@ -124,6 +125,7 @@ class TakingTurns implements ProtocolSocket {
   constructor(
     private readonly socket: ProtocolSocket,
     private readonly connection: Connection,
+    private readonly core: Pick<RouterCore, 'turn'>,
   ) {}
 
   get protocol(): string {
@@ -153,7 +155,9 @@ class TakingTurns implements ProtocolSocket {
       return Promise.resolve();
     }
     let handled: Promise<void> | undefined;
-    const started = this.#turn.then(() => {
+    // A subscribe also waits for the router's turn (RouterCore.turn): one of a crowd.
+    const turn = type === 'subscribe' ? this.#turn.then(() => this.core.turn()) : this.#turn;
+    const started = turn.then(() => {
       this.#waiting--;
       if (!this.#stopped) handled = handler(text);
     });

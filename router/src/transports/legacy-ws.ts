@@ -119,6 +119,8 @@ class LegacySession {
             `Subscriber for ${message.id} already exists`,
           );
         }
+        await this.options.core.turn(); // one of a crowd (RouterCore.turn)
+        if (this.#closed) return;
         try {
           return this.#start(message.id, message.payload, this.#caller);
         } catch (error) {

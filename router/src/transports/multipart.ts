@@ -31,6 +31,8 @@ export function createMultipartHandler({
   admission,
 }: MultipartTransportOptions): StreamHandler {
   return async (req, res, request, caller) => {
+    await core.turn(); // one of a crowd (RouterCore.turn)
+    if (req.socket.destroyed) return; // gone while it waited: nothing to start
     const prepared = core.prepare(request, caller);
     const release = !isErrors(prepared) && prepared.subject ? admission?.subscription() : undefined;
     if (isErrors(prepared) || isRefusal(release)) {

@@ -33,6 +33,8 @@ export function createSseHandler({
   admission,
 }: SseTransportOptions): StreamHandler {
   return async (req, res, request, caller) => {
+    await core.turn(); // one of a crowd (RouterCore.turn)
+    if (req.socket.destroyed) return; // gone while it waited: nothing to start
     // A browser's EventSource resends the last `id:` it saw when it reconnects: for a
     // stream-backed field that is the cursor to resume after.
     const lastEventId = req.headers['last-event-id'];

@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GraphQLError } from 'graphql';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { ANONYMOUS } from '../auth/caller.js';
+import type { RouterCore } from '../core.js';
+import { createLogger } from '../logger.js';
+import { createMultipartHandler } from './multipart.js';
+import type { StreamHandler } from './result-stream.js';
+import { createSseHandler } from './sse.js';
+
+/**
+ * A streaming request waits for its turn (RouterCore.turn) before anything is prepared; a
+ * client that leaves meanwhile must start nothing, since nothing would ever end it.
+ */
+describe.each([
+  ['SSE', createSseHandler],
+  ['multipart', createMultipartHandler],
+] as const)('a %s request waiting for its turn', (_, create) => {
+  let server: Server | undefined;
+  afterEach(
+    () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+  );
+
+  /** A handler on a real socket whose core holds every request at `turn` until released. */
+  async function held() {
+    let release!: () => void;
+    const turn = new Promise<void>((resolve) => (release = resolve));
+    let arrived!: (req: IncomingMessage) => void;
+    const waiting = new Promise<IncomingMessage>((resolve) => (arrived = resolve));
+    const prepare = vi.fn(() => [new GraphQLError('refused by the test')]);
+    const core = { turn: () => turn, prepare } as unknown as RouterCore;
+    const handler: StreamHandler = create({ core, logger: createLogger('silent') });
+    let handled!: Promise<void>;
+    server = createServer((req, res) => {
+      handled = handler(req, res, { query: 'subscription { x }' }, ANONYMOUS);
+      arrived(req);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = connect(port, '127.0.0.1');
+    client.resume();
+    client.write('POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-length: 0\r\n\r\n');
+    const req = await waiting;
+    return { client, req, prepare, release, handled: () => handled };
+  }
+
+  it('prepares it once its turn comes', async () => {
+    const { client, prepare, release, handled } = await held();
+    expect(prepare).not.toHaveBeenCalled();
+    release();
+    await handled();
+    expect(prepare).toHaveBeenCalledOnce();
+    client.destroy();
+  });
+
+  it('starts nothing if the client left before its turn', async () => {
+    const { client, req, prepare, release, handled } = await held();
+    client.destroy();
+    await new Promise((resolve) => req.socket.once('close', resolve));
+    release();
+    await handled();
+    expect(prepare).not.toHaveBeenCalled();
+  });
+});
