@@ -56,6 +56,16 @@ export class RawSocket {
     }
   }
 
+  /** The first message of `type`, keep-alives included, once it came; `undefined` if closed. */
+  async first(type: string): Promise<WsMessage | undefined> {
+    for (;;) {
+      const found = this.messages.find((message) => message.type === type);
+      if (found) return found;
+      if (this.#socket.readyState === WebSocket.CLOSED) return undefined;
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+  }
+
   /** connection_init with `payload`, then the router's answer (ack, error, or the close). */
   async init(payload?: unknown): Promise<WsMessage | undefined> {
     await this.send(

@@ -75,12 +75,7 @@ export function graphqlWsProtocol({
   });
   return {
     opened(socket, connection, { headers }) {
-      const turns = new TakingTurns(socket, connection, core);
-      const closed = server.opened(turns, { connection, headers });
-      return (code, reason) => {
-        turns.stop(); // what waits for its turn would set up subscriptions nobody ends
-        return closed(code, reason);
-      };
+      return server.opened(new TakingTurns(socket, connection, core), { connection, headers });
     },
   };
 }
@@ -112,7 +107,9 @@ const MAX_WAITING = 1000;
  * every event twice) or let the first one's clean-up delete the second (which then never
  * received anything). After a `subscribe` or a `complete` the next message waits until
  * that is done (it makes no I/O, so a turn of the event loop is enough); a `subscribe`
- * first waits for the router to have room for it in a turn. A message that only
+ * first waits for the router to have room for it in a turn. Once the socket is closing,
+ * from either side, what still waits is dropped: it would set up subscriptions that
+ * nobody ends. A `ping` or `pong` is answered or taken at once. A message that only
  * the server sends is malformed (4400): graphql-ws would throw on it, which reads as the
  * router failing. It is the socket graphql-ws sees, one per connection, so its methods are
  * on the prototype (closures made per connection cost memory for each).
@@ -120,7 +117,6 @@ const MAX_WAITING = 1000;
 class TakingTurns implements ProtocolSocket {
   #turn: Promise<void> = Promise.resolve();
   #waiting = 0;
-  #stopped = false;
 
   constructor(
     private readonly socket: ProtocolSocket,
@@ -150,27 +146,29 @@ class TakingTurns implements ProtocolSocket {
       this.connection.close(CloseCode.BadRequest, 'Invalid message received');
       return Promise.resolve();
     }
+    if (type === 'ping' || type === 'pong') return handler(text); // no state to race
     if (++this.#waiting > MAX_WAITING) {
       this.connection.close(CloseCode.BadRequest, 'Too many messages at once');
       return Promise.resolve();
     }
     let handled: Promise<void> | undefined;
     // A subscribe also waits for the router's turn (RouterCore.turn): one of a crowd.
-    const turn = type === 'subscribe' ? this.#turn.then(() => this.core.turn()) : this.#turn;
+    const turn =
+      type === 'subscribe'
+        ? this.#turn.then(() => (this.connection.open ? this.core.turn() : undefined))
+        : this.#turn;
     const started = turn.then(() => {
       this.#waiting--;
-      if (!this.#stopped) handled = handler(text);
+      if (this.connection.open) handled = handler(text);
     });
     this.#turn =
-      type === 'subscribe' || type === 'complete'
-        ? started.then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-        : started;
+      type === 'subscribe' || type === 'complete' ? started.then(() => this.#settled()) : started;
     return started.then(() => handled);
   }
 
-  /** The socket closed: messages still waiting are dropped. */
-  stop(): void {
-    this.#stopped = true;
+  /** Resolves once what a message set off has settled: the next turn of the event loop. */
+  #settled(): Promise<void> | undefined {
+    return this.connection.open ? new Promise((resolve) => setImmediate(resolve)) : undefined;
   }
 }
 

@@ -94,7 +94,7 @@ class LegacySession {
     }
     const handled = this.#turn.then(() => {
       this.#waiting--;
-      return this.#closed ? undefined : this.#handle(text);
+      return this.#ended ? undefined : this.#handle(text);
     });
     // A failure closes the socket (the adapter sees it through `handled`); no turn waits on it.
     this.#turn = handled.catch(() => {});
@@ -120,7 +120,7 @@ class LegacySession {
           );
         }
         await this.options.core.turn(); // one of a crowd (RouterCore.turn)
-        if (this.#closed) return;
+        if (this.#ended) return;
         try {
           return this.#start(message.id, message.payload, this.#caller);
         } catch (error) {
@@ -220,6 +220,14 @@ class LegacySession {
     this.options.logger.error({ err: error }, 'legacy WebSocket operation failed');
     this.#operations.delete(id);
     this.#send({ type: 'error', id, payload: [{ message: 'Unexpected error.' }] });
+  }
+
+  /**
+   * Whether the socket is closing or closed, from either side: what still waits is dropped,
+   * for it would set up operations that nobody ends.
+   */
+  get #ended(): boolean {
+    return this.#closed || !this.connection.open;
   }
 
   #send(message: object): void {

@@ -20,6 +20,8 @@ export interface Connection {
   write(prefix: string, json: string, written: () => void): void;
   /** Whether the OS has not taken everything sent so far. */
   isBackedUp(): boolean;
+  /** Whether the socket is open: false once either side has started to close it. */
+  readonly open: boolean;
   close(code: number, reason: string): void;
 }
 

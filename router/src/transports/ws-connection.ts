@@ -65,17 +65,12 @@ export function closeOpen(socket: WebSocket, code: number, reason: string): void
 // functions) per connection, each of which costs memory: tsx's keepNames gives a named
 // closure a property table of its own, and `bind` gives a bound function one for its name.
 
-/** Results through ws's own `send`. */
-class WsSendConnection implements Connection {
-  constructor(private readonly socket: WebSocket) {}
+/** What both kinds share: whether the socket is open, and closing it. */
+abstract class WsConnection {
+  constructor(protected readonly socket: WebSocket) {}
 
-  write(prefix: string, json: string, written: () => void): void {
-    if (this.socket.readyState !== this.socket.OPEN) return written();
-    this.socket.send(`${prefix}${json}}`, () => written());
-  }
-
-  isBackedUp(): boolean {
-    return this.socket.bufferedAmount > 0;
+  get open(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
   }
 
   close(code: number, reason: string): void {
@@ -83,23 +78,37 @@ class WsSendConnection implements Connection {
   }
 }
 
+/** Results through ws's own `send`. */
+class WsSendConnection extends WsConnection implements Connection {
+  write(prefix: string, json: string, written: () => void): void {
+    if (!this.open) return written();
+    this.socket.send(`${prefix}${json}}`, () => written());
+  }
+
+  isBackedUp(): boolean {
+    return this.socket.bufferedAmount > 0;
+  }
+}
+
 /** Results as shared frames, written straight to the TCP socket, corked for the tick. */
-class SharedFramesConnection implements Connection, TickEnd {
+class SharedFramesConnection extends WsConnection implements Connection, TickEnd {
   #corked = false;
   /** Bytes written since the socket was corked: buffered by us, not refused by the OS. */
   #corkedBytes = 0;
 
   constructor(
-    private readonly socket: WebSocket,
+    socket: WebSocket,
     private readonly raw: Duplex,
     private readonly shared: SharedWrites,
-  ) {}
+  ) {
+    super(socket);
+  }
 
   write(prefix: string, json: string, written: () => void): void {
-    const { socket, raw } = this;
+    const { raw } = this;
     // ws writes its own frames (pong, close, graphql-ws messages) whole and in order on
     // the same socket; after its close frame nothing more may follow.
-    if (socket.readyState !== socket.OPEN || raw.destroyed) return written();
+    if (!this.open || raw.destroyed) return written();
     const { head, body } = this.shared.frames.frame(prefix, json);
     if (!this.#corked) {
       this.#corked = true;
@@ -120,10 +129,6 @@ class SharedFramesConnection implements Connection, TickEnd {
 
   isBackedUp(): boolean {
     return this.socket.bufferedAmount > this.#corkedBytes;
-  }
-
-  close(code: number, reason: string): void {
-    closeOpen(this.socket, code, reason);
   }
 
   tickEnded(): void {
