@@ -8,7 +8,7 @@ import type {
   StoredMessage,
   SubscriptionHandlers,
 } from '../providers/provider.js';
-import { SHARED_READ_MAX_BYTES, SHARED_READ_MAX_MESSAGES } from './catch-up.js';
+import { GATHER_TURNS, SHARED_READ_MAX_BYTES, SHARED_READ_MAX_MESSAGES } from './catch-up.js';
 import { decodeCursor } from './cursor.js';
 import { createEventValidator } from './event.js';
 import { EventHub, type EventHubOptions, type GroupSpec, type Subscriber } from './event-hub.js';
@@ -20,6 +20,8 @@ const encode = (id: string) =>
 async function flush(): Promise<void> {
   for (let turn = 0; turn < 5; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * A stream of its own: stored messages by position, a live subscription the test feeds,
@@ -303,6 +305,41 @@ describe('catching up from a stream position', () => {
     stream.publish('f');
     await flush();
     for (const resumer of resumers) expect(resumer.ids()).toEqual(['b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('gives a crowd that comes a few per turn one broker read, as long as each turn brings more', async () => {
+    const stream = fakeStream();
+    for (const id of ['a', 'b']) stream.store(id);
+    const events = hub(stream.provider);
+    const resumers = Array.from({ length: 20 }, () => recorder());
+    for (const [n, resumer] of resumers.entries()) {
+      events.join('room.1', spec, resumer.subscriber, { after: 0 });
+      if (n % 2 === 1) await nextTurn(); // two a turn, as RouterCore.turn starts a crowd
+    }
+    await flush();
+    stream.open();
+    await flush();
+    expect(stream.replays).toHaveLength(1);
+    for (const resumer of resumers) expect(resumer.ids()).toEqual(['a', 'b']);
+  });
+
+  it('starts the read of a crowd that keeps coming after GATHER_TURNS turns', async () => {
+    const stream = fakeStream();
+    stream.store('a');
+    const events = hub(stream.provider);
+    const resumers = Array.from({ length: GATHER_TURNS + 10 }, () => recorder());
+    let readAfter: number | undefined;
+    for (const [turn, resumer] of resumers.entries()) {
+      events.join('room.1', spec, resumer.subscriber, { after: 0 });
+      await nextTurn();
+      readAfter ??= stream.replays.length > 0 ? turn : undefined;
+    }
+    expect(readAfter).toBeGreaterThanOrEqual(GATHER_TURNS - 2);
+    expect(readAfter).toBeLessThanOrEqual(GATHER_TURNS + 2);
+    stream.open();
+    await flush();
+    await flush();
+    for (const resumer of resumers) expect(resumer.ids()).toEqual(['a']);
   });
 
   it('reads again for a member that comes once the shared read has started, missing nothing', async () => {
