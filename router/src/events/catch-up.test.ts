@@ -323,6 +323,22 @@ describe('catching up from a stream position', () => {
     for (const resumer of resumers) expect(resumer.ids()).toEqual(['a', 'b']);
   });
 
+  it('reads the last stored event after one turn, however many join after, missing no live one', async () => {
+    const stream = fakeStream();
+    stream.store('a');
+    const events = hub(stream.provider);
+    const first = recorder();
+    events.join('room.1', spec, first.subscriber, 'last');
+    for (const id of ['b', 'c', 'd']) {
+      await nextTurn();
+      events.join('room.1', spec, recorder().subscriber, 'last');
+      stream.publish(id);
+    }
+    await flush();
+    // 'b' came in the turn its read found the last stored event: it is that one.
+    expect(first.ids()).toEqual(['b', 'c', 'd']);
+  });
+
   it('starts the read of a crowd that keeps coming after GATHER_TURNS turns', async () => {
     const stream = fakeStream();
     stream.store('a');

@@ -142,7 +142,7 @@ class LegacySession {
       headers: this.headers,
       connectionParams: params as Record<string, unknown> | undefined,
     });
-    if (this.#closed) return;
+    if (this.#ended) return;
     clearTimeout(this.#initTimeout);
     if (caller instanceof GraphQLError) {
       // The protocol's refusal, then the close code graphql-ws uses for it.
