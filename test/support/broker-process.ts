@@ -82,6 +82,25 @@ export function spawnBroker(
 }
 
 /**
+ * Starts a broker on ports `start` picks, and again on new ones when another process took
+ * one of them between the pick and the broker's bind (a free port is free only when it is
+ * picked: parallel tests' outgoing connections take ports from the same range).
+ */
+export async function onFreshPorts<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt === PORT_ATTEMPTS || !/address already in use|eaddrinuse/i.test(String(error))) {
+        throw error;
+      }
+    }
+  }
+}
+
+const PORT_ATTEMPTS = 5;
+
+/**
  * Retries `attempt` until it resolves, failing after `timeoutMs` with the last error and the
  * broker's output; a broker that exits fails it at once.
  */

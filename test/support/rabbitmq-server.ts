@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { connect, type ChannelModel } from 'amqplib';
 import {
   freePort,
+  onFreshPorts,
   removeDir,
   spawnBroker,
   tempDir,
@@ -54,9 +55,11 @@ export interface RabbitMqServer {
  * loopback, no plugins, and every file (database, logs, config, Erlang cookie) in a throwaway
  * folder; ready once amqplib can connect. It goes on `stop`, or when our process exits.
  */
-export async function startRabbitMqServer(
-  options: RabbitMqServerOptions = {},
-): Promise<RabbitMqServer> {
+export function startRabbitMqServer(options: RabbitMqServerOptions = {}): Promise<RabbitMqServer> {
+  return onFreshPorts(() => start(options));
+}
+
+async function start(options: RabbitMqServerOptions): Promise<RabbitMqServer> {
   const dir = tempDir('rabbitmq');
   mkdirSync(join(dir, 'log'));
   const [port, epmdPort, distPort] = [await freePort(), await freePort(), await freePort()];

@@ -1,5 +1,12 @@
 import { Redis } from 'ioredis';
-import { freePort, removeDir, spawnBroker, tempDir, untilReady } from './broker-process.js';
+import {
+  freePort,
+  onFreshPorts,
+  removeDir,
+  spawnBroker,
+  tempDir,
+  untilReady,
+} from './broker-process.js';
 
 export interface RedisServer {
   /** e.g. `redis://127.0.0.1:6390` */
@@ -29,7 +36,12 @@ export interface RedisServerOptions {
  * Spawns `redis-server` on loopback with a throwaway folder and no persistence, and waits
  * until it answers PING. It and its folder go on `stop`, or when our process exits.
  */
-export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+export function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  // A port the test chose is taken as it is: on another one the test would not find it.
+  return options.port === undefined ? onFreshPorts(() => start(options)) : start(options);
+}
+
+async function start(options: RedisServerOptions): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   const tlsPort = options.tls ? await freePort() : undefined;
   const tlsArgs = options.tls
