@@ -201,6 +201,21 @@ describe('catching up from a stream position', () => {
     expect(stream.replays).toEqual([{ stream: 'chat', subject: 'room.1', after: 'last' }]);
   });
 
+  it('starts LAST from the live events that came before its read, the one it found among them', async () => {
+    const stream = fakeStream();
+    stream.store('old');
+    const events = hub(stream.provider);
+    const late = recorder();
+    events.join('room.1', spec, late.subscriber, 'last');
+    // Both come after it joined and before its read, which finds 'second' the last stored.
+    stream.publish('first');
+    stream.publish('second');
+    await flush();
+    stream.publish('third');
+    await flush();
+    expect(late.ids()).toEqual(['first', 'second', 'third']);
+  });
+
   it('ends a subscriber whose position the stream no longer holds with CURSOR_EXPIRED', async () => {
     const stream = fakeStream();
     stream.store('a');

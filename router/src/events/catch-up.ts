@@ -85,8 +85,8 @@ export async function catchUp(hub: EventHub, catchingUp: CatchUp): Promise<void>
   const members = [catchingUp];
   byStart.set(key, members);
   try {
-    // A read from the last stored event starts after one turn: waiting longer for more of a
-    // crowd would let live events that came meanwhile fall before the one it finds.
+    // A read from the last stored event starts after one turn: it is where a subscriber
+    // starts, so it does not wait for more of a crowd.
     if (start === 'last') await nextTurn();
     else await gather(members);
     await replayTogether(hub, group, key, members);
@@ -223,6 +223,14 @@ async function replayThenJoin(
     for await (const message of replay) {
       await subscriber.writable?.();
       if (!present()) break;
+      if (start === 'last') {
+        const first = await firstLive(group, membership);
+        if (!present()) break;
+        if (first !== undefined && first <= message.position) {
+          last = first - 1; // it starts from the live events, the one read among them
+          break;
+        }
+      }
       const result = replayed(group, message);
       previous = previous.then(async (ok) => {
         if (!ok) return false;
@@ -257,6 +265,17 @@ async function replayThenJoin(
   }
   // Caught up: hand over to the live group, skipping what the replay already delivered.
   group.handOver(subscriber, membership, last);
+}
+
+/**
+ * The first live event held for a member since it joined, once the group has delivered
+ * what it received so far. When the last stored event a read found is that one or a later
+ * one, live events came between the join and the read: the member starts from those, so
+ * that none of them falls before the one the read found.
+ */
+async function firstLive(group: Group, membership: Membership): Promise<number | undefined> {
+  await group.settled();
+  return membership.backlog?.[0]?.position;
 }
 
 function logReplayFailure(hub: EventHub, group: Group, error: unknown): void {
