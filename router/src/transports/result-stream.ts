@@ -79,29 +79,32 @@ export async function streamResults(
       const result = await core.execute(prepared);
       if (!gone) res.write(framing.result(JSON.stringify(result)));
     } else {
-      lifetime = core.subscribe(prepared, {
-        transport,
-        write: (json, written, cursor) => {
-          if (gone) written();
-          else res.write(framing.result(json, cursor), () => written());
-        },
-        isBackedUp: () => res.writableLength > 0,
-        tooSlow: () => {
-          // The client stopped reading: nothing more would reach it.
-          gone = true;
-          res.destroy();
-        },
-        failed: (error) => (failure = error),
-      });
       // A stopping router ends the response without its closing part: the client sees an
-      // interrupted stream and reconnects, to another router.
+      // interrupted stream and reconnects, to another router. If it began to stop while
+      // this request waited for its turn, that is at once, and nothing is subscribed.
       unregister = open?.add(() => {
         gone = true;
         void lifetime?.return?.();
         res.end();
       });
-      await lifetime.next(); // finishes when the subscription ends
-      if (failure && !gone) res.write(framing.fatal([failure]));
+      if (!gone) {
+        lifetime = core.subscribe(prepared, {
+          transport,
+          write: (json, written, cursor) => {
+            if (gone) written();
+            else res.write(framing.result(json, cursor), () => written());
+          },
+          isBackedUp: () => res.writableLength > 0,
+          tooSlow: () => {
+            // The client stopped reading: nothing more would reach it.
+            gone = true;
+            res.destroy();
+          },
+          failed: (error) => (failure = error),
+        });
+        await lifetime.next(); // finishes when the subscription ends
+        if (failure && !gone) res.write(framing.fatal([failure]));
+      }
     }
   } catch (error) {
     logger.error({ err: error }, 'streaming an operation failed');

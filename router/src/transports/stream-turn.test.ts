@@ -7,6 +7,7 @@ import type { RouterCore } from '../core.js';
 import { createLogger } from '../logger.js';
 import { createMultipartHandler } from './multipart.js';
 import type { StreamHandler } from './result-stream.js';
+import { OpenStreams } from './open-streams.js';
 import { createSseHandler } from './sse.js';
 
 /**
@@ -23,14 +24,17 @@ describe.each([
   );
 
   /** A handler on a real socket whose core holds every request at `turn` until released. */
-  async function held() {
+  async function held(open?: OpenStreams) {
     let release!: () => void;
     const turn = new Promise<void>((resolve) => (release = resolve));
     let arrived!: (req: IncomingMessage) => void;
     const waiting = new Promise<IncomingMessage>((resolve) => (arrived = resolve));
-    const prepare = vi.fn(() => [new GraphQLError('refused by the test')]);
-    const core = { turn: () => turn, prepare } as unknown as RouterCore;
-    const handler: StreamHandler = create({ core, logger: createLogger('silent') });
+    const prepare = vi.fn(() =>
+      open ? { operation: { kind: 'subscription' } } : [new GraphQLError('refused by the test')],
+    );
+    const subscribe = vi.fn();
+    const core = { turn: () => turn, prepare, subscribe } as unknown as RouterCore;
+    const handler: StreamHandler = create({ core, logger: createLogger('silent'), open });
     let handled!: Promise<void>;
     server = createServer((req, res) => {
       handled = handler(req, res, { query: 'subscription { x }' }, ANONYMOUS);
@@ -42,7 +46,7 @@ describe.each([
     client.resume();
     client.write('POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-length: 0\r\n\r\n');
     const req = await waiting;
-    return { client, req, prepare, release, handled: () => handled };
+    return { client, req, prepare, subscribe, release, handled: () => handled };
   }
 
   it('prepares it once its turn comes', async () => {
@@ -61,5 +65,27 @@ describe.each([
     release();
     await handled();
     expect(prepare).not.toHaveBeenCalled();
+  });
+
+  it('ends it at once, subscribing nothing, if the router began to stop meanwhile', async () => {
+    const open = new OpenStreams();
+    const { client, subscribe, release, handled } = await held(open);
+    let text = '';
+    // The chunked body's last chunk: the response has ended (the connection is kept alive).
+    const ended = new Promise<void>((resolve) =>
+      client.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('\r\n0\r\n\r\n')) resolve();
+      }),
+    );
+    open.endAll();
+    release();
+    await handled();
+    await ended;
+    expect(subscribe).not.toHaveBeenCalled();
+    expect(text).toMatch(/^HTTP\/1\.1 200/);
+    // Without its closing part (SSE's `complete`, multipart's last boundary): it reconnects.
+    expect(text).not.toMatch(/event: complete|\r\n--\r\n/);
+    expect(open.size).toBe(0);
   });
 });
