@@ -12,6 +12,7 @@ import { GATHER_TURNS, SHARED_READ_MAX_BYTES, SHARED_READ_MAX_MESSAGES } from '.
 import { decodeCursor } from './cursor.js';
 import { createEventValidator } from './event.js';
 import { EventHub, type EventHubOptions, type GroupSpec, type Subscriber } from './event-hub.js';
+import { noopTrace } from '../instrumentation.js';
 
 const encode = (id: string) =>
   new TextEncoder().encode(JSON.stringify({ __typename: 'Message', id }));
@@ -34,6 +35,8 @@ function fakeStream() {
   const gate = new Promise<void>((resolve) => (opened = resolve));
   const replays: ReplayRequest[] = [];
   let firstPosition = 1;
+  /** Where a read of the last stored event waits before it looks (`holdLast`). */
+  let lastGate: Promise<void> | undefined;
   const provider: EventProvider = {
     id: 'default',
     name: 'fake',
@@ -50,6 +53,7 @@ function fakeStream() {
     },
     async *replay(request) {
       replays.push(request);
+      if (request.after === 'last') await lastGate;
       const last = stored.at(-1);
       if (!last) return;
       if (request.after === 'last') {
@@ -72,6 +76,12 @@ function fakeStream() {
     replays,
     open: opened,
     expire: (first: number) => void (firstPosition = first),
+    /** Holds reads of the last stored event until the returned function is called. */
+    holdLast(): () => void {
+      let release!: () => void;
+      lastGate = new Promise<void>((resolve) => (release = resolve));
+      return release;
+    },
     /** Stores a message and, if the live subscription is there, delivers it. */
     publish(id: string) {
       const message = { data: encode(id), position: stored.length + 1 };
@@ -214,6 +224,97 @@ describe('catching up from a stream position', () => {
     stream.publish('third');
     await flush();
     expect(late.ids()).toEqual(['first', 'second', 'third']);
+  });
+
+  it('starts LAST from the live events when the one its read found is still on its way', async () => {
+    const stream = fakeStream();
+    stream.store('old');
+    const events = hub(stream.provider);
+    const watcher = recorder();
+    events.join('room.1', spec, watcher.subscriber);
+    await flush();
+    stream.publish('before'); // the subject's live events had begun when it joined
+    await flush();
+    const late = recorder();
+    events.join('room.1', spec, late.subscriber, 'last');
+    // Stored (the read finds 'second'), their live copies still on the way.
+    stream.store('first');
+    stream.store('second');
+    await flush();
+    stream.redeliver(3);
+    stream.redeliver(4);
+    stream.publish('third');
+    await flush();
+    expect(late.ids()).toEqual(['first', 'second', 'third']);
+    expect(watcher.ids()).toEqual(['before', 'first', 'second', 'third']);
+  });
+
+  it('starts LAST with none of the events that came before it joined, however long they take', async () => {
+    const stream = fakeStream();
+    let resolveAll!: () => void;
+    const slow = new Promise<void>((resolve) => (resolveAll = resolve));
+    const slowSpec: GroupSpec = {
+      ...spec,
+      resolve: async (event) => {
+        await slow;
+        return { data: { messageAdded: { id: event['id'] } } };
+      },
+    };
+    const events = hub(stream.provider);
+    const watcher = recorder();
+    events.join('room.1', slowSpec, watcher.subscriber);
+    await flush();
+    for (const id of ['a1', 'a2', 'a3']) stream.publish(id); // still resolving when it joins
+    const late = recorder();
+    events.join('room.1', slowSpec, late.subscriber, 'last');
+    stream.publish('b');
+    await flush();
+    resolveAll();
+    await flush();
+    expect(late.ids()).toEqual(['b']);
+    expect(watcher.ids()).toEqual(['a1', 'a2', 'a3', 'b']);
+  });
+
+  it('starts LAST from the live events behind a notice held first for it', async () => {
+    const stream = fakeStream();
+    stream.store('old');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The 'skip' events are filtered out, late: the group is full when 'dropped' comes.
+    const filtering: GroupSpec = {
+      ...spec,
+      resolve: async (event) => {
+        if (!String(event['id']).startsWith('skip')) return spec.resolve(event, noopTrace);
+        await held;
+        return undefined;
+      },
+    };
+    const events = hub(stream.provider, { maxPendingEventsPerGroup: 3 });
+    const got: string[] = [];
+    const subscriber: Subscriber = {
+      push(serialize) {
+        const result = JSON.parse(serialize()) as {
+          data?: { messageAdded: { id: string } };
+          errors?: { extensions: { code: string } }[];
+        };
+        got.push(result.errors?.[0]?.extensions.code ?? result.data!.messageAdded.id);
+        return true;
+      },
+      end: () => undefined,
+      tooSlow: () => undefined,
+    };
+    const readLast = stream.holdLast();
+    events.join('room.1', filtering, subscriber, 'last');
+    await flush();
+    for (const id of ['skip1', 'skip2', 'skip3', 'dropped']) stream.publish(id);
+    release();
+    await flush();
+    stream.publish('w');
+    stream.publish('z');
+    await flush();
+    readLast(); // it finds 'z'
+    await flush();
+    expect(got).toEqual(['EVENTS_DROPPED', 'w', 'z']);
   });
 
   it('ends a subscriber whose position the stream no longer holds with CURSOR_EXPIRED', async () => {

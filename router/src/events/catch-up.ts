@@ -224,10 +224,10 @@ async function replayThenJoin(
       await subscriber.writable?.();
       if (!present()) break;
       if (start === 'last') {
-        const first = await firstLive(group, membership);
+        const from = await liveFrom(group, membership, message.position);
         if (!present()) break;
-        if (first !== undefined && first <= message.position) {
-          last = first - 1; // it starts from the live events, the one read among them
+        if (from !== undefined) {
+          last = from; // it starts from the live events, the one read among them
           break;
         }
       }
@@ -268,14 +268,24 @@ async function replayThenJoin(
 }
 
 /**
- * The first live event held for a member since it joined, once the group has delivered
- * what it received so far. When the last stored event a read found is that one or a later
- * one, live events came between the join and the read: the member starts from those, so
- * that none of them falls before the one the read found.
+ * Where a member starting from the last stored event takes the live events instead: when
+ * the event a read found (`found`) came after it joined, live events may have come between
+ * the join and the read, and none of them may fall before the one found. Returns the
+ * position to hand over after; `undefined` when the event found is older, and is replayed.
  */
-async function firstLive(group: Group, membership: Membership): Promise<number | undefined> {
+async function liveFrom(
+  group: Group,
+  { joinedAfter, backlog }: Membership,
+  found: number,
+): Promise<number | undefined> {
+  // The subject's live subscription had delivered an event before the join: every later
+  // one reaches the member live, the one found too.
+  if (joinedAfter > 0) return found > joinedAfter ? joinedAfter : undefined;
+  // It had delivered none, so it is not known here where it started: the live events held
+  // for the member tell, once the group has delivered what it received so far.
   await group.settled();
-  return membership.backlog?.[0]?.position;
+  const first = backlog?.find((delivery) => Number.isFinite(delivery.position))?.position;
+  return first !== undefined && first <= found ? first - 1 : undefined;
 }
 
 function logReplayFailure(hub: EventHub, group: Group, error: unknown): void {

@@ -376,6 +376,7 @@ class Trigger implements SubscriptionHandlers {
  */
 class Member implements Membership {
   after: number;
+  readonly joinedAfter: number;
   declare backlog?: Delivery[];
 
   constructor(
@@ -385,6 +386,7 @@ class Member implements Membership {
     private readonly subscriber: Subscriber,
     held: boolean,
   ) {
+    this.joinedAfter = trigger.lastPosition;
     if (held) {
       this.after = Number.POSITIVE_INFINITY;
       this.backlog = [];
