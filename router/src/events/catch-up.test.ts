@@ -48,7 +48,8 @@ function fakeStream() {
     syntax: { isToken: () => true, tokenRule: 'anything', maxSubjectBytes: 256 },
     subscribe(_subject, handlers) {
       live = handlers;
-      queueMicrotask(() => handlers.onReady?.());
+      const from = stored.length + 1; // it delivers what is stored from now on
+      queueMicrotask(() => handlers.onReady?.(from));
       return { unsubscribe: () => (live = undefined) };
     },
     async *replay(request) {
@@ -247,6 +248,22 @@ describe('catching up from a stream position', () => {
     await flush();
     expect(late.ids()).toEqual(['first', 'second', 'third']);
     expect(watcher.ids()).toEqual(['before', 'first', 'second', 'third']);
+  });
+
+  it('starts LAST from the live events on a subject with none yet, when they are still on their way', async () => {
+    const stream = fakeStream();
+    stream.store('old');
+    const events = hub(stream.provider);
+    const first = recorder();
+    events.join('room.1', spec, first.subscriber, 'last'); // it opens the subject
+    stream.store('first'); // stored (the read finds 'second'), their live copies on the way
+    stream.store('second');
+    await flush();
+    stream.redeliver(2);
+    stream.redeliver(3);
+    stream.publish('third');
+    await flush();
+    expect(first.ids()).toEqual(['first', 'second', 'third']);
   });
 
   it('starts LAST with none of the events that came before it joined, however long they take', async () => {

@@ -223,13 +223,12 @@ async function replayThenJoin(
     for await (const message of replay) {
       await subscriber.writable?.();
       if (!present()) break;
-      if (start === 'last') {
-        const from = await liveFrom(group, membership, message.position);
-        if (!present()) break;
-        if (from !== undefined) {
-          last = from; // it starts from the live events, the one read among them
-          break;
-        }
+      // The last stored event is one the live subscription delivers too, and so are all
+      // that came between the join and the read: the member starts from those instead, so
+      // that none of them falls before the one read.
+      if (start === 'last' && message.position > membership.liveAfter) {
+        last = membership.liveAfter;
+        break;
       }
       const result = replayed(group, message);
       previous = previous.then(async (ok) => {
@@ -265,27 +264,6 @@ async function replayThenJoin(
   }
   // Caught up: hand over to the live group, skipping what the replay already delivered.
   group.handOver(subscriber, membership, last);
-}
-
-/**
- * Where a member starting from the last stored event takes the live events instead: when
- * the event a read found (`found`) came after it joined, live events may have come between
- * the join and the read, and none of them may fall before the one found. Returns the
- * position to hand over after; `undefined` when the event found is older, and is replayed.
- */
-async function liveFrom(
-  group: Group,
-  { joinedAfter, backlog }: Membership,
-  found: number,
-): Promise<number | undefined> {
-  // The subject's live subscription had delivered an event before the join: every later
-  // one reaches the member live, the one found too.
-  if (joinedAfter > 0) return found > joinedAfter ? joinedAfter : undefined;
-  // It had delivered none, so it is not known here where it started: the live events held
-  // for the member tell, once the group has delivered what it received so far.
-  await group.settled();
-  const first = backlog?.find((delivery) => Number.isFinite(delivery.position))?.position;
-  return first !== undefined && first <= found ? first - 1 : undefined;
 }
 
 function logReplayFailure(hub: EventHub, group: Group, error: unknown): void {

@@ -301,6 +301,11 @@ class Trigger implements SubscriptionHandlers {
    * otherwise. A subscriber gets only events after the position at which it joined.
    */
   lastPosition = 0;
+  /**
+   * For a stream, the position of the first message the broker's subscription delivers,
+   * once it is ready (`onReady`); until then, or if the broker did not say, not known.
+   */
+  liveFrom = Number.POSITIVE_INFINITY;
   /** Settles once the broker delivers every message published from then on. */
   readonly ready: Promise<void>;
   #ready!: () => void;
@@ -321,7 +326,8 @@ class Trigger implements SubscriptionHandlers {
     if (this.subscription) this.dispatch(data, position);
   }
 
-  onReady(): void {
+  onReady(from?: number): void {
+    if (from !== undefined) this.liveFrom = from;
     this.#ready();
   }
 
@@ -376,7 +382,8 @@ class Trigger implements SubscriptionHandlers {
  */
 class Member implements Membership {
   after: number;
-  readonly joinedAfter: number;
+  /** The position of the last event its subject had received when it joined (0: none). */
+  readonly #joinedAfter: number;
   declare backlog?: Delivery[];
 
   constructor(
@@ -386,11 +393,16 @@ class Member implements Membership {
     private readonly subscriber: Subscriber,
     held: boolean,
   ) {
-    this.joinedAfter = trigger.lastPosition;
+    this.#joinedAfter = trigger.lastPosition;
     if (held) {
       this.after = Number.POSITIVE_INFINITY;
       this.backlog = [];
     } else this.after = trigger.lastPosition;
+  }
+
+  get liveAfter(): number {
+    // An event received before it joined: the subscription delivers every later one.
+    return this.#joinedAfter > 0 ? this.#joinedAfter : this.trigger.liveFrom - 1;
   }
 
   leave(): void {

@@ -61,8 +61,11 @@ export interface Membership {
    * already given to it are not its (a backlogged member's is set when it catches up).
    */
   after: number;
-  /** The position of the last event its subject had received when it joined (0: none). */
-  readonly joinedAfter: number;
+  /**
+   * Every event at a later position reaches it live (from its subject's broker
+   * subscription); `Infinity` while that is not known.
+   */
+  readonly liveAfter: number;
   /** While it catches up on stored events, the live ones wait here for it. */
   backlog?: Delivery[];
 }

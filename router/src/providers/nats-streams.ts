@@ -33,12 +33,15 @@ export interface StreamRequirement {
 }
 
 /**
- * Live messages of one subject from a stream, through an ordered consumer that starts at
- * the next message published. nats.js recreates it after a reconnect or a server restart
- * from the last sequence it delivered, so no stored message is skipped.
+ * Live messages of one subject from a stream, through an ordered consumer that starts
+ * after the last message stored on the subject, and says where (`onReady`): a subscriber
+ * starting from that last message can then tell which live ones came after it. nats.js
+ * recreates the consumer after a reconnect or a server restart from the last sequence it
+ * delivered, so no stored message is skipped.
  */
 export function subscribeStream(
   js: JetStreamClient,
+  jsm: () => Promise<JetStreamManager>,
   stream: string,
   subject: string,
   handlers: SubscriptionHandlers,
@@ -46,9 +49,11 @@ export function subscribeStream(
   let stopped = false;
   let stop: (() => void) | undefined;
   void (async () => {
+    const from = ((await lastOnSubject(await jsm(), stream, subject))?.seq ?? 0) + 1;
     const consumer = await js.consumers.get(stream, {
       filterSubjects: subject,
-      deliver_policy: DeliverPolicy.New,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
       inactive_threshold: INACTIVE_THRESHOLD_MS,
     });
     const messages = await consumer.consume({
@@ -56,7 +61,7 @@ export function subscribeStream(
     });
     stop = () => void release(messages, consumer);
     if (stopped) return stop();
-    handlers.onReady?.();
+    handlers.onReady?.(from);
   })().catch((cause: unknown) => {
     if (!stopped)
       handlers.onError(

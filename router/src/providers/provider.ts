@@ -95,8 +95,12 @@ export interface SubscriptionHandlers {
   onMessage(data: Uint8Array, position?: number): void;
   /** The broker ended the subscription (e.g. a permission was refused). */
   onError(error: ProviderError): void;
-  /** The broker now delivers every message published (a stream's consumer exists). */
-  onReady?(): void;
+  /**
+   * The broker now delivers every message published (a stream's consumer exists); for a
+   * stream, `from` is the position of the first message it delivers: every one stored at
+   * or after it reaches `onMessage`. @default for a stream: not known
+   */
+  onReady?(from?: number): void;
 }
 
 export interface ProviderSubscription {
