@@ -172,6 +172,38 @@ describe('catching up from a stream position', () => {
     // (It got m5 once: the hub skips what it delivered already to a member.)
   });
 
+  it('gives a member that caught up and moves to another group at once nothing twice', async () => {
+    const stream = fakeStream();
+    for (const id of ['m1', 'm2']) stream.store(id);
+    const events = hub(stream.provider);
+    // The group it moves to (a reloaded schema's) resolves slowly.
+    let resolveSlow!: () => void;
+    const slow = new Promise<void>((resolve) => (resolveSlow = resolve));
+    const next: GroupSpec = {
+      ...spec,
+      key: 'g2',
+      resolve: async (event) => {
+        await slow;
+        return { data: { messageAdded: { id: event['id'] } } };
+      },
+    };
+    events.join('room.1', next, recorder().subscriber);
+    const resumer = recorder();
+    events.join('room.1', spec, resumer.subscriber, { after: 0 });
+    await flush();
+    stream.publish('m3'); // held in its backlog while the replay waits, still resolving in g2
+    await flush();
+    stream.open();
+    await flush();
+    expect(resumer.ids()).toEqual(['m1', 'm2', 'm3']);
+    expect(events.move('room.1', 'g', next, resumer.subscriber)).toBeDefined();
+    await flush();
+    resolveSlow();
+    stream.publish('m4');
+    await flush();
+    expect(resumer.ids()).toEqual(['m1', 'm2', 'm3', 'm4']);
+  });
+
   it('skips what its group filters out in the replay and live, keeping the order of the rest', async () => {
     const stream = fakeStream();
     for (const id of ['m1', 'x2', 'm3', 'x4']) stream.store(id);

@@ -240,6 +240,8 @@ export class Group {
       const given = this.give(subscriber, membership, delivery);
       if (given === 'dropped') return;
       if (given === 'pushed') this.instruments.delivered(1);
+      // As in a pass: never the same twice, even if it moves to another group next.
+      if (delivery.position !== NOTICE) membership.after = delivery.position;
     }
   }
 
