@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type JetStreamClient, type NatsConnection } from 'nats';
+import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { pino } from 'pino';
 import { connectNats } from '../router/src/providers/nats.js';
 import type { EventProvider } from '../router/src/providers/provider.js';
 import { startNatsServer, type NatsServer } from '../stack/nats-server.js';
 import { pushToPull } from './support/streams.js';
+import { waitFor } from './support/wait.js';
 
 /**
  * A stream subscription says where it starts (`onReady(from)`), and every message stored
@@ -16,6 +17,7 @@ describe('a NATS stream subscription', () => {
   let provider: EventProvider;
   let nc: NatsConnection;
   let js: JetStreamClient;
+  let jsm: JetStreamManager;
   beforeAll(async () => {
     server = await startNatsServer();
     provider = connectNats({
@@ -34,6 +36,7 @@ describe('a NATS stream subscription', () => {
     await provider.firstAttempt;
     nc = await connect({ servers: server.url });
     js = nc.jetstream();
+    jsm = await nc.jetstreamManager();
   });
   afterAll(async () => {
     await nc?.close();
@@ -44,8 +47,8 @@ describe('a NATS stream subscription', () => {
   const store = async (subject: string, id: string) =>
     (await js.publish(subject, JSON.stringify({ id }))).seq;
 
-  /** Subscribes to `subject`, and stores `meanwhile` before its start is known. */
-  async function subscribe(subject: string, meanwhile: string[] = []) {
+  /** Subscribes to `subject` through the router's provider; `from` is where it says it starts. */
+  async function subscribe(subject: string) {
     const messages = pushToPull<{ id: string; position: number | undefined }>();
     let ready!: (from: number | undefined) => void;
     const from = new Promise<number | undefined>((resolve) => (ready = resolve));
@@ -62,13 +65,12 @@ describe('a NATS stream subscription', () => {
       },
       { stream: 'starts' },
     );
-    const stored = await Promise.all(meanwhile.map((id) => store(subject, id)));
-    return { messages, from: await from, stored, unsubscribe: () => subscription.unsubscribe() };
+    return { messages, from: await from, unsubscribe: () => subscription.unsubscribe() };
   }
 
-  it('starts after the last message stored on its subject, and says so', async () => {
-    const last = await store('starts.a', 'old');
-    await store('starts.other', 'elsewhere'); // a later sequence, on another subject
+  it('starts at the next message stored in the stream, and says where', async () => {
+    await store('starts.a', 'old');
+    const last = await store('starts.other', 'elsewhere'); // the stream's last, another subject
     const live = await subscribe('starts.a');
     expect(live.from).toBe(last + 1);
     const next = await store('starts.a', 'new');
@@ -76,23 +78,36 @@ describe('a NATS stream subscription', () => {
     live.unsubscribe();
   });
 
-  it('delivers every message stored from its start on, those stored while it began too', async () => {
-    await store('starts.b', 'old');
-    const live = await subscribe('starts.b', ['m1', 'm2', 'm3']);
-    const after = live.stored.filter((position) => position >= live.from!);
-    const received = [];
-    for (let i = 0; i < after.length; i++) received.push((await live.messages.next()).position);
-    expect(received).toEqual(after);
-    const next = await store('starts.b', 'm4');
-    expect((await live.messages.next()).position).toBe(next);
-    live.unsubscribe();
+  it('delivers exactly the messages stored from where it says it starts, while they keep coming', async () => {
+    const stored: number[] = [];
+    let publishing = true;
+    const publisher = (async () => {
+      while (publishing) stored.push(await store('starts.busy', 'x'));
+    })();
+    const subscriptions = [];
+    for (let i = 0; i < 10; i++) subscriptions.push(await subscribe('starts.busy'));
+    const enough = stored.length + 5;
+    await waitFor('a few more messages', () => stored.length >= enough);
+    publishing = false;
+    await publisher;
+    for (const live of subscriptions) {
+      const expected = stored.filter((position) => position >= live.from!);
+      // Some came before it started, and are not its; all the others are, in order.
+      expect(expected.length).toBeLessThan(stored.length);
+      const received = [];
+      for (const _ of expected) received.push((await live.messages.next()).position);
+      expect(received).toEqual(expected);
+      live.unsubscribe();
+    }
   });
 
-  it('starts at the first position on a subject with nothing stored', async () => {
-    const live = await subscribe('starts.empty');
-    expect(live.from).toBe(1);
-    const next = await store('starts.empty', 'first');
-    expect(await live.messages.next()).toEqual({ id: 'first', position: next });
+  it('leaves its consumer to the server for only 30 s once nobody reads it', async () => {
+    const live = await subscribe('starts.idle');
+    const consumers = [];
+    for (const consumer of await jsm.consumers.list('starts').next()) {
+      if (consumer.config.filter_subject === 'starts.idle') consumers.push(consumer);
+    }
+    expect(consumers.map((consumer) => consumer.config.inactive_threshold)).toEqual([30e9]);
     live.unsubscribe();
   });
 });

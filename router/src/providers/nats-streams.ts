@@ -33,15 +33,14 @@ export interface StreamRequirement {
 }
 
 /**
- * Live messages of one subject from a stream, through an ordered consumer that starts
- * after the last message stored on the subject, and says where (`onReady`): a subscriber
- * starting from that last message can then tell which live ones came after it. nats.js
+ * Live messages of one subject from a stream, through an ordered consumer that starts at
+ * the next message published, and says where (`onReady`): a subscriber starting from the
+ * subject's last stored message can then tell which live ones came after it. nats.js
  * recreates the consumer after a reconnect or a server restart from the last sequence it
  * delivered, so no stored message is skipped.
  */
 export function subscribeStream(
   js: JetStreamClient,
-  jsm: () => Promise<JetStreamManager>,
   stream: string,
   subject: string,
   handlers: SubscriptionHandlers,
@@ -49,11 +48,12 @@ export function subscribeStream(
   let stopped = false;
   let stop: (() => void) | undefined;
   void (async () => {
-    const from = ((await lastOnSubject(await jsm(), stream, subject))?.seq ?? 0) + 1;
+    // 'New', not a start sequence: nats.js's ordered consumer drops the caller's options
+    // (the inactive threshold) when it is given one, and from the subject's last message
+    // the server would look through the rest of the stream for the subject's next one.
     const consumer = await js.consumers.get(stream, {
       filterSubjects: subject,
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: from,
+      deliver_policy: DeliverPolicy.New,
       inactive_threshold: INACTIVE_THRESHOLD_MS,
     });
     const messages = await consumer.consume({
@@ -61,7 +61,10 @@ export function subscribeStream(
     });
     stop = () => void release(messages, consumer);
     if (stopped) return stop();
-    handlers.onReady?.(from);
+    // Where the server started it, from its answer to the creation (the stream's last
+    // sequence then): nothing was delivered before that answer.
+    const { delivered } = await consumer.info(true);
+    handlers.onReady?.(delivered.stream_seq + 1);
   })().catch((cause: unknown) => {
     if (!stopped)
       handlers.onError(
