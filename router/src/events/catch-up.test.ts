@@ -25,12 +25,13 @@ async function flush(): Promise<void> {
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * A stream of its own: stored messages by position, a live subscription the test feeds,
+ * A stream of its own: stored messages by position, live subscriptions the test feeds (on
+ * the stream, or core ones that get no positions and say nothing of where they start),
  * and a replay that waits at `gate` before it yields, so the test can publish meanwhile.
  */
 function fakeStream() {
   const stored: StoredMessage[] = [];
-  let live: SubscriptionHandlers | undefined;
+  const live = new Set<{ handlers: SubscriptionHandlers; stream: boolean }>();
   let opened!: () => void;
   const gate = new Promise<void>((resolve) => (opened = resolve));
   const replays: ReplayRequest[] = [];
@@ -46,11 +47,12 @@ function fakeStream() {
     request: () => Promise.resolve(new Uint8Array()),
     firstAttempt: Promise.resolve(),
     syntax: { isToken: () => true, tokenRule: 'anything', maxSubjectBytes: 256 },
-    subscribe(_subject, handlers) {
-      live = handlers;
+    subscribe(_subject, handlers, options) {
+      const entry = { handlers, stream: options?.stream !== undefined };
+      live.add(entry);
       const from = stored.length + 1; // it delivers what is stored from now on
-      queueMicrotask(() => handlers.onReady?.(from));
-      return { unsubscribe: () => (live = undefined) };
+      queueMicrotask(() => (entry.stream ? handlers.onReady?.(from) : handlers.onReady?.()));
+      return { unsubscribe: () => void live.delete(entry) };
     },
     async *replay(request) {
       replays.push(request);
@@ -72,6 +74,11 @@ function fakeStream() {
     isConnected: () => true,
     close: () => Promise.resolve(),
   };
+  const deliver = (message: StoredMessage): void => {
+    for (const { handlers, stream } of live) {
+      handlers.onMessage(message.data, stream ? message.position : undefined);
+    }
+  };
   return {
     provider,
     replays,
@@ -83,16 +90,16 @@ function fakeStream() {
       lastGate = new Promise<void>((resolve) => (release = resolve));
       return release;
     },
-    /** Stores a message and, if the live subscription is there, delivers it. */
+    /** Stores a message and delivers it to the live subscriptions there are. */
     publish(id: string) {
       const message = { data: encode(id), position: stored.length + 1 };
       stored.push(message);
-      live?.onMessage(message.data, message.position);
+      deliver(message);
     },
     /** Delivers a stored message live again, as one still in flight when a client joins. */
     redeliver(position: number) {
       const message = stored[position - 1]!;
-      live?.onMessage(message.data, message.position);
+      deliver(message);
     },
     /** Stores a message the live subscription does not see (it was published before). */
     store(id: string) {
@@ -296,6 +303,25 @@ describe('catching up from a stream position', () => {
     stream.publish('third');
     await flush();
     expect(first.ids()).toEqual(['first', 'second', 'third']);
+  });
+
+  it('starts LAST from its own stream subscription on a subject a core field opened', async () => {
+    const stream = fakeStream();
+    for (const id of ['old1', 'old2']) stream.store(id);
+    const events = hub(stream.provider);
+    const { stream: _, ...onCore } = spec;
+    const core = recorder();
+    events.join('room.1', { ...onCore, key: 'core' }, core.subscriber);
+    await flush();
+    stream.publish('n1');
+    await flush();
+    const late = recorder();
+    events.join('room.1', spec, late.subscriber, 'last');
+    await flush();
+    for (const id of ['n2', 'n3', 'n4']) stream.publish(id);
+    await flush();
+    expect(late.ids()).toEqual(['n1', 'n2', 'n3', 'n4']);
+    expect(core.ids()).toEqual(['n1', 'n2', 'n3', 'n4']);
   });
 
   it('starts LAST with none of the events that came before it joined, however long they take', async () => {

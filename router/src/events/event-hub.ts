@@ -137,7 +137,7 @@ export class EventHub {
     const provider = this.providers.get(spec.provider);
     if (!provider) throw new Error(`no provider "${spec.provider}"`); // bound fields name theirs
     const trigger =
-      this.#triggers.get(triggerKey(provider, subject)) ??
+      this.#triggers.get(triggerKey(provider, subject, spec.stream)) ??
       this.#subscribe(provider, subject, spec.stream, spec.field);
     if (!trigger) {
       subscriber.end(subscriptionFailed());
@@ -172,7 +172,7 @@ export class EventHub {
     subscriber: Subscriber,
   ): (() => void) | undefined {
     const provider = this.providers.get(to.provider);
-    const trigger = provider && this.#triggers.get(triggerKey(provider, subject));
+    const trigger = provider && this.#triggers.get(triggerKey(provider, subject, to.stream));
     const old = trigger?.groups.get(from);
     const before = old?.members.get(subscriber);
     if (!trigger || !old || !before || before.backlog) return undefined;
@@ -252,14 +252,14 @@ export class EventHub {
       );
       return undefined;
     }
-    this.#triggers.set(triggerKey(provider, subject), trigger);
+    this.#triggers.set(triggerKey(provider, subject, stream), trigger);
     this.logger.debug({ provider: provider.id, subject, stream }, 'subscribed to subject');
     return trigger;
   }
 
   /** @internal The trigger's broker subscription ended or was released. */
   dropped(trigger: Trigger): void {
-    const key = triggerKey(trigger.provider, trigger.subject);
+    const key = triggerKey(trigger.provider, trigger.subject, trigger.stream);
     if (this.#triggers.get(key) === trigger) this.#triggers.delete(key);
   }
 
@@ -280,8 +280,12 @@ export class EventHub {
   }
 }
 
-function triggerKey(provider: EventProvider, subject: string): string {
-  return `${provider.id}\u0000${subject}`;
+/**
+ * One broker subscription per provider, subject and stream: a core field and a stream field
+ * on one subject read different things (positions are counts on one, sequences on the other).
+ */
+function triggerKey(provider: EventProvider, subject: string, stream: string | undefined): string {
+  return `${provider.id}\u0000${stream ?? ''}\u0000${subject}`;
 }
 
 export function subscriptionFailed(): GraphQLError {
