@@ -117,7 +117,9 @@ export async function* replayStream(
 
 /**
  * How long the server keeps a consumer nobody reads: a router that stops without closing
- * (killed) leaves its consumers behind only this long.
+ * (killed) leaves its live consumers behind only this long. A replay's consumer starts at a
+ * sequence, for which nats.js 2.29's ordered consumer drops this option and sets 5 minutes;
+ * a replay that ends deletes its consumer at once (`release`).
  */
 const INACTIVE_THRESHOLD_MS = 30_000;
 
