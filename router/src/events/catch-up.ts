@@ -85,10 +85,7 @@ export async function catchUp(hub: EventHub, catchingUp: CatchUp): Promise<void>
   const members = [catchingUp];
   byStart.set(key, members);
   try {
-    // A read from the last stored event starts after one turn: it is where a subscriber
-    // starts, so it does not wait for more of a crowd.
-    if (start === 'last') await nextTurn();
-    else await gather(members);
+    await gather(members);
     await replayTogether(hub, group, key, members);
   } finally {
     group.caughtUp(); // once for all of them: it looks at every member of the group
@@ -110,11 +107,9 @@ export const GATHER_TURNS = 64;
 async function gather(members: readonly CatchUp[]): Promise<void> {
   for (let turn = 0, before = -1; turn < GATHER_TURNS && members.length > before; turn++) {
     before = members.length;
-    await nextTurn();
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Each replay is a consumer on the broker: thousands of clients resuming at once wait their
