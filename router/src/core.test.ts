@@ -15,7 +15,8 @@ import { createEventValidator, type EntityEvent } from './events/event.js';
 import { EventHub } from './events/event-hub.js';
 import type { Executor } from './execution/executor.js';
 import type { OperationCache, PreparedOperation } from './execution/operation.js';
-import type { EventProvider, SubscriptionHandlers } from './providers/provider.js';
+import { fakeProvider } from './providers/fake-provider.js';
+import type { SubscriptionHandlers } from './providers/provider.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -29,15 +30,7 @@ function fakeBroker() {
   const subscriptions: { subject: string; handlers: SubscriptionHandlers; active: boolean }[] = [];
   let unsubscribes = 0;
   let refusing = false;
-  const provider: EventProvider = {
-    id: 'default',
-    name: 'fake',
-    kind: 'nats',
-    capabilities: { streams: true, request: true },
-    publish: () => Promise.resolve(),
-    request: () => Promise.resolve(new Uint8Array()),
-    firstAttempt: Promise.resolve(),
-    syntax: { isToken: () => true, tokenRule: 'anything', maxSubjectBytes: 256 },
+  const provider = fakeProvider({
     subscribe(subject, handlers) {
       if (refusing) throw new ProviderError('permission denied', 'fake', subject);
       const subscription = { subject, handlers, active: true };
@@ -49,11 +42,7 @@ function fakeBroker() {
         },
       };
     },
-    async *replay() {},
-    onReconnect: () => {},
-    isConnected: () => true,
-    close: () => Promise.resolve(),
-  };
+  });
   const live = (subject: string) => {
     const found = subscriptions.filter((s) => s.subject === subject && s.active);
     expect(found).toHaveLength(1);

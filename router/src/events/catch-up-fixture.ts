@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import type { GraphQLError } from 'graphql';
 import { pino } from 'pino';
 import { StreamPositionGoneError } from '../errors.js';
+import { fakeProvider } from '../providers/fake-provider.js';
 import type {
   EventProvider,
   ReplayRequest,
@@ -40,15 +41,7 @@ export function fakeStream() {
   let firstPosition = 1;
   /** Where a read of the last stored event waits before it looks (`holdLast`). */
   let lastGate: Promise<void> | undefined;
-  const provider: EventProvider = {
-    id: 'default',
-    name: 'fake',
-    kind: 'nats',
-    capabilities: { streams: true, request: true },
-    publish: () => Promise.resolve(),
-    request: () => Promise.resolve(new Uint8Array()),
-    firstAttempt: Promise.resolve(),
-    syntax: { isToken: () => true, tokenRule: 'anything', maxSubjectBytes: 256 },
+  const provider = fakeProvider({
     subscribe(_subject, handlers, options) {
       const entry = { handlers, stream: options?.stream !== undefined };
       live.add(entry);
@@ -72,10 +65,7 @@ export function fakeStream() {
       await gate;
       yield* stored.filter((m) => m.position > (request.after as number) && m.position <= upTo);
     },
-    onReconnect: () => {},
-    isConnected: () => true,
-    close: () => Promise.resolve(),
-  };
+  });
   const deliver = (message: StoredMessage): void => {
     for (const { handlers, stream } of live) {
       handlers.onMessage(message.data, stream ? message.position : undefined);
