@@ -1,60 +1,40 @@
 import type { GraphQLError } from 'graphql';
-import { isErrors, type RouterCore } from '../core.js';
-import type { Logger } from '../logger.js';
-import { isRefusal, type Admission } from './admission.js';
-import type { OpenStreams } from './open-streams.js';
-import { streamResults, type Framing, type StreamHandler } from './result-stream.js';
-
-export interface MultipartTransportOptions {
-  core: RouterCore;
-  logger: Logger;
-  /** Interval of the empty `{}` parts that keep an idle stream open. @default 5000 */
-  heartbeatMs?: number | undefined;
-  /** Where open subscriptions are registered, so that a stopping router can end them. */
-  open?: OpenStreams | undefined;
-  /** Where a subscription takes its place under `maxSubscriptions`. @default no cap */
-  admission?: Pick<Admission, 'subscription'> | undefined;
-}
+import {
+  admitStream,
+  streamResults,
+  type Framing,
+  type StreamHandler,
+  type StreamTransportOptions,
+} from './result-stream.js';
 
 /**
  * Apollo's multipart HTTP protocol for subscriptions (`Accept:
  * multipart/mixed;subscriptionSpec=1.0`): each result is a part `{"payload": result}`,
- * heartbeats are `{}` parts, an error that ends the stream is `{"payload": null,
- * "errors": [...]}`, and `--graphql--` closes it. A query or mutation is one part.
- * No maintained server library for Node's http does this, hence our own.
+ * heartbeats are `{}` parts (every `heartbeatMs`, 5 s by default), an error that ends the
+ * stream is `{"payload": null, "errors": [...]}`, and `--graphql--` closes it. A query or
+ * mutation is one part. No maintained server library for Node's http does this, hence our own.
  */
-export function createMultipartHandler({
-  core,
-  logger,
-  heartbeatMs = 5_000,
-  open,
-  admission,
-}: MultipartTransportOptions): StreamHandler {
+export function createMultipartHandler(options: StreamTransportOptions): StreamHandler {
+  const { heartbeatMs = 5_000 } = options;
   return async (req, res, request, caller) => {
-    await core.turn(); // one of a crowd (RouterCore.turn)
-    if (req.socket.destroyed) return; // gone while it waited: nothing to start
-    const prepared = core.prepare(request, caller);
-    const release = !isErrors(prepared) && prepared.subject ? admission?.subscription() : undefined;
-    if (isErrors(prepared) || isRefusal(release)) {
-      const errors = isErrors(prepared) ? prepared : [release as GraphQLError];
+    const admitted = await admitStream(options, req, request, caller);
+    if (!admitted) return;
+    if ('errors' in admitted) {
       // Errors before the stream are a GraphQL over HTTP response, as for a query; Apollo
       // Client reads `application/graphql-response+json` errors as GraphQL errors.
       const json = /application\/graphql-response\+json/i.test(req.headers.accept ?? '')
         ? 'application/graphql-response+json'
         : 'application/json';
       res.writeHead(400, { 'content-type': `${json}; charset=utf-8` });
-      res.end(JSON.stringify({ errors }));
+      res.end(JSON.stringify({ errors: admitted.errors }));
       return;
     }
     await streamResults(req, res, {
-      core,
-      prepared,
+      ...options,
+      ...admitted,
       framing: MULTIPART_FRAMING,
       transport: 'multipart',
       heartbeatMs,
-      open,
-      logger,
-      release,
     });
   };
 }

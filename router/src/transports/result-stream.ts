@@ -1,9 +1,10 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Caller } from '../auth/caller.js';
-import type { GraphQLRequest, PreparedRequest, RouterCore } from '../core.js';
+import { isErrors, type GraphQLRequest, type PreparedRequest, type RouterCore } from '../core.js';
 import type { TransportName } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
+import { isRefusal, type Admission, type Release } from './admission.js';
 import type { OpenStreams } from './open-streams.js';
 import { HttpError } from './request.js';
 
@@ -14,6 +15,43 @@ export type StreamHandler = (
   request: GraphQLRequest,
   caller: Caller,
 ) => Promise<void>;
+
+/** What a streaming transport (SSE, multipart) is made with. */
+export interface StreamTransportOptions {
+  core: RouterCore;
+  logger: Logger;
+  /** Interval of the heartbeats that keep an idle stream open, through proxies too. */
+  heartbeatMs?: number | undefined;
+  /** Where open subscriptions are registered, so that a stopping router can end them. */
+  open?: OpenStreams | undefined;
+  /** Where a subscription takes its place under `maxSubscriptions`. @default no cap */
+  admission?: Pick<Admission, 'subscription'> | undefined;
+}
+
+/**
+ * Where a streamed request stands once it has had its turn: prepared, with its place under
+ * `maxSubscriptions` if it is a subscription; refused, with the errors that say why; or
+ * `undefined` when the client went away while it waited (nothing was started).
+ */
+export type Admitted =
+  | { readonly prepared: PreparedRequest; readonly release: Release | undefined }
+  | { readonly errors: readonly GraphQLError[] }
+  | undefined;
+
+/** Waits for the request's turn (one of a crowd, RouterCore.turn), then prepares and admits it. */
+export async function admitStream(
+  { core, admission }: Pick<StreamTransportOptions, 'core' | 'admission'>,
+  req: IncomingMessage,
+  request: GraphQLRequest,
+  caller: Caller,
+): Promise<Admitted> {
+  await core.turn();
+  if (req.socket.destroyed) return undefined;
+  const prepared = core.prepare(request, caller);
+  if (isErrors(prepared)) return { errors: prepared };
+  const release = prepared.subject ? admission?.subscription() : undefined;
+  return isRefusal(release) ? { errors: [release] } : { prepared, release };
+}
 
 /** How one streaming protocol puts results on the wire. */
 export interface Framing {

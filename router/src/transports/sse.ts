@@ -1,70 +1,54 @@
-import type { GraphQLError } from 'graphql';
-import { isErrors, type RouterCore } from '../core.js';
-import type { Logger } from '../logger.js';
-import { isRefusal, type Admission } from './admission.js';
-import type { OpenStreams } from './open-streams.js';
-import { streamResults, type Framing, type StreamHandler } from './result-stream.js';
-
-export interface SseTransportOptions {
-  core: RouterCore;
-  logger: Logger;
-  /** Interval of the comment lines that keep an idle stream open through proxies. @default 12000 */
-  heartbeatMs?: number | undefined;
-  /** Where open subscriptions are registered, so that a stopping router can end them. */
-  open?: OpenStreams | undefined;
-  /** Where a subscription takes its place under `maxSubscriptions`. @default no cap */
-  admission?: Pick<Admission, 'subscription'> | undefined;
-}
+import {
+  admitStream,
+  streamResults,
+  type Framing,
+  type StreamHandler,
+  type StreamTransportOptions,
+} from './result-stream.js';
 
 /**
  * GraphQL over Server-Sent Events, the graphql-sse protocol's "distinct connections mode":
  * one `GET` or `POST` with `Accept: text/event-stream` per operation, answered by `next`
  * events and one `complete`; the client ends a subscription by closing the connection.
+ * Comment lines every `heartbeatMs` (12 s by default) keep an idle stream open.
  *
  * Our own, not graphql-sse's handler: that one has a fixed 12 s heartbeat, writes no
  * `id:` lines, reads bodies without a size limit, and needs the Accept header to be
  * exactly `text/event-stream`.
  */
-export function createSseHandler({
-  core,
-  logger,
-  heartbeatMs = 12_000,
-  open,
-  admission,
-}: SseTransportOptions): StreamHandler {
+export function createSseHandler(options: StreamTransportOptions): StreamHandler {
+  const { heartbeatMs = 12_000 } = options;
   return async (req, res, request, caller) => {
-    await core.turn(); // one of a crowd (RouterCore.turn)
-    if (req.socket.destroyed) return; // gone while it waited: nothing to start
     // A browser's EventSource resends the last `id:` it saw when it reconnects: for a
     // stream-backed field that is the cursor to resume after.
     const lastEventId = req.headers['last-event-id'];
     const cursor = typeof lastEventId === 'string' ? lastEventId : undefined;
-    const prepared = core.prepare(
+    const admitted = await admitStream(
+      options,
+      req,
       cursor && request.extensions?.['cursor'] === undefined
         ? { ...request, extensions: { ...request.extensions, cursor } }
         : request,
       caller,
     );
+    if (!admitted) return;
     const framing = sseFraming();
-    const release = !isErrors(prepared) && prepared.subject ? admission?.subscription() : undefined;
-    if (isErrors(prepared) || isRefusal(release)) {
-      const errors = isErrors(prepared) ? prepared : [release as GraphQLError];
+    if ('errors' in admitted) {
       // The protocol reports errors found before execution as a `next` event in an
       // accepted stream: an HTTP error would only make clients (EventSource, graphql-sse)
       // retry without showing why.
       res.writeHead(200, framing.headers);
-      res.end(framing.open + framing.result(JSON.stringify({ errors })) + framing.close);
+      res.end(
+        framing.open + framing.result(JSON.stringify({ errors: admitted.errors })) + framing.close,
+      );
       return;
     }
     await streamResults(req, res, {
-      core,
-      prepared,
+      ...options,
+      ...admitted,
       framing,
       transport: 'sse',
       heartbeatMs,
-      open,
-      logger,
-      release,
     });
   };
 }
