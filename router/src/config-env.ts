@@ -1,0 +1,61 @@
+/**
+ * The environment variables that override the config file's options: `HOST`, `PORT`,
+ * `NATS_URL`, `PROVIDER_<ID>_URL`, `SUBGRAPH_<NAME>_URL`, `EVENTS_REQUEST_TIMEOUT_MS`,
+ * `EVENTS_PUBLISH_TIMEOUT_MS`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_SERVICE_NAME`.
+ */
+
+/** The environment variable that overrides provider `id`'s URL. */
+export function providerUrlVariable(id: string): string {
+  return `PROVIDER_${id.toUpperCase()}_URL`;
+}
+
+/** The raw config (as parsed from YAML) with `env`'s overrides applied, as a copy. */
+export function withEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const config = structuredClone(raw) as Record<string, Record<string, unknown> | undefined>;
+  const section = (name: string): Record<string, unknown> => {
+    const value = config[name];
+    if (typeof value === 'object' && value !== null) return value;
+    return (config[name] = {});
+  };
+  if (env['HOST']) section('listen')['host'] = env['HOST'];
+  if (env['PORT']) section('listen')['port'] = Number(env['PORT']);
+  for (const [variable, option] of [
+    ['EVENTS_REQUEST_TIMEOUT_MS', 'requestTimeoutMs'],
+    ['EVENTS_PUBLISH_TIMEOUT_MS', 'publishTimeoutMs'],
+  ] as const) {
+    if (env[variable]) section('events')[option] = Number(env[variable]);
+  }
+  // NATS_URL and PROVIDER_DEFAULT_URL both name the default provider's server(s).
+  const defaultUrl = env[providerUrlVariable('default')] ?? env['NATS_URL'];
+  const providers = config['providers'];
+  const named = typeof providers === 'object' && providers !== null ? providers : {};
+  if (defaultUrl && !('default' in named)) section('nats')['url'] = defaultUrl;
+  for (const [id, provider] of Object.entries(named)) {
+    const url =
+      env[providerUrlVariable(id)] ??
+      (id === 'default' && (provider as Record<string, unknown>)['kind'] === 'nats'
+        ? env['NATS_URL']
+        : undefined);
+    if (url && typeof provider === 'object' && provider !== null) {
+      (provider as Record<string, unknown>)['url'] = url;
+    }
+  }
+  const otlpEndpoint =
+    env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ||
+    (env['OTEL_EXPORTER_OTLP_ENDPOINT'] &&
+      `${env['OTEL_EXPORTER_OTLP_ENDPOINT'].replace(/\/+$/, '')}/v1/traces`);
+  if (otlpEndpoint) section('tracing')['endpoint'] = otlpEndpoint;
+  if (env['OTEL_SERVICE_NAME']) section('tracing')['serviceName'] = env['OTEL_SERVICE_NAME'];
+  const subgraphs = config['subgraphs'];
+  if (typeof subgraphs === 'object' && subgraphs !== null) {
+    for (const [name, subgraph] of Object.entries(subgraphs)) {
+      const url = env[`SUBGRAPH_${name.toUpperCase().replace(/-/g, '_')}_URL`];
+      if (url && typeof subgraph === 'object' && subgraph !== null) {
+        (subgraph as Record<string, unknown>)['url'] = url;
+      }
+    }
+  }
+  return config;
+}
