@@ -84,14 +84,18 @@ export function spawnBroker(
 /**
  * Starts a broker on ports `start` picks, and again on new ones when another process took
  * one of them between the pick and the broker's bind (a free port is free only when it is
- * picked: parallel tests' outgoing connections take ports from the same range).
+ * picked: parallel tests' outgoing connections take ports from the same range). epmd says
+ * so in its own words: it exits, saying there is an epmd on the port already.
  */
 export async function onFreshPorts<T>(start: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await start();
     } catch (error) {
-      if (attempt === PORT_ATTEMPTS || !/address already in use|eaddrinuse/i.test(String(error))) {
+      if (
+        attempt === PORT_ATTEMPTS ||
+        !/address already in use|eaddrinuse|there is already a epmd running/i.test(String(error))
+      ) {
         throw error;
       }
     }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, type ChannelModel } from 'amqplib';
@@ -93,8 +94,11 @@ async function start(options: RabbitMqServerOptions): Promise<RabbitMqServer> {
     RABBITMQ_PID_FILE: join(dir, 'rabbitmq.pid'),
   };
   const url = `amqp://guest:guest@127.0.0.1:${port}`;
-  // Our own epmd, in the foreground, so that no daemon outlives the test.
-  const epmd = spawnBroker('epmd', ['-port', String(epmdPort), '-address', '127.0.0.1'], { env });
+  // Our own epmd, in the foreground, so that no daemon outlives the test; `-d` for its
+  // reason when it cannot have the port (it exits, saying an epmd runs there already).
+  const epmd = spawnBroker('epmd', ['-d', '-port', String(epmdPort), '-address', '127.0.0.1'], {
+    env,
+  });
   let broker: BrokerProcess | undefined;
   let client: ChannelModel | undefined;
 
@@ -124,6 +128,8 @@ async function start(options: RabbitMqServerOptions): Promise<RabbitMqServer> {
     removeDir(dir);
   };
   try {
+    // Before the node starts: one that finds no epmd starts a daemon, which would outlive us.
+    await untilReady('epmd', epmd, () => epmdAnswers(epmdPort), READY_TIMEOUT_MS);
     await boot();
   } catch (error) {
     await stop();
@@ -160,4 +166,27 @@ async function start(options: RabbitMqServerOptions): Promise<RabbitMqServer> {
     boot,
     stop,
   };
+}
+
+/**
+ * Resolves once an epmd on `port` answers a NAMES_REQ (Erlang distribution protocol: a
+ * 2-byte length, the request 110) with its own port number, as no other server would.
+ */
+function epmdAnswers(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTcp(port, '127.0.0.1');
+    let answer = Buffer.alloc(0);
+    socket.setTimeout(2_000, () => socket.destroy(new Error('epmd did not answer')));
+    socket.on('connect', () => socket.write(Buffer.from([0, 1, 110])));
+    socket.on('data', (chunk: Buffer) => {
+      answer = Buffer.concat([answer, chunk]);
+      if (answer.length < 4) return;
+      socket.destroy();
+      const answered = answer.readUInt32BE(0);
+      if (answered === port) resolve();
+      else reject(new Error(`not our epmd: it says port ${answered}`));
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error('epmd closed the connection')));
+  });
 }
