@@ -10,6 +10,7 @@ import { placeKeyFiles, readSecrets } from './providers/secrets.js';
 
 /** What a config that cannot be read or used throws: the file and what is wrong with it. */
 export { ConfigError };
+export { providerUrlVariable } from './config-env.js';
 export type {
   AuthenticationConfig,
   JwksConfig,

@@ -129,7 +129,17 @@ async function start(options: RabbitMqServerOptions): Promise<RabbitMqServer> {
   };
   try {
     // Before the node starts: one that finds no epmd starts a daemon, which would outlive us.
-    await untilReady('epmd', epmd, () => epmdAnswers(epmdPort), READY_TIMEOUT_MS);
+    // Another test's epmd on the port answers too, and then ours exits: ours logs (`-d`) the
+    // requests it answers.
+    await untilReady(
+      'epmd',
+      epmd,
+      async () => {
+        await epmdAnswers(epmdPort);
+        if (!epmd.output().includes('got NAMES_REQ')) throw new Error('another epmd answered');
+      },
+      READY_TIMEOUT_MS,
+    );
     await boot();
   } catch (error) {
     await stop();
