@@ -31,7 +31,7 @@ export interface ExampleStackOptions {
   env?: NodeJS.ProcessEnv;
   /** @default a silent logger */
   logger?: Logger;
-  /** The scrape worker's deadline per page. @default 10000 */
+  /** The scrape worker's deadline per page. @default the subgraph's, 90 s */
   scrapeTimeoutMs?: number;
   /** Changes the router's config (read from router.yaml) before the router starts. */
   configure?: (config: RouterConfig) => void;

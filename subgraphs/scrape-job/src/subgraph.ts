@@ -7,11 +7,22 @@ import {
   type Logger,
   type RunningSubgraph,
 } from '@edfs/subgraph-shared';
-import { createDemoPage, DEMO_PAGE_PATH, type DemoPageOptions } from './demo-page.js';
+import {
+  createDemoPage,
+  DEMO_PAGE_MAX_SECONDS,
+  DEMO_PAGE_PATH,
+  type DemoPageOptions,
+} from './demo-page.js';
 import { ScrapeJobStore, type SettledScrapeJobState } from './job-store.js';
 import { createScrapeJobResolvers } from './resolvers.js';
 import { privateAddressBlockList } from './private-addresses.js';
 import { Scraper } from './scraper.js';
+
+/**
+ * How long a scrape may take by default: a job is long by design, and this one must outlast
+ * the subgraph's own demo page at its slowest (60 s), with room for a loaded machine.
+ */
+export const DEFAULT_FETCH_TIMEOUT_MS = (DEMO_PAGE_MAX_SECONDS + 30) * 1000;
 
 export interface ScrapeJobSubgraphOptions {
   /** Receives `{"__typename":"ScrapeJobState","id":…}` on `scrapeJob.<id>.state` per change. */
@@ -28,7 +39,7 @@ export interface ScrapeJobSubgraphOptions {
   host?: string | undefined;
   /**
    * Gives up on a page, headers and body, after this many milliseconds.
-   * @default 10_000
+   * @default DEFAULT_FETCH_TIMEOUT_MS (90 s)
    */
   fetchTimeoutMs?: number | undefined;
   /**
@@ -79,7 +90,7 @@ export async function createScrapeJobSubgraph(
   const scraper = new Scraper({
     store,
     logger,
-    fetchTimeoutMs: options.fetchTimeoutMs ?? 10_000,
+    fetchTimeoutMs: options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
     maxPageBytes: options.maxPageBytes ?? 5 * 1024 * 1024,
     maxRedirects: options.maxRedirects ?? 5,
     blockList: options.allowPrivateAddresses ? undefined : privateAddressBlockList(),
