@@ -6,19 +6,7 @@ import { coreNats, startRouterWith, startRouterWithUserDown } from './support/ro
 import { startRestrictedNats, type RestrictedNats } from './support/restricted-nats.js';
 import { apolloClient, subscribeApollo } from './support/apollo.js';
 import { spawnCurl } from './support/streams.js';
-import { withoutCursor } from './support/graphql.js';
-
-const MESSAGE_ADDED = /* GraphQL */ `
-  subscription ($roomID: ID!) {
-    messageAdded(roomID: $roomID) {
-      id
-      text
-      user {
-        name
-      }
-    }
-  }
-`;
+import { MESSAGE_ADDED, withoutCursor } from './support/graphql.js';
 
 /**
  * The JSON bodies of the complete parts of a multipart/mixed body with boundary "graphql",

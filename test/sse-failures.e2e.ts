@@ -6,20 +6,8 @@ import { startTestStack, type TestStack } from './support/stack.js';
 import { coreNats, startRouterWith, startRouterWithUserDown } from './support/routers.js';
 import { startRestrictedNats, type RestrictedNats } from './support/restricted-nats.js';
 import { sseClient, subscribeSse } from './support/sse.js';
-import { post } from './support/graphql.js';
+import { MESSAGE_ADDED, post } from './support/graphql.js';
 import { waitFor } from './support/wait.js';
-
-const MESSAGE_ADDED = /* GraphQL */ `
-  subscription ($roomID: ID!) {
-    messageAdded(roomID: $roomID) {
-      id
-      text
-      user {
-        name
-      }
-    }
-  }
-`;
 
 describe('GraphQL over SSE when a subgraph is down', () => {
   let stack: TestStack;

@@ -5,19 +5,7 @@ import { startTestStack, type TestStack } from './support/stack.js';
 import { startRouterWith } from './support/routers.js';
 import { heartbeats, parseEvents, sseClient, subscribeSse } from './support/sse.js';
 import { spawnCurl } from './support/streams.js';
-import { withoutCursor, type Result } from './support/graphql.js';
-
-const MESSAGE_ADDED = /* GraphQL */ `
-  subscription ($roomID: ID!) {
-    messageAdded(roomID: $roomID) {
-      id
-      text
-      user {
-        name
-      }
-    }
-  }
-`;
+import { MESSAGE_ADDED, type Result, withoutCursor } from './support/graphql.js';
 
 describe('GraphQL over SSE, with the graphql-sse client', () => {
   let stack: TestStack;

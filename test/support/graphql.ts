@@ -4,6 +4,19 @@ import type { FormattedExecutionResult } from 'graphql';
 
 export type Result<T = Record<string, unknown>> = FormattedExecutionResult<T>;
 
+/** The example graph's chat subscription: `text` from the message subgraph, `user` from the user one. */
+export const MESSAGE_ADDED = /* GraphQL */ `
+  subscription ($roomID: ID!) {
+    messageAdded(roomID: $roomID) {
+      id
+      text
+      user {
+        name
+      }
+    }
+  }
+`;
+
 /** POSTs a GraphQL request the way GraphQL-over-HTTP clients do. */
 export async function post<T = Record<string, unknown>>(
   url: string,
