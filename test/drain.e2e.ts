@@ -1,9 +1,11 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { startRouterWith } from './support/routers.js';
-import { withoutCursor, type Result } from './support/graphql.js';
+import { post, withoutCursor, type Result } from './support/graphql.js';
 import { parseEvents } from './support/sse.js';
 import { listeningUrl, spawnRouter, stackEnv } from './support/cli.js';
 import { waitFor } from './support/wait.js';
@@ -118,6 +120,37 @@ describe('a router that stops', () => {
       },
     });
     await closed;
+  });
+
+  it('cuts the subgraph requests of the queries it cut, instead of waiting for their timeout', async () => {
+    // A user subgraph that takes each request and never answers it.
+    const requests: IncomingMessage[] = [];
+    const silent = createServer((req) => void requests.push(req));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const router = await startRouterWith(stack, (config) => {
+        config.subgraphs['user']!.url = `http://127.0.0.1:${port}/graphql`;
+        config.subgraphTimeoutMs = 60_000;
+        config.shutdown.graceMs = 100;
+      });
+      const query = post(router.url, '{ user(id: "1") { name } }').then(
+        () => 'answered',
+        () => 'cut',
+      );
+      await waitFor('the subgraph request', () => requests.length === 1);
+      let cut = false;
+      requests[0]!.socket.once('close', () => (cut = true));
+
+      await router.close();
+
+      expect(await query).toBe('cut');
+      // Left alone, it would hold its socket (and the process) for the 60 s of its timeout.
+      await waitFor('the subgraph request to be cut', () => cut, 2_000);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('on SIGTERM sends its clients to another router: none loses or repeats an event', async () => {

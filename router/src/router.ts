@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
 import { identifyAnonymous } from './auth/caller.js';
 import { createJwtIdentify } from './auth/jwt.js';
 import { providerConfigs, type RouterConfig } from './config.js';
@@ -93,7 +94,16 @@ export async function createRouter({
   const configs = providerConfigs(config);
   // Filled once connected, below: connecting needs the first snapshot's fields.
   const connected = new Map<string, EventProvider>();
-  const building = { config, providers: configs, connected, logger, instrumentation };
+  // The router's own connections to the subgraphs, so that stopping it aborts their requests.
+  const subgraphConnections = new Agent();
+  const building = {
+    config,
+    providers: configs,
+    connected,
+    logger,
+    instrumentation,
+    subgraphConnections,
+  };
   let snapshot = buildSnapshot(sdl, 1, building);
   const admit = ({ eventFields, supergraph }: Snapshot): void =>
     metrics?.admit({ fields: eventFields.keys(), subgraphs: supergraph.subgraphUrls.keys() });
@@ -268,6 +278,9 @@ export async function createRouter({
       const cut = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(cut);
+      // What a cut query still waits for would otherwise hold the process up to
+      // subgraphTimeoutMs after its client is gone.
+      await subgraphConnections.destroy();
       await Promise.all(everyProvider.map((provider) => provider.close()));
       // Last, so that the spans of the work that finished above are sent too.
       await tracing?.shutdown();

@@ -1,4 +1,5 @@
 import { QueryPlanner } from '@apollo/query-planner';
+import type { Agent } from 'undici';
 import type { ProviderConfig, RouterConfig } from './config.js';
 import type { SchemaSnapshot } from './core.js';
 import { bindEventFields, type EventField } from './events/event-field.js';
@@ -36,6 +37,8 @@ export interface SnapshotOptions {
   connected: ReadonlyMap<string, EventProvider>;
   logger: Logger;
   instrumentation: Instrumentation;
+  /** The connections to the subgraphs; the router destroys them when it stops. */
+  subgraphConnections: Agent;
 }
 
 /**
@@ -47,7 +50,7 @@ export interface SnapshotOptions {
 export function buildSnapshot(
   sdl: string,
   version: number,
-  { config, providers, connected, logger, instrumentation }: SnapshotOptions,
+  { config, providers, connected, logger, instrumentation, subgraphConnections }: SnapshotOptions,
 ): Snapshot {
   const { name, publishTimeoutMs, requestTimeoutMs } = config.events;
   const supergraph = loadSupergraph(sdl, name);
@@ -102,6 +105,7 @@ export function buildSnapshot(
         maxBatchRepresentations: config.batchMaxRepresentations,
         logger,
         instrumentation,
+        dispatcher: subgraphConnections,
       }),
     }),
   };

@@ -5,6 +5,7 @@ import {
   type ServiceMap,
 } from '@apollo/gateway';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Agent } from 'undici';
 import {
   noopInstrumentation,
   secondsSince,
@@ -40,6 +41,11 @@ export interface DataSourcesOptions {
   logger: Logger;
   /** Where each subgraph request (after batching) is reported. @default nothing is reported */
   instrumentation?: Instrumentation | undefined;
+  /**
+   * The connections the requests go through; destroying it aborts those in flight.
+   * @default undici's global one
+   */
+  dispatcher?: Agent | undefined;
 }
 
 /** What the executor passes to every data source for one request or event. */
@@ -61,7 +67,7 @@ export function createServiceMap(options: DataSourcesOptions): ServiceMap {
   for (const [name, url] of options.urls) {
     const remote = instrumented(
       name,
-      remoteSource(url, options.timeoutMs, options.dedupeQueries ?? false),
+      remoteSource(url, options.timeoutMs, options.dedupeQueries ?? false, options.dispatcher),
       options.instrumentation ?? noopInstrumentation,
     );
     const tracer = new FetchTracer(name);
@@ -77,10 +83,15 @@ export function createServiceMap(options: DataSourcesOptions): ServiceMap {
   return map;
 }
 
-function remoteSource(url: string, timeoutMs: number, dedupe: boolean): GraphQLDataSource {
+function remoteSource(
+  url: string,
+  timeoutMs: number,
+  dedupe: boolean,
+  dispatcher: Agent | undefined,
+): GraphQLDataSource {
   // In place of the default make-fetch-happen. The fetch's deadline is withDeadline's;
   // this timeout frees the socket of a request nobody waits for any more.
-  const fetcher = subgraphFetcher(timeoutMs);
+  const fetcher = subgraphFetcher(timeoutMs, dispatcher);
   return new RemoteGraphQLDataSource<FetchContext>({
     url,
     fetcher: dedupe ? shareInflightQueries(fetcher) : fetcher,

@@ -8,7 +8,7 @@
  */
 import type { Fetcher, FetcherHeaders, FetcherResponse } from '@apollo/utils.fetcher';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
-import { request } from 'undici';
+import { request, type Agent } from 'undici';
 
 /**
  * The most a subgraph answer may hold. A broken or hostile subgraph could otherwise send
@@ -39,11 +39,23 @@ export class SubgraphFetchTimeoutError extends Error {
   }
 }
 
+/** A request cut because its connections were destroyed: the router stopped. */
+export class SubgraphRequestAbortedError extends Error {
+  override readonly name = 'SubgraphRequestAbortedError';
+  constructor(
+    readonly url: string,
+    options: ErrorOptions,
+  ) {
+    super(`the request to ${url} was cut: the router stopped`, options);
+  }
+}
+
 /**
  * A `Fetcher` for `RemoteGraphQLDataSource` that gives up on a subgraph whose answer is not
- * complete after `timeoutMs` (silent, or trickling its body), freeing its socket.
+ * complete after `timeoutMs` (silent, or trickling its body), freeing its socket. Requests
+ * go through `dispatcher` (undici's global one if not given).
  */
-export function subgraphFetcher(timeoutMs: number): Fetcher {
+export function subgraphFetcher(timeoutMs: number, dispatcher?: Agent): Fetcher {
   return async (url, init = {}) => {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
@@ -52,6 +64,7 @@ export function subgraphFetcher(timeoutMs: number): Fetcher {
         headers: init.headers ?? {},
         body: init.body ?? null,
         signal,
+        ...(dispatcher ? { dispatcher } : {}),
       });
       const declared = Number(headers['content-length']);
       if (declared > MAX_SUBGRAPH_RESPONSE_BYTES) {
@@ -71,6 +84,7 @@ export function subgraphFetcher(timeoutMs: number): Fetcher {
       return new SubgraphResponse(url, statusCode, headers, Buffer.concat(chunks).toString());
     } catch (error) {
       if (signal.aborted) throw new SubgraphFetchTimeoutError(url, timeoutMs, { cause: error });
+      if (dispatcher?.destroyed) throw new SubgraphRequestAbortedError(url, { cause: error });
       throw error;
     }
   };
