@@ -4,10 +4,21 @@
  * `EVENTS_PUBLISH_TIMEOUT_MS`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
  * `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_SERVICE_NAME`.
  */
+import { ConfigError } from './errors.js';
 
 /** The environment variable that overrides provider `id`'s URL. */
 export function providerUrlVariable(id: string): string {
   return `PROVIDER_${id.toUpperCase()}_URL`;
+}
+
+/** The number in variable `name`; one that is not a number is an error that names it. */
+function numberIn(env: NodeJS.ProcessEnv, name: string): number {
+  const text = env[name]!;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) {
+    throw new ConfigError(`${name}=${JSON.stringify(text)} is not a number`, undefined);
+  }
+  return value;
 }
 
 /** The raw config (as parsed from YAML) with `env`'s overrides applied, as a copy. */
@@ -20,12 +31,12 @@ export function withEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
     return (config[name] = {});
   };
   if (env['HOST']) section('listen')['host'] = env['HOST'];
-  if (env['PORT']) section('listen')['port'] = Number(env['PORT']);
+  if (env['PORT']) section('listen')['port'] = numberIn(env, 'PORT');
   for (const [variable, option] of [
     ['EVENTS_REQUEST_TIMEOUT_MS', 'requestTimeoutMs'],
     ['EVENTS_PUBLISH_TIMEOUT_MS', 'publishTimeoutMs'],
   ] as const) {
-    if (env[variable]) section('events')[option] = Number(env[variable]);
+    if (env[variable]) section('events')[option] = numberIn(env, variable);
   }
   // NATS_URL and PROVIDER_DEFAULT_URL both name the default provider's server(s).
   const defaultUrl = env[providerUrlVariable('default')] ?? env['NATS_URL'];

@@ -196,6 +196,45 @@ describe('the providers config', () => {
   });
 });
 
+describe('NATS server lists', () => {
+  it.each([
+    'nats://127.0.0.1:4222',
+    '127.0.0.1:4222',
+    'localhost',
+    'tls://nats.example.com:4443',
+    'nats://user:secret@[::1]:4222/',
+    'nats://a:4222, nats://b:4222,c:4222',
+  ])('takes %j', (url) => {
+    expect(parseConfig({ ...minimal, nats: { url } }, {}).nats.url).toBe(url);
+  });
+
+  // A typo must stop the router at start, not look like a NATS server that is down.
+  it.each([
+    'nats://127.0.0.1:notaport',
+    'nats://127.0.0.1:99999',
+    'http://127.0.0.1:4222',
+    'nats://',
+    'nats://host:4222/path',
+    'nats://a:4222,,nats://b:4222',
+    'nats://a b:4222',
+  ])('refuses %j, from the file or NATS_URL', (url) => {
+    const message = /each server is host\[:port\][\s\S]*at nats\.url/;
+    expect(() => parseConfig({ ...minimal, nats: { url } }, {})).toThrow(message);
+    expect(() => parseConfig(minimal, { NATS_URL: url })).toThrow(message);
+    const providers = { default: { kind: 'nats', url } };
+    expect(() => parseConfig({ ...minimal, providers }, {})).toThrow(/each server is/);
+  });
+});
+
+describe('numbers from the environment', () => {
+  it.each(['abc', '', ' ', '4000x'])('refuse PORT=%j, naming the variable', (port) => {
+    if (port === '') return expect(parseConfig(minimal, { PORT: port }).listen.port).toBe(4000);
+    expect(() => parseConfig(minimal, { PORT: port })).toThrow(
+      `PORT=${JSON.stringify(port)} is not a number`,
+    );
+  });
+});
+
 describe('events timeouts', () => {
   it('default to 5 s, and take the config or the environment', () => {
     expect(parseConfig(minimal, {}).events).toMatchObject({
@@ -209,6 +248,8 @@ describe('events timeouts', () => {
       requestTimeoutMs: 300,
       publishTimeoutMs: 400,
     });
-    expect(() => parseConfig(minimal, { EVENTS_REQUEST_TIMEOUT_MS: 'soon' })).toThrow(ConfigError);
+    expect(() => parseConfig(minimal, { EVENTS_REQUEST_TIMEOUT_MS: 'soon' })).toThrow(
+      new ConfigError('EVENTS_REQUEST_TIMEOUT_MS="soon" is not a number', undefined),
+    );
   });
 });

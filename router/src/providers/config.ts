@@ -41,9 +41,32 @@ const certWithKey = (tls: TlsFiles | undefined): boolean =>
   tls === undefined || (tls.cert === undefined) === (tls.key === undefined);
 const TLS_PAIR = { message: '`tls.cert` and `tls.key` go together', path: ['tls'] };
 
+/**
+ * Whether each of `url`'s comma-separated servers is one nats.js can dial: `host`,
+ * `host:port`, or either behind `nats://` or `tls://`. Caught here, a typo stops the router
+ * at start instead of looking like a NATS server that is down.
+ */
+export function isNatsServerList(url: string): boolean {
+  return url.split(',').every((server) => {
+    const entry = server.trim();
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `nats://${entry}`;
+    const parsed = URL.canParse(withScheme) ? new URL(withScheme) : undefined;
+    return (
+      parsed !== undefined &&
+      /^(nats|tls):$/.test(parsed.protocol) &&
+      parsed.hostname !== '' &&
+      /^\/?$/.test(parsed.pathname)
+    );
+  });
+}
+
 const natsFields = {
   /** NATS server(s), comma-separated. Env: `NATS_URL`. @default "nats://127.0.0.1:4222" */
-  url: z.string().min(1).default('nats://127.0.0.1:4222'),
+  url: z
+    .string()
+    .min(1)
+    .refine(isNatsServerList, 'each server is host[:port], nats://host[:port] or tls://host[:port]')
+    .default('nats://127.0.0.1:4222'),
   /**
    * JetStream streams the router creates when they are missing (an existing one must
    * capture the subjects listed). Fields name theirs with `@eventsSubscribe(stream:)`.
