@@ -101,6 +101,13 @@ const NOT_RUN: readonly { section: string; lang: string; why: string }[] = [
       'the same requests with nats.js, the way `nats reply` does.',
   },
   {
+    section: 'Stopping and rolling',
+    lang: 'sh',
+    why:
+      'the parts serve until stopped on fixed ports; test/standalone.e2e.ts runs the same ' +
+      'commands (each subgraph main.ts, two `pnpm router` CLIs on one NATS) on free ports.',
+  },
+  {
     section: 'Command line',
     lang: 'sh',
     why:
