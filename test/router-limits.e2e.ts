@@ -207,3 +207,74 @@ describe('limits.maxConnections: WebSockets and streams per router', () => {
     await waitFor('no connections', () => router.connections === 0);
   });
 });
+
+describe('limits.maxSubscriptionBytes: what one subscription may hold', () => {
+  let stack: TestStack;
+  let router: Router;
+  beforeAll(async () => {
+    stack = await startTestStack();
+    router = await startRouterWith(stack, (config) => {
+      config.limits.maxSubscriptionBytes = 4096;
+    });
+  });
+  afterAll(async () => {
+    await router?.close();
+    await stack?.close();
+  });
+
+  const BY =
+    'subscription ($room: ID!, $user: ID!) { messageAddedBy(roomID: $room, userID: $user) { id } }';
+  const OVER = {
+    message: expect.stringContaining('maxSubscriptionBytes (4096)'),
+    extensions: {
+      code: 'MAX_SUBSCRIPTION_BYTES_EXCEEDED',
+      limit: 'maxSubscriptionBytes',
+      max: 4096,
+    },
+  };
+
+  it('refuses, in volume, subscriptions whose values or extensions are too large, before subscribing anything', async () => {
+    const client = wsClient(router.url);
+    const steady = subscribe(client, room('bytes-ok'));
+    await stack.subscribedOn('room.bytes-ok.messages');
+
+    // Large filter values (kept for the subscription's life), unused variables and
+    // extensions: each 200 KB, 100 of them per connection on two connections.
+    const large = 'u'.repeat(200_000);
+    const attackers = [wsClient(router.url), wsClient(router.url)];
+    const refusals = attackers.flatMap((attacker, a) =>
+      Array.from({ length: 100 }, (_, i) => {
+        const sub =
+          i % 3 === 0
+            ? subscribe(attacker, BY, { room: `b${a}`, user: `${i}-${large}` })
+            : i % 3 === 1
+              ? subscribe(attacker, room(`b${a}`), { unused: large })
+              : subscribe(attacker, `${room(`b${a}`)} # ${large}`);
+        return sub.next().then(
+          () => 'delivered',
+          (errors: unknown) => errors,
+        );
+      }),
+    );
+    for (const refused of await Promise.all(refusals)) {
+      expect(refused).toEqual([expect.objectContaining(OVER)]);
+    }
+    expect(router.subscriptions).toBe(1);
+    expect(await stack.nats!.subscriptionsOn('room.b0.messages')).toBe(0);
+
+    // Over SSE: a `next` with the error, then `complete`; nothing subscribed either.
+    const overSse = await openHttpStream(router.url, SSE, `${room('b-sse')} # ${large}`);
+    await overSse.ended;
+    expect(sseResults(overSse.text)).toEqual([{ errors: [expect.objectContaining(OVER)] }]);
+
+    // One within the limit is served, filter value and all.
+    const within = subscribe(client, BY, { room: 'bytes-ok', user: '1' });
+    await waitFor('the second subscription', () => router.subscriptions === 2);
+    stack.publish('room.bytes-ok.messages', EVENT);
+    expect(await steady.next()).toEqual(RESULT);
+    expect(await within.next()).toEqual({ data: { messageAddedBy: { id: '1' } } });
+
+    await Promise.all([client, ...attackers].map((c) => c.dispose()));
+    await waitFor('no subscriptions', () => router.subscriptions === 0);
+  });
+});

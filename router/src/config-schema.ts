@@ -303,6 +303,13 @@ export const configSchema = z.strictObject({
        * TOO_MANY_SUBSCRIPTIONS and nothing is subscribed. @default 50000
        */
       maxSubscriptions: z.number().int().positive().default(50_000),
+      /**
+       * What one subscription may hold, in bytes: its document, variables and extensions as
+       * sent. A subscription lives as long as its client, so it gets less room than a
+       * request (`maxPayloadBytes`); one over it is refused with
+       * MAX_SUBSCRIPTION_BYTES_EXCEEDED. @default 16384
+       */
+      maxSubscriptionBytes: z.number().int().positive().default(16_384),
     })
     .prefault({}),
   /** Which browser pages on other origins may call `/graphql`, and open WebSockets to it. */

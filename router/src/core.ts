@@ -13,6 +13,7 @@ import {
   type Trace,
   type TransportName,
 } from './instrumentation.js';
+import { limitExceeded } from './execution/operation-limits.js';
 import type { OperationCache, PreparedOperation } from './execution/operation.js';
 import type { Logger } from './logger.js';
 
@@ -158,6 +159,11 @@ export interface CoreOptions {
   slowSubscriberLimit?: number;
   /** The same bound in bytes of serialized results. @default 8388608 (8 MiB) */
   slowSubscriberMaxBytes?: number;
+  /**
+   * What one subscription may hold: its document, variables and extensions, in bytes as
+   * JSON. A subscription is kept as long as its client stays. @default 16384
+   */
+  maxSubscriptionBytes?: number;
 }
 
 export function createCore({
@@ -167,6 +173,7 @@ export function createCore({
   instrumentation = noopInstrumentation,
   slowSubscriberLimit = 1000,
   slowSubscriberMaxBytes = 8 * 1024 * 1024,
+  maxSubscriptionBytes = 16_384,
   logger,
 }: CoreOptions): RouterCore {
   let current = snapshot;
@@ -192,6 +199,10 @@ export function createCore({
     }
     const operation = operations.prepare(request.query, request.operationName, caller, trace);
     if (isErrors(operation)) return operation;
+    // Before the variables are coerced: what a subscription holds is held for its lifetime.
+    if (operation.subscription && requestBytes(request) > maxSubscriptionBytes) {
+      return [limitExceeded('maxSubscriptionBytes', maxSubscriptionBytes)];
+    }
     const variables = executor.coerceVariables(operation, request.variables);
     if (isErrors(variables)) return variables;
     const prepared = trace
@@ -302,4 +313,11 @@ export const OPERATIONS_PER_TURN = 32;
 
 export function isErrors<T>(value: T | readonly GraphQLError[]): value is readonly GraphQLError[] {
   return Array.isArray(value);
+}
+
+/** The bytes of a request's document, variables and extensions, as JSON. */
+function requestBytes({ query, variables, extensions }: GraphQLRequest): number {
+  const json = (value: unknown): number =>
+    value === undefined || value === null ? 0 : Buffer.byteLength(JSON.stringify(value));
+  return Buffer.byteLength(query ?? '') + json(variables) + json(extensions);
 }

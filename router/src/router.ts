@@ -129,6 +129,7 @@ export async function createRouter({
     instrumentation,
     slowSubscriberLimit: config.slowSubscriberLimit,
     slowSubscriberMaxBytes: config.slowSubscriberMaxBytes,
+    maxSubscriptionBytes: config.limits.maxSubscriptionBytes,
   });
 
   const admission = createAdmission({

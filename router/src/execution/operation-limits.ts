@@ -30,8 +30,14 @@ export const DEFAULT_OPERATION_LIMITS: OperationLimits = {
   maxTokens: 5000,
 };
 
-/** The error of a refused operation: `extensions.code` names the limit. */
-export function limitExceeded(limit: keyof OperationLimits, max: number): GraphQLError {
+/**
+ * The error of a refused operation: `extensions.code` names the limit (one of
+ * `OperationLimits`, or `maxSubscriptionBytes`).
+ */
+export function limitExceeded(
+  limit: keyof OperationLimits | 'maxSubscriptionBytes',
+  max: number,
+): GraphQLError {
   const code = `${limit
     .replace(/^max/, 'MAX_')
     .replace(/([a-z])([A-Z])/g, '$1_$2')
