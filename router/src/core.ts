@@ -14,6 +14,7 @@ import {
   type TransportName,
 } from './instrumentation.js';
 import { limitExceeded } from './execution/operation-limits.js';
+import { jsonBytes } from './execution/request-size.js';
 import type { OperationCache, PreparedOperation } from './execution/operation.js';
 import type { Logger } from './logger.js';
 
@@ -200,7 +201,10 @@ export function createCore({
     const operation = operations.prepare(request.query, request.operationName, caller, trace);
     if (isErrors(operation)) return operation;
     // Before the variables are coerced: what a subscription holds is held for its lifetime.
-    if (operation.subscription && requestBytes(request) > maxSubscriptionBytes) {
+    if (
+      operation.subscription &&
+      requestBytes(request, maxSubscriptionBytes) > maxSubscriptionBytes
+    ) {
       return [limitExceeded('maxSubscriptionBytes', maxSubscriptionBytes)];
     }
     const variables = executor.coerceVariables(operation, request.variables);
@@ -315,9 +319,8 @@ export function isErrors<T>(value: T | readonly GraphQLError[]): value is readon
   return Array.isArray(value);
 }
 
-/** The bytes of a request's document, variables and extensions, as JSON. */
-function requestBytes({ query, variables, extensions }: GraphQLRequest): number {
-  const json = (value: unknown): number =>
-    value === undefined || value === null ? 0 : Buffer.byteLength(JSON.stringify(value));
-  return Buffer.byteLength(query ?? '') + json(variables) + json(extensions);
+/** The bytes of a request's document, variables and extensions, as JSON, up to `budget` + 1. */
+function requestBytes({ query, variables, extensions }: GraphQLRequest, budget: number): number {
+  const document = Buffer.byteLength(query ?? '');
+  return document + jsonBytes([variables ?? null, extensions ?? null], budget - document);
 }

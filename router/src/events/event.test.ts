@@ -54,6 +54,41 @@ describe('event validation', () => {
     expect(parseEventPayload(encode('{"a":1}'))).toEqual({ a: 1 });
     expect(code(parseEventPayload(encode('{nope')))).toBe('INVALID_EVENT');
   });
+
+  it('refuses bytes that are not UTF-8 instead of replacing them', () => {
+    // "\xc3(" and "\xff" are not UTF-8; decoded leniently, both would be the id "\ufffd(\ufffd".
+    const bytes = Uint8Array.from([
+      ...encode('{"__typename":"Message","id":"'),
+      0xc3,
+      0x28,
+      0xff,
+      ...encode('"}'),
+    ]);
+    const refused = parseEventPayload(bytes) as GraphQLError;
+    expect(code(refused)).toBe('INVALID_EVENT');
+    expect(refused.message).toBe('Invalid event: the event is not UTF-8.');
+    expect(parseEventPayload(encode('{"id":"é✓😀"}'))).toEqual({ id: 'é✓😀' });
+  });
+
+  it.each(['9007199254740993', '12345678901234567890123', '-9007199254740993', '1e300'])(
+    'refuses the key %s, which JSON parsing rounds, naming the field',
+    (number) => {
+      const parsed = parseEventPayload(
+        encode(`{"__typename":"Post","org":{"id":${number}},"slug":"s"}`),
+      );
+      const refused = validate(parsed) as GraphQLError;
+      expect(code(refused)).toBe('INVALID_EVENT');
+      expect(refused.message).toContain('"id" is a number past 2^53 - 1');
+      expect(code(validate({ __typename: 'Message', id: Number(number) }))).toBe('INVALID_EVENT');
+    },
+  );
+
+  it('takes the largest safe integers as they are', () => {
+    expect(validate({ __typename: 'Message', id: 9007199254740991 })).toEqual({
+      __typename: 'Message',
+      id: 9007199254740991,
+    });
+  });
 });
 
 describe('event keys serialized by the schema', () => {

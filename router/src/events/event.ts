@@ -50,6 +50,7 @@ export function createEventValidator(
     }
     for (const shape of keys) {
       const picked = pick(event, shape, schema?.getType(typename as string));
+      if (typeof picked === 'string') return invalidEvent(picked);
       if (picked) return { ...picked, __typename: typename as string };
     }
     const wanted = keysByType
@@ -60,16 +61,25 @@ export function createEventValidator(
   };
 }
 
-/** Parses the bytes of one broker message as JSON. */
+/**
+ * Parses the bytes of one broker message as JSON. Bytes that are not UTF-8 are refused
+ * rather than replaced with U+FFFD, which would turn different keys into the same one.
+ */
 export function parseEventPayload(data: Uint8Array): unknown {
+  let text: string;
   try {
-    return JSON.parse(decoder.decode(data));
+    text = decoder.decode(data);
+  } catch {
+    return invalidEvent('the event is not UTF-8');
+  }
+  try {
+    return JSON.parse(text);
   } catch {
     return invalidEvent('the event is not valid JSON');
   }
 }
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
 
 function invalidEvent(reason: string): GraphQLError {
   return new GraphQLError(`Invalid event: ${reason}.`, { extensions: { code: 'INVALID_EVENT' } });
@@ -93,15 +103,23 @@ function keyShape(fields: string): KeyShape {
   return toShape(operation.selectionSet);
 }
 
+/**
+ * The key `shape` picks from `value`: `undefined` if it does not carry the key in full, a
+ * reason if what it carries cannot be a key at all.
+ */
 function pick(
   value: Record<string, unknown>,
   shape: KeyShape,
   type: GraphQLNamedType | undefined,
-): Record<string, unknown> | undefined {
+): Record<string, unknown> | string | undefined {
   const picked: Record<string, unknown> = {};
   for (const [name, inner] of Object.entries(shape)) {
     const field = value[name];
     if (field === undefined || field === null) return undefined;
+    // JSON.parse rounds such a number: it would name another entity than the one published.
+    if (typeof field === 'number' && Number.isInteger(field) && !Number.isSafeInteger(field)) {
+      return `"${name}" is a number past 2^53 - 1, which JSON parsers round: send it as a string`;
+    }
     const fieldType =
       isObjectType(type) || isInterfaceType(type)
         ? getNamedType(type.getFields()[name]?.type)
@@ -120,7 +138,7 @@ function pick(
     } else {
       if (typeof field !== 'object' || Array.isArray(field)) return undefined;
       const nested = pick(field as Record<string, unknown>, inner, fieldType);
-      if (!nested) return undefined;
+      if (typeof nested !== 'object') return nested;
       picked[name] = nested;
     }
   }
