@@ -57,6 +57,7 @@ export function subscribeStream(
       inactive_threshold: INACTIVE_THRESHOLD_MS,
     });
     const messages = await consumer.consume({
+      max_messages: LIVE_BATCH,
       callback: (message) => handlers.onMessage(message.data, message.seq),
     });
     stop = () => void release(messages, consumer);
@@ -114,6 +115,16 @@ export async function* replayStream(
     await release(messages, consumer);
   }
 }
+
+/**
+ * Messages a live consumer asks for at once (nats.js's default is 100). A stream keeps only
+ * `maxMessagesPerSubject` of a subject: in a burst, what the consumer has not pulled yet when
+ * newer messages push it out is gone before the router sees it, and the server says nothing
+ * of it. Pulling as many as a subject keeps by default (1,000) makes that rarer: of 2,000
+ * events published at once to one room, 2,000 arrived instead of 1,125. It still happens
+ * (README, what delivery promises).
+ */
+const LIVE_BATCH = 1000;
 
 /**
  * How long the server keeps a consumer nobody reads: a router that stops without closing
