@@ -43,6 +43,13 @@ describe('event validation', () => {
     expect(code(result)).toBe('INVALID_EVENT');
   });
 
+  it('quotes at most 100 characters of a huge __typename, which every subscriber and the log get', () => {
+    const huge = 'T'.repeat(1_000_000);
+    const { message } = validate({ __typename: huge, id: '1' }) as GraphQLError;
+    expect(message).toContain(`got "${'T'.repeat(99)}… (1000002 characters)`);
+    expect(message.length).toBeLessThan(300);
+  });
+
   it('says which types and keys were expected', () => {
     expect(String((validate({ __typename: 'User' }) as GraphQLError).message)).toContain(
       'Message, Post',

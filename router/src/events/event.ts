@@ -10,6 +10,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
+import { excerpt } from '../excerpt.js';
 
 /** The keys of what changed, as published: `{"__typename":"Message","id":"1"}`. */
 export interface EntityEvent {
@@ -45,7 +46,7 @@ export function createEventValidator(
     const keys = typeof typename === 'string' ? shapes.get(typename) : undefined;
     if (keys === undefined) {
       return invalidEvent(
-        `"__typename" must be a type that ${field} can return (${typeList}); got ${JSON.stringify(typename) ?? 'nothing'}`,
+        `"__typename" must be a type that ${field} can return (${typeList}); got ${typename === undefined ? 'nothing' : excerpt(JSON.stringify(typename))}`,
       );
     }
     for (const shape of keys) {

@@ -5,6 +5,7 @@ import type { QueryPlan } from '@apollo/query-planner';
 import type { Logger } from '../logger.js';
 import type { LoadedSupergraph } from '../schema/supergraph.js';
 import type { EntityEvent } from '../events/event.js';
+import { excerpt } from '../excerpt.js';
 import { noopTrace, type Trace } from '../instrumentation.js';
 import type { EventContext, FetchContext } from './data-sources.js';
 import { maskSubgraphErrors } from './mask-errors.js';
@@ -147,7 +148,7 @@ export function createExecutor({
       const notFound = context.missing.map(
         (subgraph) =>
           new GraphQLError(
-            `${__typename} ${JSON.stringify(key)} was not found by subgraph "${subgraph}".`,
+            `${__typename} ${excerpt(JSON.stringify(key))} was not found by subgraph "${subgraph}".`,
             {
               path: [responseKey],
               extensions: { code: 'ENTITY_NOT_FOUND', serviceName: subgraph },
