@@ -187,6 +187,26 @@ describe('queries and mutations through the router', () => {
     expect(body.errors?.[0]?.message).toContain('Cannot query field "nope"');
   });
 
+  it.each([
+    ['application/json', 'a query'],
+    ['text/event-stream', 'an SSE stream'],
+    ['multipart/mixed;subscriptionSpec=1.0', 'a multipart stream'],
+  ])(
+    'refuses a batch (a JSON array) sent as %s (%s) with 400, saying batching is not supported',
+    async (accept) => {
+      const response = await fetch(stack.router.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept },
+        body: ` ${JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }])}`,
+      });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as Result;
+      expect(body.errors?.[0]?.message).toBe(
+        'Batched requests (a JSON array of operations) are not supported: send one operation per request.',
+      );
+    },
+  );
+
   describe('a subscription sent as plain GraphQL over HTTP', () => {
     const subscription = 'subscription { messageAdded(roomID: "123") { id } }';
     const refusal = {

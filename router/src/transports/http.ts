@@ -19,7 +19,14 @@ import { createGraphiQL, GRAPHIQL_ASSETS_PATH } from './graphiql.js';
 import { createMultipartHandler } from './multipart.js';
 import type { OpenStreams } from './open-streams.js';
 import { fromExecutionArgs, toExecutionArgs, type PreparedContext } from './operation-args.js';
-import { HttpError, readBody, readGraphQLRequest, sendHttpError } from './request.js';
+import {
+  batchRefused,
+  HttpError,
+  isBatch,
+  readBody,
+  readGraphQLRequest,
+  sendHttpError,
+} from './request.js';
 import { createSseHandler } from './sse.js';
 
 export interface HttpTransportOptions {
@@ -101,7 +108,7 @@ export function createHttpListener({
       try {
         return await parseRequestParams(req);
       } catch (error) {
-        return badRequest(error);
+        return badRequest(isBatch(req.body) ? batchRefused() : error);
       }
     },
     onSubscribe: (req, params) => {

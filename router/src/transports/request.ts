@@ -69,7 +69,7 @@ export async function readGraphQLRequest(
     });
   } catch (error) {
     // graphql-http throws for a malformed request: bad JSON, no query, wrong variables…
-    throw new HttpError(400, (error as Error).message);
+    throw new HttpError(400, (isBatch(body) ? batchRefused() : (error as Error)).message);
   }
   if (Array.isArray(params)) {
     const [, init] = params;
@@ -97,4 +97,16 @@ export function sendHttpError(res: ServerResponse, error: HttpError): void {
   });
   const { message, extensions } = error;
   res.end(JSON.stringify({ errors: [extensions ? { message, extensions } : { message }] }));
+}
+
+/** Whether a request body is a JSON array: a batch of operations, as some clients send. */
+export function isBatch(body: unknown): boolean {
+  return typeof body === 'string' && body.trimStart().startsWith('[');
+}
+
+/** Why a batch gets 400: graphql-http would only say "Missing query". */
+export function batchRefused(): Error {
+  return new Error(
+    'Batched requests (a JSON array of operations) are not supported: send one operation per request.',
+  );
 }
