@@ -1,7 +1,9 @@
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { subscribe, wsClient } from './support/graphql.js';
+import { listeningUrl, spawnRouter, stackEnv } from './support/cli.js';
 
 const SUBSCRIPTION = 'subscription ($roomID: ID!) { messageAdded(roomID: $roomID) { id text } }';
 
@@ -149,5 +151,46 @@ describe('bad input never ends a subscription or reaches a subgraph', () => {
     stack.publish('room.after.messages', { __typename: 'Message', id: '2' });
     expect(await sub.next()).toEqual({ data: { messageAdded: { id: '2', text: 'Hi Alice!' } } });
     await sub.unsubscribe();
+  });
+});
+
+describe('a flood of invalid events', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('writes a few log lines for them, counts every one, and still delivers the next event', async () => {
+    const router = spawnRouter([], { PORT: '0', ...stackEnv(stack) });
+    let invalidLines = 0;
+    let skipped = 0;
+    createInterface({ input: router.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; skipped?: number };
+      if (entry.msg !== 'invalid event') return;
+      invalidLines++;
+      skipped += entry.skipped ?? 0;
+    });
+    try {
+      const url = await listeningUrl(router);
+      const client = wsClient(url);
+      const sub = subscribe(client, SUBSCRIPTION, { roomID: 'flood' });
+      await stack.subscribedOn('room.flood.messages');
+      for (let i = 0; i < 500; i++) stack.publish('room.flood.messages', `not json ${i}`);
+      stack.publish('room.flood.messages', { __typename: 'Message', id: '1' });
+      let invalid = 0;
+      for (let next = await sub.next(); next.errors; next = await sub.next()) invalid++;
+      expect(invalid).toBe(500); // the subscriber is told of each one
+      const metrics = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+      expect(metrics).toContain('edfs_events_invalid_total{field="messageAdded"} 500');
+      expect(invalidLines).toBeGreaterThan(0);
+      expect(invalidLines).toBeLessThanOrEqual(10); // one interval's worth, not 500
+      expect(skipped).toBe(0); // said by the next line written, in a later interval
+      await client.dispose();
+    } finally {
+      router.kill('SIGTERM');
+    }
   });
 });

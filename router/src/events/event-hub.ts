@@ -4,6 +4,7 @@ import {
   type FieldInstrumentation,
   type Instrumentation,
 } from '../instrumentation.js';
+import { LogBudget } from '../log-budget.js';
 import type { Logger } from '../logger.js';
 import type { ProviderError } from '../errors.js';
 import type {
@@ -78,6 +79,8 @@ export class EventHub {
   readonly fanOutTurn: number;
   readonly providers: ReadonlyMap<string, EventProvider>;
   readonly logger: Logger;
+  /** Publishers decide how many invalid events there are; the log takes a few per interval. */
+  readonly #logBudget = new LogBudget();
   /** By provider id and subject: the same subject on two brokers is two triggers. */
   readonly #triggers = new Map<string, Trigger>();
 
@@ -211,7 +214,7 @@ export class EventHub {
   /** @internal */
   invalidEvent(subject: string, error: GraphQLError, instruments: FieldInstrumentation): void {
     instruments.eventInvalid();
-    this.logger.warn({ subject, reason: error.message }, 'invalid event');
+    this.#logBudget.warn(this.logger, { subject, reason: error.message }, 'invalid event');
   }
 
   /** @internal A group over `maxPendingEventsPerGroup` began dropping events. */

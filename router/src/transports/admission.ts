@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Instrumentation } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
+import { LogBudget } from '../log-budget.js';
 
 /**
  * The one home of the router's caps on what clients hold open: connections (WebSockets,
@@ -59,11 +60,17 @@ export function createAdmission({
       leave();
     };
   };
+  // Clients decide how often they are refused; the log takes a few lines per interval.
+  const logBudget = new LogBudget();
   return {
     connection() {
       if (connections >= maxConnections) {
         instrumentation.connectionRefused('max_connections');
-        logger.warn({ limit: 'maxConnections', max: maxConnections }, 'refused a connection');
+        logBudget.warn(
+          logger,
+          { limit: 'maxConnections', max: maxConnections },
+          'refused a connection',
+        );
         return new GraphQLError(
           `The router has ${maxConnections} connections open, the most allowed (maxConnections). Try again later.`,
           {
@@ -81,7 +88,11 @@ export function createAdmission({
     subscription() {
       if (subscriptions >= maxSubscriptions) {
         instrumentation.subscriptionRefused('max_subscriptions');
-        logger.warn({ limit: 'maxSubscriptions', max: maxSubscriptions }, 'refused a subscription');
+        logBudget.warn(
+          logger,
+          { limit: 'maxSubscriptions', max: maxSubscriptions },
+          'refused a subscription',
+        );
         return tooMany(
           `The router has ${maxSubscriptions} subscriptions open, the most allowed (maxSubscriptions). Try again later.`,
           'maxSubscriptions',
@@ -95,7 +106,8 @@ export function createAdmission({
       max: maxSubscriptionsPerConnection,
       refuse() {
         instrumentation.subscriptionRefused('max_subscriptions_per_connection');
-        logger.warn(
+        logBudget.warn(
+          logger,
           { limit: 'maxSubscriptionsPerConnection', max: maxSubscriptionsPerConnection },
           'refused a subscription over the per-connection limit',
         );
