@@ -247,7 +247,12 @@ describe('GraphQL over SSE, with curl', () => {
     });
     expect(response.status).toBe(413);
     expect(await response.json()).toEqual({
-      errors: [{ message: 'The request body is larger than the limit of 1024 bytes.' }],
+      errors: [
+        {
+          message: 'The request body is larger than the limit of 1024 bytes.',
+          extensions: { code: 'BAD_REQUEST' },
+        },
+      ],
     });
   });
 

@@ -50,7 +50,12 @@ describe('readGraphQLRequest', () => {
     );
     expect(status).toBe(413);
     expect(JSON.parse(body)).toEqual({
-      errors: [{ message: 'The request body is larger than the limit of 100 bytes.' }],
+      errors: [
+        {
+          message: 'The request body is larger than the limit of 100 bytes.',
+          extensions: { code: 'BAD_REQUEST' },
+        },
+      ],
     });
   });
 

@@ -89,14 +89,19 @@ function header(req: IncomingMessage, name: string): string | null {
   return Array.isArray(value) ? value.join(', ') : (value ?? null);
 }
 
-/** Answers a refused request with GraphQL-shaped JSON errors. */
+/**
+ * Answers a refused request with GraphQL-shaped JSON errors; one whose error names no code
+ * gets `BAD_REQUEST`, as graphql-http's refusals do here, so every error has a code.
+ */
 export function sendHttpError(res: ServerResponse, error: HttpError): void {
   res.writeHead(error.status, {
     ...error.headers,
     'content-type': 'application/json; charset=utf-8',
   });
   const { message, extensions } = error;
-  res.end(JSON.stringify({ errors: [extensions ? { message, extensions } : { message }] }));
+  res.end(
+    JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST', ...extensions } }] }),
+  );
 }
 
 /** Whether a request body is a JSON array: a batch of operations, as some clients send. */
