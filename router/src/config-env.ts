@@ -31,7 +31,16 @@ export function withEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
     return (config[name] = {});
   };
   if (env['HOST']) section('listen')['host'] = env['HOST'];
-  if (env['PORT']) section('listen')['port'] = numberIn(env, 'PORT');
+  if (env['PORT']) {
+    const port = numberIn(env, 'PORT');
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      throw new ConfigError(
+        `PORT=${JSON.stringify(env['PORT'])} is not a TCP port (0-65535)`,
+        undefined,
+      );
+    }
+    section('listen')['port'] = port;
+  }
   for (const [variable, option] of [
     ['EVENTS_REQUEST_TIMEOUT_MS', 'requestTimeoutMs'],
     ['EVENTS_PUBLISH_TIMEOUT_MS', 'publishTimeoutMs'],

@@ -227,6 +227,12 @@ describe('NATS server lists', () => {
 });
 
 describe('numbers from the environment', () => {
+  it.each(['65536', '-1', '4000.5'])('refuse PORT=%j as a port, naming the variable', (port) => {
+    expect(() => parseConfig(minimal, { PORT: port })).toThrow(
+      `PORT=${JSON.stringify(port)} is not a TCP port (0-65535)`,
+    );
+  });
+
   it.each(['abc', '', ' ', '4000x'])('refuse PORT=%j, naming the variable', (port) => {
     if (port === '') return expect(parseConfig(minimal, { PORT: port }).listen.port).toBe(4000);
     expect(() => parseConfig(minimal, { PORT: port })).toThrow(
