@@ -186,6 +186,7 @@ function epmdAnswers(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connectTcp(port, '127.0.0.1');
     let answer = Buffer.alloc(0);
+    // A bound on one probe (untilReady tries again), not a wait: a silent listener fails it.
     socket.setTimeout(2_000, () => socket.destroy(new Error('epmd did not answer')));
     socket.on('connect', () => socket.write(Buffer.from([0, 1, 110])));
     socket.on('data', (chunk: Buffer) => {

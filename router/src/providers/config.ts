@@ -46,7 +46,7 @@ const TLS_PAIR = { message: '`tls.cert` and `tls.key` go together', path: ['tls'
  * `host:port`, or either behind `nats://` or `tls://`. Caught here, a typo stops the router
  * at start instead of looking like a NATS server that is down.
  */
-export function isNatsServerList(url: string): boolean {
+function isNatsServerList(url: string): boolean {
   return url.split(',').every((server) => {
     const entry = server.trim();
     const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `nats://${entry}`;

@@ -19,14 +19,7 @@ import { createGraphiQL, GRAPHIQL_ASSETS_PATH } from './graphiql.js';
 import { createMultipartHandler } from './multipart.js';
 import type { OpenStreams } from './open-streams.js';
 import { fromExecutionArgs, toExecutionArgs, type PreparedContext } from './operation-args.js';
-import {
-  batchRefused,
-  HttpError,
-  isBatch,
-  readBody,
-  readGraphQLRequest,
-  sendHttpError,
-} from './request.js';
+import { HttpError, readBody, readGraphQLRequest, sendHttpError, unreadable } from './request.js';
 import { createSseHandler } from './sse.js';
 
 export interface HttpTransportOptions {
@@ -108,7 +101,7 @@ export function createHttpListener({
       try {
         return await parseRequestParams(req);
       } catch (error) {
-        return badRequest(isBatch(req.body) ? batchRefused() : error);
+        return badRequest(unreadable(req.body, error));
       }
     },
     onSubscribe: (req, params) => {
@@ -300,8 +293,7 @@ function sendErrors(
  * A request graphql-http cannot read ("Missing query", "Invalid variables"): its message,
  * with the code Apollo Server gives it too; graphql-http's own answer has none.
  */
-function badRequest(error: unknown): Response {
-  const message = error instanceof Error ? error.message : 'Invalid request';
+function badRequest({ message }: Error): Response {
   return [
     JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }),
     {

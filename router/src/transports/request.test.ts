@@ -69,3 +69,38 @@ describe('readGraphQLRequest', () => {
     expect(response.headers.get('connection')).toBe('close');
   });
 });
+
+describe('sendHttpError', () => {
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    // The status and the code the test asks for, from the query string.
+    server = createServer((req, res) => {
+      const params = new URL(req.url!, 'http://x').searchParams;
+      const code = params.get('code');
+      sendHttpError(
+        res,
+        new HttpError(Number(params.get('status')), 'refused', {}, code ? { code } : undefined),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it.each([
+    ['status=413', 413, 'BAD_REQUEST'],
+    ['status=415', 415, 'BAD_REQUEST'],
+    ['status=500', 500, 'INTERNAL_SERVER_ERROR'],
+    ['status=401&code=UNAUTHENTICATED', 401, 'UNAUTHENTICATED'],
+  ])('gives every error a code (%s)', async (query, status, code) => {
+    const response = await fetch(`${url}?${query}`);
+    expect(response.status).toBe(status);
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'refused', extensions: { code } }],
+    });
+  });
+});

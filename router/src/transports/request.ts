@@ -69,7 +69,7 @@ export async function readGraphQLRequest(
     });
   } catch (error) {
     // graphql-http throws for a malformed request: bad JSON, no query, wrong variables…
-    throw new HttpError(400, (isBatch(body) ? batchRefused() : (error as Error)).message);
+    throw new HttpError(400, unreadable(body, error).message);
   }
   if (Array.isArray(params)) {
     const [, init] = params;
@@ -91,7 +91,8 @@ function header(req: IncomingMessage, name: string): string | null {
 
 /**
  * Answers a refused request with GraphQL-shaped JSON errors; one whose error names no code
- * gets `BAD_REQUEST`, as graphql-http's refusals do here, so every error has a code.
+ * gets `BAD_REQUEST` (a 4xx, as graphql-http's refusals here) or `INTERNAL_SERVER_ERROR`
+ * (a 5xx), so every error has a code.
  */
 export function sendHttpError(res: ServerResponse, error: HttpError): void {
   res.writeHead(error.status, {
@@ -99,19 +100,20 @@ export function sendHttpError(res: ServerResponse, error: HttpError): void {
     'content-type': 'application/json; charset=utf-8',
   });
   const { message, extensions } = error;
-  res.end(
-    JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST', ...extensions } }] }),
-  );
+  const code = error.status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] }));
 }
 
-/** Whether a request body is a JSON array: a batch of operations, as some clients send. */
-export function isBatch(body: unknown): boolean {
-  return typeof body === 'string' && body.trimStart().startsWith('[');
-}
-
-/** Why a batch gets 400: graphql-http would only say "Missing query". */
-export function batchRefused(): Error {
-  return new Error(
-    'Batched requests (a JSON array of operations) are not supported: send one operation per request.',
-  );
+/**
+ * What to tell a client whose request `body` graphql-http could not read (`error`): for a
+ * JSON array, a batch of operations as some clients send, that batches are not supported
+ * (graphql-http would only say "Missing query").
+ */
+export function unreadable(body: unknown, error: unknown): Error {
+  if (typeof body === 'string' && /^\s*\[/.test(body)) {
+    return new Error(
+      'Batched requests (a JSON array of operations) are not supported: send one operation per request.',
+    );
+  }
+  return error instanceof Error ? error : new Error('Invalid request');
 }
