@@ -127,34 +127,41 @@ describe('@eventsFilter: a subscriber gets only the events whose resolved result
     const mine = subscribe(whereClient, query, { userIDs: ['1'] });
     // Alice's and Bob's messages, and urgent ones, but never message 1.
     const theirs = subscribe(whereClient, query, { userIDs: ['1', '2'], exceptID: '1' });
-    await waitFor('2 open subscriptions', () => where.subscriptions === 2);
-    await stack.subscribedOn('room.f2.messages');
-    expect(where.groups).toBe(2);
+    try {
+      await waitFor('2 open subscriptions', () => where.subscriptions === 2);
+      await stack.subscribedOn('room.f2.messages');
+      expect(where.groups).toBe(2);
 
-    const publish = (id: string) =>
-      stack.publish('room.f2.messages', { __typename: 'Message', id });
-    publish('1'); // by Alice: "Hello, Bob!"
-    publish('2'); // by Bob: "Hi Alice!"
-    const urgent = await addMessage('f2', 'urgent', '2');
-    const hi = await addMessage('f2', 'hi', '2');
-    publish('1');
+      const publish = (id: string) =>
+        stack.publish('room.f2.messages', { __typename: 'Message', id });
+      publish('1'); // by Alice: "Hello, Bob!"
+      publish('2'); // by Bob: "Hi Alice!"
+      // The message subgraph publishes on its own connection: NATS orders messages per
+      // connection only, so these two must reach the server before the mutations run.
+      await stack.nc.flush();
+      const urgent = await addMessage('f2', 'urgent', '2');
+      const hi = await addMessage('f2', 'hi', '2');
+      publish('1');
 
-    const message = (id: string, text: string) => ({ data: { messageAddedWhere: { id, text } } });
-    const hello = message('1', 'Hello, Bob!');
-    expect([await mine.next(), await mine.next(), await mine.next()]).toEqual([
-      hello,
-      message(urgent, 'urgent'),
-      hello,
-    ]);
-    expect([await theirs.next(), await theirs.next(), await theirs.next()]).toEqual([
-      message('2', 'Hi Alice!'),
-      message(urgent, 'urgent'),
-      message(hi, 'hi'),
-    ]);
-    // Nothing else was on its way: the next result is the next event that matches.
-    publish('2');
-    expect(await theirs.next()).toEqual(message('2', 'Hi Alice!'));
-    await Promise.all([mine.unsubscribe(), theirs.unsubscribe()]);
+      const message = (id: string, text: string) => ({ data: { messageAddedWhere: { id, text } } });
+      const hello = message('1', 'Hello, Bob!');
+      expect([await mine.next(), await mine.next(), await mine.next()]).toEqual([
+        hello,
+        message(urgent, 'urgent'),
+        hello,
+      ]);
+      expect([await theirs.next(), await theirs.next(), await theirs.next()]).toEqual([
+        message('2', 'Hi Alice!'),
+        message(urgent, 'urgent'),
+        message(hi, 'hi'),
+      ]);
+      // Nothing else was on its way: the next result is the next event that matches.
+      publish('2');
+      expect(await theirs.next()).toEqual(message('2', 'Hi Alice!'));
+    } finally {
+      // A failed step must not leave groups behind for the next test to count.
+      await Promise.all([mine.unsubscribe(), theirs.unsubscribe()]);
+    }
   });
 
   it("fills a value in from the caller's token, and refuses a caller without the claim", async () => {
