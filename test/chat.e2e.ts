@@ -47,6 +47,8 @@ describe('chat: event-driven federated subscriptions', () => {
       },
     });
     await sub.unsubscribe();
+    // Gone from NATS before a later test here counts the subject's consumers again.
+    await stack.subscribedOn('room.123.messages', 0);
   });
 
   it('delivers a message added by mutation, which publishes its own key', async () => {

@@ -162,9 +162,9 @@ describe('a router that stops', () => {
       const following = [ws.follow(url), sse.follow(url)];
       await stack.subscribedOn(SUBJECT);
       await waitFor('both clients', async () => {
-        const health = await fetch(url.replace('/graphql', '/metrics'));
-        return (await health.text()).includes(
-          'edfs_subscriptions{field="messageAdded",transport="sse"} 1',
+        const metrics = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+        return ['sse', 'graphql-ws'].every((transport) =>
+          metrics.includes(`edfs_subscriptions{field="messageAdded",transport="${transport}"} 1`),
         );
       });
       for (const id of ids(1, 200)) stack.publish(SUBJECT, { __typename: 'Message', id });

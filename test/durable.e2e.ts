@@ -263,8 +263,11 @@ describe('durable subscriptions (JetStream)', () => {
     const { cursor } = await first.ids(1);
     await first.stop();
     const nc = await connect({ servers: stack.natsUrl });
-    publish('expired', ['e2', 'e3']);
-    await nc.flush();
+    // Acknowledged by the stream, so both are stored before the purge keeps only e3.
+    const js = nc.jetstream();
+    for (const id of ['e2', 'e3']) {
+      await js.publish('room.expired.messages', JSON.stringify({ __typename: 'Message', id }));
+    }
     const jsm = await nc.jetstreamManager();
     await jsm.streams.purge('chat', { keep: 1 }); // only the newest message stays
     await nc.close();

@@ -35,6 +35,7 @@ describe('fan-out: cost per distinct subscription, not per client', () => {
     });
     expect(stack.router.counters.subgraphRequests - before).toBe(2); // message, then user
     await Promise.all(subs.map((s) => s.unsubscribe()));
+    await stack.subscriptionsOpen(0); // the next test counts its own
   });
 
   it('resolves an event with one request per subgraph, however many operations ask for it', async () => {

@@ -253,6 +253,8 @@ describe('subscriptions per connection', () => {
     expect(router.counters.subscriptionsRefused).toBe(1);
     expect(router.subjects).toBe(3);
 
+    // The router counts a subject at once; its stream consumer exists a round trip later.
+    await stack.subscribedOn('room.cap0.messages');
     stack.publish('room.cap0.messages', { __typename: 'Message', id: '1' });
     expect((await subs[0]!.next()).data?.messageAdded.id).toBe('1');
     // A place freed is a place to use again.

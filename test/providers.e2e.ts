@@ -258,6 +258,7 @@ describe.each([
   });
 
   it('refuses an argument that is not one token, and subscribes to nothing', async () => {
+    await stack.subscriptionsOpen(0); // the last test's subscriptions are gone
     const client = wsClient(stack.router.url);
     try {
       for (const roomID of ['*', '#', '>', 'a.b', 'a?', '[ab]', 'a\\b', 'a b', '']) {

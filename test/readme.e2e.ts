@@ -481,6 +481,7 @@ describe('README.md, run as written', () => {
   });
 
   it('GraphQL over HTTP: a subscription is refused, saying which protocols carry it', async () => {
+    await stack.subscriptionsOpen(0); // the CQRS test's subscription is gone
     const printed = await runShell(overHttp.subscription);
     expect(printed.trimEnd()).toBe(overHttpShows.subscription.text.trimEnd());
     expect(stack.router.subscriptions).toBe(0);

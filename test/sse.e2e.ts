@@ -100,6 +100,7 @@ describe('GraphQL over SSE, with the graphql-sse client', () => {
   });
 
   it('reports a wildcard argument as BAD_USER_INPUT in the stream and subscribes to nothing', async () => {
+    await stack.subscriptionsOpen(0); // the last test's subscription is gone
     const sub = subscribeSse(client, MESSAGE_ADDED, { roomID: '>' });
     expect(await sub.next()).toEqual({
       errors: [
