@@ -66,6 +66,7 @@ describe('GET /metrics', () => {
       'edfs_events_received_total',
       'edfs_events_invalid_total',
       'edfs_events_dropped_total',
+      'edfs_event_gaps_total',
       'edfs_deliveries_total',
       'edfs_slow_subscriber_closes_total',
       'edfs_subscriptions',

@@ -72,6 +72,8 @@ describe('a NATS outage', () => {
     // The core subscriber may miss what was published before it resubscribed: it is told.
     const seenByCore = await ids(core, 'm4');
     expect(seenByCore).toContain('EVENTS_MISSED');
+    const told = seenByCore.filter((id) => id === 'EVENTS_MISSED').length;
+    expect(coreRouter.counters.eventGaps).toBe(told); // edfs_event_gaps_total
     expect(seenByCore.filter((id) => id !== 'EVENTS_MISSED')).toEqual(
       expect.arrayContaining(['m4']),
     );

@@ -69,6 +69,8 @@ describe('a stream that removes events before the router reads them', () => {
           }),
         ],
       });
+      // One per gap told, counted for /metrics (edfs_event_gaps_total).
+      expect(router.counters.eventGaps).toBe(notices.length);
       const ids = results.map((r) => Number(r.data?.messageAdded.id ?? NaN));
       const events = ids.filter((id) => !Number.isNaN(id));
       // Some were lost, none doubled, and the rest in order, up to the last 20 (the stream
@@ -91,11 +93,13 @@ describe('a stream that removes events before the router reads them', () => {
     try {
       const sub = subscribe<Data>(client, QUERY, { roomID: 'steady' });
       await stack.subscribedOn('room.steady.messages');
+      const gaps = router.counters.eventGaps;
       // Far more than the stream keeps, each read before the next is published.
       for (let id = 1; id <= 5 * PER_SUBJECT; id++) {
         stack.publish('room.steady.messages', { __typename: 'Message', id: String(id) });
         expect(await sub.next()).toEqual({ data: { messageAdded: { id: String(id) } } });
       }
+      expect(router.counters.eventGaps).toBe(gaps);
     } finally {
       await client.dispose();
     }

@@ -14,6 +14,8 @@ export interface Counters {
   slowSubscriberCloses: number;
   /** Events a fan-out group dropped because too many were waiting (`maxPendingEventsPerGroup`). */
   eventsDropped: number;
+  /** Gaps told to subscribers as EVENTS_MISSED, once per subject. */
+  eventGaps: number;
   /** Subscriptions refused over `maxSubscriptionsPerConnection` or `maxSubscriptions`. */
   subscriptionsRefused: number;
   /** Connections and streams refused over `maxConnections`, and requests from a refused `Origin`. */
@@ -28,6 +30,7 @@ export function createCounters(): Counters {
     subgraphRequests: 0,
     slowSubscriberCloses: 0,
     eventsDropped: 0,
+    eventGaps: 0,
     subscriptionsRefused: 0,
     connectionsRefused: 0,
   };
@@ -40,6 +43,7 @@ export function countInto(counters: Counters): Instrumentation {
     eventReceived: () => void counters.eventsReceived++,
     eventInvalid: () => void counters.eventsInvalid++,
     eventDropped: () => void counters.eventsDropped++,
+    eventGap: () => void counters.eventGaps++,
     delivered: (count) => void (counters.deliveries += count),
     eventDelivered: noop,
     slowSubscriberClosed: () => void counters.slowSubscriberCloses++,

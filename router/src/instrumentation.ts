@@ -84,6 +84,11 @@ export interface FieldInstrumentation {
   eventInvalid(): void;
   /** A fan-out group dropped it (`maxPendingEventsPerGroup`). */
   eventDropped(): void;
+  /**
+   * Events of a subject this field opened may not have reached the router (the broker
+   * connection was down, or a stream removed them unread): its subscribers get EVENTS_MISSED.
+   */
+  eventGap(): void;
   /** Results handed to `count` subscribers at once (one group, one event or notice). */
   delivered(count: number): void;
   /** An event's results reached the last subscriber of a group, `seconds` after it arrived. */
@@ -127,6 +132,7 @@ const noopField: FieldInstrumentation = {
   eventReceived: noop,
   eventInvalid: noop,
   eventDropped: noop,
+  eventGap: noop,
   delivered: noop,
   eventDelivered: noop,
   slowSubscriberClosed: noop,
@@ -158,6 +164,7 @@ export function combineInstrumentation(...targets: readonly Instrumentation[]): 
         eventReceived: () => fields.forEach((f) => f.eventReceived()),
         eventInvalid: () => fields.forEach((f) => f.eventInvalid()),
         eventDropped: () => fields.forEach((f) => f.eventDropped()),
+        eventGap: () => fields.forEach((f) => f.eventGap()),
         delivered: (count) => fields.forEach((f) => f.delivered(count)),
         eventDelivered: (seconds) => fields.forEach((f) => f.eventDelivered(seconds)),
         slowSubscriberClosed: () => fields.forEach((f) => f.slowSubscriberClosed()),

@@ -232,6 +232,7 @@ export class EventHub {
   missedEvents(trigger: Trigger, reason: string): void {
     const { subject, stream } = trigger;
     this.#logBudget.warn(this.logger, { subject, stream, reason }, 'events may have been missed');
+    trigger.instruments.eventGap();
     const missed = new GraphQLError(`Events may have been missed: ${reason}.`, {
       extensions: { code: 'EVENTS_MISSED' },
     });
@@ -291,6 +292,7 @@ export class EventHub {
     for (const trigger of this.#triggers.values()) {
       if (trigger.provider !== provider) continue;
       if (trigger.stream !== undefined) continue; // streams resume where they stopped
+      trigger.instruments.eventGap();
       for (const group of trigger.groups.values()) group.notice(missed);
     }
   }

@@ -79,6 +79,10 @@ export function createMetrics({
     'edfs_events_dropped_total',
     'Events a fan-out group dropped because too many were waiting (maxPendingEventsPerGroup).',
   );
+  const gaps = fieldCounter(
+    'edfs_event_gaps_total',
+    'Gaps told to subscribers as EVENTS_MISSED: the broker connection came back (fields without a stream), or a stream removed events unread.',
+  );
   const deliveries = fieldCounter(
     'edfs_deliveries_total',
     'Results handed to subscribers, one per subscriber per event.',
@@ -152,7 +156,9 @@ export function createMetrics({
       child.inc(0); // the series exists, at 0, before anything happens
       return child;
     };
-    const [r, i, d, n, s] = [received, invalid, dropped, deliveries, slowCloses].map(counted);
+    const [r, i, d, g, n, s] = [received, invalid, dropped, gaps, deliveries, slowCloses].map(
+      counted,
+    );
     const latency = delivery.labels(field);
     const open = new Map(
       TRANSPORTS.map((transport) => [transport, subscriptions.labels(field, transport)]),
@@ -162,6 +168,7 @@ export function createMetrics({
       eventReceived: () => r!.inc(),
       eventInvalid: () => i!.inc(),
       eventDropped: () => d!.inc(),
+      eventGap: () => g!.inc(),
       delivered: (count) => n!.inc(count),
       eventDelivered: (seconds) => latency.observe(seconds),
       slowSubscriberClosed: () => s!.inc(),
