@@ -32,6 +32,19 @@ describe('readGraphQLRequest', () => {
     expect(await get.json()).toEqual({ query: '{ b }', operationName: 'B' });
   });
 
+  it.each(['variables', 'extensions'])('says which GET parameter is not JSON: %s', async (name) => {
+    const response = await fetch(`${url}?query=${encodeURIComponent('{ b }')}&${name}={x:1}`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      errors: [
+        {
+          message: `The "${name}" parameter of the query string is not valid JSON.`,
+          extensions: { code: 'BAD_REQUEST' },
+        },
+      ],
+    });
+  });
+
   it('refuses a chunked body once it passes the limit, and the client reads the 413', async () => {
     const { status, body } = await new Promise<{ status: number; body: string }>(
       (resolve, reject) => {

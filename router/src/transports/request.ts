@@ -69,7 +69,8 @@ export async function readGraphQLRequest(
     });
   } catch (error) {
     // graphql-http throws for a malformed request: bad JSON, no query, wrong variables…
-    throw new HttpError(400, unreadable(body, error).message);
+    const why = req.method === 'POST' ? unreadable(body, error) : unreadableQuery(req, error);
+    throw new HttpError(400, why.message);
   }
   if (Array.isArray(params)) {
     const [, init] = params;
@@ -102,6 +103,24 @@ export function sendHttpError(res: ServerResponse, error: HttpError): void {
   const { message, extensions } = error;
   const code = error.status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
   res.end(JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] }));
+}
+
+/**
+ * What to tell a client whose query string graphql-http could not read: it says only
+ * "Unparsable URL" when `variables` or `extensions` is not JSON, so this names which.
+ */
+function unreadableQuery(req: IncomingMessage, error: unknown): Error {
+  const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+  for (const name of ['variables', 'extensions']) {
+    const value = params.get(name);
+    if (value === null) continue;
+    try {
+      JSON.parse(value);
+    } catch {
+      return new Error(`The "${name}" parameter of the query string is not valid JSON.`);
+    }
+  }
+  return error instanceof Error ? error : new Error('Invalid request');
 }
 
 /**
