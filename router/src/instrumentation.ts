@@ -86,7 +86,7 @@ export interface FieldInstrumentation {
   eventDropped(): void;
   /**
    * Events of a subject this field opened may not have reached the router (the broker
-   * connection was down, or a stream removed them unread): its subscribers get EVENTS_MISSED.
+   * connection was down, and the field reads no stream): its subscribers get EVENTS_MISSED.
    */
   eventGap(): void;
   /** Results handed to `count` subscribers at once (one group, one event or notice). */

@@ -225,20 +225,6 @@ export class EventHub {
     );
   }
 
-  /**
-   * @internal The broker may have removed events of `trigger`'s subject before the router
-   * read them: its subscribers are told, before the next event.
-   */
-  missedEvents(trigger: Trigger, reason: string): void {
-    const { subject, stream } = trigger;
-    this.#logBudget.warn(this.logger, { subject, stream, reason }, 'events may have been missed');
-    trigger.instruments.eventGap();
-    const missed = new GraphQLError(`Events may have been missed: ${reason}.`, {
-      extensions: { code: 'EVENTS_MISSED' },
-    });
-    for (const group of trigger.groups.values()) group.notice(missed);
-  }
-
   /** @internal A subscriber that did not keep up, already removed from its group. */
   slowSubscriber(group: Group, subscriber: Subscriber): void {
     group.instruments.slowSubscriberClosed();
@@ -351,11 +337,6 @@ class Trigger implements SubscriptionHandlers {
   onReady(from?: number): void {
     if (from !== undefined) this.liveFrom = from;
     this.#ready();
-  }
-
-  onMissed(reason: string): void {
-    if (!this.subscription) return;
-    this.hub.missedEvents(this, reason);
   }
 
   onError(error: ProviderError): void {

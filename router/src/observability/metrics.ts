@@ -81,7 +81,7 @@ export function createMetrics({
   );
   const gaps = fieldCounter(
     'edfs_event_gaps_total',
-    'Gaps told to subscribers as EVENTS_MISSED: the broker connection came back (fields without a stream), or a stream removed events unread.',
+    'Gaps told to subscribers as EVENTS_MISSED: the broker connection came back, and fields without a stream missed what was published meanwhile.',
   );
   const deliveries = fieldCounter(
     'edfs_deliveries_total',

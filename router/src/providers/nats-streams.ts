@@ -37,20 +37,16 @@ export interface StreamRequirement {
  * the next message published, and says where (`onReady`): a subscriber starting from the
  * subject's last stored message can then tell which live ones came after it. nats.js
  * recreates the consumer after a reconnect or a server restart from the last sequence it
- * delivered, so no stored message is skipped. What the stream removed unread (it keeps
- * `perSubjectLimit` of a subject) is told to `onMissed`, before the next message.
+ * delivered, so no stored message is skipped.
  */
 export function subscribeStream(
   js: JetStreamClient,
   stream: string,
   subject: string,
   handlers: SubscriptionHandlers,
-  perSubjectLimit: number,
 ): ProviderSubscription {
   let stopped = false;
   let stop: (() => void) | undefined;
-  /** Whether the last message came after a possible loss: a run of them is told once. */
-  let losing = false;
   void (async () => {
     // 'New', not a start sequence: nats.js's ordered consumer drops the caller's options
     // (the inactive threshold) when it is given one, and from the subject's last message
@@ -62,16 +58,7 @@ export function subscribeStream(
     });
     const messages = await consumer.consume({
       max_messages: LIVE_BATCH,
-      callback: (message) => {
-        const lost = mayHaveLost(message.info.pending, perSubjectLimit);
-        if (lost && !losing) {
-          handlers.onMissed?.(
-            `stream "${stream}" keeps only the last ${perSubjectLimit} messages of a subject, and more were published than the router had read`,
-          );
-        }
-        losing = lost;
-        handlers.onMessage(message.data, message.seq);
-      },
+      callback: (message) => handlers.onMessage(message.data, message.seq),
     });
     stop = () => void release(messages, consumer);
     if (stopped) return stop();
@@ -130,25 +117,15 @@ export async function* replayStream(
 }
 
 /**
- * Whether messages may have been removed before the consumer got them, from the messages
- * still `pending` for it when one is delivered. A stream keeps `limit` messages of a
- * subject (`max_msgs_per_subject`; 0 or less: no limit) and removes the oldest past it,
- * read or not, telling nobody. It removes an unread one only while every message it holds
- * of the subject is unread, so the first one delivered after a loss has at least `limit - 1`
- * behind it; with fewer, nothing was lost. Exactly `limit` unread and none lost looks the
- * same, hence "may".
- */
-export function mayHaveLost(pending: number, limit: number): boolean {
-  return limit > 0 && pending >= limit - 1;
-}
-
-/**
  * Messages a live consumer asks for at once (nats.js's default is 100). A stream keeps only
  * `maxMessagesPerSubject` of a subject: in a burst, what the consumer has not pulled yet when
- * newer messages push it out is gone before the router sees it (`mayHaveLost` tells the
- * subscribers). Pulling more at a time makes that rarer, not impossible: with 2,000 events
- * published at once to one room, 1,125 arrived pulling 100 at a time, 1,785 to 2,000 over
- * three runs pulling 1,000, and 1,862 to 2,000 pulling 10,000 (README, what delivery promises).
+ * newer messages push it out is gone before the router sees it, and the server says nothing
+ * of it. Nor does the `pending` count each delivered message carries tell: the server
+ * updates it after it serves messages in a burst, and a probe saw gaps behind messages with
+ * 0 pending (a notice built on it was tried and reverted). Pulling more at a time makes the
+ * loss rarer, not impossible: with 2,000 events published at once to one room, 1,125
+ * arrived pulling 100 at a time, 1,785 to 2,000 over three runs pulling 1,000, and 1,862 to
+ * 2,000 pulling 10,000 (README, what delivery promises).
  */
 const LIVE_BATCH = 1000;
 
@@ -179,13 +156,12 @@ async function lastOnSubject(jsm: JetStreamManager, stream: string, subject: str
  * Creates the declared streams that are missing, and checks that every stream a field
  * reads exists and captures the field's subjects, so a mistake stops start-up with one
  * line that says how to fix it instead of subscriptions that never receive anything.
- * Resolves with each of those streams' `max_msgs_per_subject`, for `subscribeStream`.
  */
 export async function ensureStreams(
   jsm: JetStreamManager,
   declared: readonly StreamDeclaration[],
   required: readonly StreamRequirement[],
-): Promise<Map<string, number>> {
+): Promise<void> {
   const infos = new Map<string, StreamInfo | undefined>();
   const info = async (name: string): Promise<StreamInfo | undefined> => {
     if (!infos.has(name)) infos.set(name, await streamInfo(jsm, name));
@@ -230,11 +206,6 @@ export async function ensureStreams(
       );
     }
   }
-  const limits = new Map<string, number>();
-  for (const [name, existing] of infos) {
-    if (existing) limits.set(name, existing.config.max_msgs_per_subject ?? -1);
-  }
-  return limits;
 }
 
 async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {

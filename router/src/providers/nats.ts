@@ -85,8 +85,6 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
   let closing = false;
   const pending = new Set<Pending>();
   let retry: { timer: NodeJS.Timeout; wake(): void } | undefined;
-  /** Each stream's `max_msgs_per_subject`, as `checkStreams` found it. */
-  let perSubjectLimits = new Map<string, number>();
   /** Publishes waiting for their flush, by subject; a refusal NATS reports fails them. */
   const publishing = new Map<string, Set<(refusal: ProviderError) => void>>();
 
@@ -96,10 +94,7 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
     handlers: SubscriptionHandlers,
     stream: string | undefined,
   ): ProviderSubscription => {
-    if (stream) {
-      const limit = perSubjectLimits.get(stream) ?? -1;
-      return subscribeStream(conn.jetstream(), stream, subject, handlers, limit);
-    }
+    if (stream) return subscribeStream(conn.jetstream(), stream, subject, handlers);
     // One callback per subject, written as a method: tsx's keepNames would give a named
     // arrow function a property table of its own, for every subject subscribed.
     const subscription = conn.subscribe(subject, {
@@ -159,7 +154,7 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
           { cause },
         );
       }
-      perSubjectLimits = await ensureStreams(jsm, declared, required);
+      await ensureStreams(jsm, declared, required);
     } catch (error) {
       if (strict) throw error;
       logger.error({ err: error }, 'JetStream streams are not as the router needs them');

@@ -93,12 +93,6 @@ export interface EventProvider extends ProviderTraits {
 export interface SubscriptionHandlers {
   /** One message; `position` is its place in the stream, for stream subscriptions. */
   onMessage(data: Uint8Array, position?: number): void;
-  /**
-   * Messages published on the subject may never reach `onMessage` (a stream removed them
-   * before they were read); the next message comes after them. `reason` says why, for the
-   * subscribers. A run of such messages is told once.
-   */
-  onMissed?(reason: string): void;
   /** The broker ended the subscription (e.g. a permission was refused). */
   onError(error: ProviderError): void;
   /**
