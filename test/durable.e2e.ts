@@ -280,6 +280,28 @@ describe('durable subscriptions (JetStream)', () => {
     await expect(sub.next()).rejects.toThrow('completed');
   });
 
+  it("refuses a cursor whose event the subject's limit pushed out, while older ones of other rooms stay", async () => {
+    // Another room's event, stored before the cursor's, keeps the stream's first sequence
+    // before it: only the subject's own messages tell that events after the cursor are gone.
+    publish('older', ['o1']);
+    const first = resumable(client, 'crowded');
+    await stack.subscribedOn('room.crowded.messages');
+    publish('crowded', ['c0']);
+    const { cursor } = await first.ids(1);
+    await first.stop();
+    // The stream keeps 1,000 messages of a subject (maxMessagesPerSubject): c0 and c1 go.
+    const js = stack.nc.jetstream();
+    for (const id of range(1, 1001, 'c')) {
+      await js.publish('room.crowded.messages', JSON.stringify({ __typename: 'Message', id }));
+    }
+
+    const sub = resumable(client, 'crowded', cursor);
+    expect((await sub.next()).result.errors).toEqual([
+      expect.objectContaining({ extensions: { code: 'CURSOR_EXPIRED' } }),
+    ]);
+    await expect(sub.next()).rejects.toThrow('completed');
+  });
+
   it('resumes on a second router after the first is killed: 0 lost, 0 twice over 1,200 events', async () => {
     const killed = spawnRouter([], { PORT: '0', ...stackEnv(stack) });
     const other = wsClient(await listeningUrl(killed));

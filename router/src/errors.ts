@@ -78,10 +78,10 @@ export class StreamPositionGoneError extends ProviderError {
   constructor(
     stream: string,
     subject: string,
-    /** The first position the stream still holds. */
-    readonly firstPosition: number,
+    /** The position the replay was to start after, which the stream no longer holds. */
+    readonly position: number,
   ) {
-    super(`stream "${stream}" starts at ${firstPosition} now`, 'nats', subject);
+    super(`stream "${stream}" no longer holds position ${position}`, 'nats', subject);
   }
 }
 

@@ -59,7 +59,7 @@ export function fakeStream() {
         return;
       }
       if (request.after + 1 < firstPosition) {
-        throw new StreamPositionGoneError('chat', 'room.1', firstPosition);
+        throw new StreamPositionGoneError('chat', 'room.1', request.after);
       }
       const upTo = last.position;
       await gate;

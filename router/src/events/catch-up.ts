@@ -248,7 +248,7 @@ async function replayThenJoin(
     if (!present()) return;
     membership.leave();
     if (error instanceof StreamPositionGoneError) {
-      subscriber.end(cursorExpired(error.firstPosition));
+      subscriber.end(cursorExpired());
     } else {
       if (Symbol.asyncIterator in source) logReplayFailure(hub, group, error);
       subscriber.end(subscriptionFailed());

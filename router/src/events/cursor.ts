@@ -38,9 +38,9 @@ export function decodeCursor(cursor: unknown, stream: string): StreamPosition | 
 }
 
 /** The events before a cursor's position are gone from the stream, so it cannot resume. */
-export function cursorExpired(firstSequence: number): GraphQLError {
+export function cursorExpired(): GraphQLError {
   return new GraphQLError(
-    `The stream no longer holds the events after this cursor (it starts at ${firstSequence}); subscribe without a cursor to start from now.`,
+    'The stream no longer holds the events after this cursor; subscribe without a cursor to start from now.',
     { extensions: { code: 'CURSOR_EXPIRED' } },
   );
 }

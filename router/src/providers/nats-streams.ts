@@ -5,6 +5,7 @@ import {
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
+  type MsgRequest,
   type StreamInfo,
 } from 'nats';
 import { ProviderError, StreamConfigError, StreamPositionGoneError } from '../errors.js';
@@ -96,9 +97,11 @@ export async function* replayStream(
     return;
   }
   if (last.seq <= after) return;
-  const { state } = await jsm.streams.info(stream);
-  if (after + 1 < state.first_seq)
-    throw new StreamPositionGoneError(stream, subject, state.first_seq);
+  // The stream removes a subject's oldest messages first (its age, maxMessagesPerSubject):
+  // while the message at the position is stored, so is every later one of the subject.
+  if (!(await stored(jsm, stream, { seq: after }))) {
+    throw new StreamPositionGoneError(stream, subject, after);
+  }
   const consumer = await js.consumers.get(stream, {
     filterSubjects: subject,
     deliver_policy: DeliverPolicy.StartSequence,
@@ -143,9 +146,14 @@ async function release(messages: ConsumerMessages, consumer: Consumer): Promise<
   await consumer.delete().catch(() => undefined); // gone already, or the connection is
 }
 
-async function lastOnSubject(jsm: JetStreamManager, stream: string, subject: string) {
+function lastOnSubject(jsm: JetStreamManager, stream: string, subject: string) {
+  return stored(jsm, stream, { last_by_subj: subject });
+}
+
+/** The stored message `query` names, if there is one. */
+async function stored(jsm: JetStreamManager, stream: string, query: MsgRequest) {
   try {
-    return await jsm.streams.getMessage(stream, { last_by_subj: subject });
+    return await jsm.streams.getMessage(stream, query);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
