@@ -209,6 +209,22 @@ describe('queries and mutations through the router', () => {
     },
   );
 
+  it.each([
+    ['application/json', 'variables'],
+    ['text/event-stream', 'variables'],
+    ['multipart/mixed;subscriptionSpec=1.0', 'extensions'],
+  ])('refuses a GET (Accept %s) whose %s is not JSON with 400, naming it', async (accept, name) => {
+    const query = encodeURIComponent('{ __typename }');
+    const response = await fetch(`${stack.router.url}?query=${query}&${name}={roomID:1}`, {
+      headers: { accept },
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as Result;
+    expect(body.errors?.[0]?.message).toBe(
+      `The "${name}" parameter of the query string is not valid JSON.`,
+    );
+  });
+
   describe('a subscription sent as plain GraphQL over HTTP', () => {
     const subscription = 'subscription { messageAdded(roomID: "123") { id } }';
     const refusal = {

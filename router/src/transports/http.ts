@@ -101,7 +101,7 @@ export function createHttpListener({
       try {
         return await parseRequestParams(req);
       } catch (error) {
-        return badRequest(unreadable(req.body, error));
+        return badRequest(unreadable(req, error));
       }
     },
     onSubscribe: (req, params) => {

@@ -57,20 +57,18 @@ export async function readGraphQLRequest(
   maxBytes: number,
 ): Promise<GraphQLRequest> {
   const body = req.method === 'POST' ? await readBody(req, maxBytes) : '';
+  const request = { method: req.method ?? 'GET', url: req.url ?? '/', body };
   let params: Awaited<ReturnType<typeof parseRequestParams>>;
   try {
     params = await parseRequestParams({
-      method: req.method ?? 'GET',
-      url: req.url ?? '/',
+      ...request,
       headers: { get: (name: string) => header(req, name) },
-      body,
       raw: req,
       context: undefined,
     });
   } catch (error) {
     // graphql-http throws for a malformed request: bad JSON, no query, wrong variables…
-    const why = req.method === 'POST' ? unreadable(body, error) : unreadableQuery(req, error);
-    throw new HttpError(400, why.message);
+    throw new HttpError(400, unreadable(request, error).message);
   }
   if (Array.isArray(params)) {
     const [, init] = params;
@@ -106,33 +104,32 @@ export function sendHttpError(res: ServerResponse, error: HttpError): void {
 }
 
 /**
- * What to tell a client whose query string graphql-http could not read: it says only
- * "Unparsable URL" when `variables` or `extensions` is not JSON, so this names which.
+ * What to tell a client whose request graphql-http could not read (`error`), where its
+ * own message misleads: a POST body that is a JSON array, a batch of operations as some
+ * clients send, is refused as "Missing query"; a query string whose `variables` or
+ * `extensions` is not JSON, as "Unparsable URL".
  */
-function unreadableQuery(req: IncomingMessage, error: unknown): Error {
-  const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
-  for (const name of ['variables', 'extensions']) {
-    const value = params.get(name);
-    if (value === null) continue;
-    try {
-      JSON.parse(value);
-    } catch {
-      return new Error(`The "${name}" parameter of the query string is not valid JSON.`);
+export function unreadable(
+  { method, url, body }: { method: string; url: string; body: unknown },
+  error: unknown,
+): Error {
+  if (method === 'POST') {
+    if (typeof body === 'string' && /^\s*\[/.test(body)) {
+      return new Error(
+        'Batched requests (a JSON array of operations) are not supported: send one operation per request.',
+      );
     }
-  }
-  return error instanceof Error ? error : new Error('Invalid request');
-}
-
-/**
- * What to tell a client whose request `body` graphql-http could not read (`error`): for a
- * JSON array, a batch of operations as some clients send, that batches are not supported
- * (graphql-http would only say "Missing query").
- */
-export function unreadable(body: unknown, error: unknown): Error {
-  if (typeof body === 'string' && /^\s*\[/.test(body)) {
-    return new Error(
-      'Batched requests (a JSON array of operations) are not supported: send one operation per request.',
-    );
+  } else if (URL.canParse(url, 'http://localhost')) {
+    const params = new URL(url, 'http://localhost').searchParams;
+    for (const name of ['variables', 'extensions']) {
+      const value = params.get(name);
+      if (value === null) continue;
+      try {
+        JSON.parse(value);
+      } catch {
+        return new Error(`The "${name}" parameter of the query string is not valid JSON.`);
+      }
+    }
   }
   return error instanceof Error ? error : new Error('Invalid request');
 }
