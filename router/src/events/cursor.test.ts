@@ -23,6 +23,7 @@ describe('cursors', () => {
     ['not ours', Buffer.from('hello').toString('base64url')],
     ['no sequence', Buffer.from('edfs1:chat:').toString('base64url')],
     ['a negative sequence', Buffer.from('edfs1:chat:-1').toString('base64url')],
+    ['sequence 0', Buffer.from('edfs1:chat:0').toString('base64url')],
     ['a huge sequence', Buffer.from(`edfs1:chat:${'9'.repeat(20)}`).toString('base64url')],
     ['padded base64', `${encodeCursor({ stream: 'chat', sequence: 1 })}==`],
     ['very long', 'a'.repeat(100_000)],

@@ -22,7 +22,8 @@ export function decodeCursor(cursor: unknown, stream: string): StreamPosition | 
     typeof cursor === 'string' && cursor.length <= 512
       ? Buffer.from(cursor, 'base64url').toString()
       : '';
-  const match = /^edfs1:(.+):(\d{1,15})$/.exec(text);
+  // Stream sequences start at 1: the router never gives out 0, and NATS refuses to look it up.
+  const match = /^edfs1:(.+):([1-9]\d{0,14})$/.exec(text);
   if (!match || encodeCursor({ stream: match[1]!, sequence: Number(match[2]) }) !== cursor) {
     return new GraphQLError('The cursor is not one this router gave out.', {
       extensions: { code: 'INVALID_CURSOR' },
