@@ -72,6 +72,7 @@ export function spawnBroker(
         }
         const exited = new Promise((resolve) => child.once('exit', resolve));
         signal('SIGTERM');
+        // A grace for a clean stop, not a wait for an event: past it the broker is killed.
         const timer = setTimeout(() => signal('SIGKILL'), graceMs);
         await exited;
         clearTimeout(timer);
