@@ -80,6 +80,48 @@ describe('a NATS outage', () => {
     await coreRouter.close();
   });
 
+  it('gives a stream subscriber that had received nothing what was stored while NATS restarted', async () => {
+    const subject = 'room.quiet.messages';
+    const client = wsClient(stack.router.url);
+    try {
+      const sub = subscribe<Message>(client, ROOM.replace('outage', 'quiet'));
+      await waitFor('the subscription', async () => (await nats.subscriptionsOn(subject)) === 1);
+      await nats.stop();
+      nats = await startNatsServer({ port: Number(new URL(nats.url).port), storeDir });
+      // Stored before the router is back: its consumer went with the server, and the new one
+      // must start where the old one did, not at the next event stored.
+      const publisher = await connect({ servers: nats.url });
+      await publisher
+        .jetstream()
+        .publish(subject, JSON.stringify({ __typename: 'Message', id: 'q1' }));
+      const jsm = await publisher.jetstreamManager();
+      const thresholds = async () => {
+        const found = [];
+        for (const consumer of await jsm.consumers.list('chat').next()) {
+          if (consumer.config.filter_subject === subject)
+            found.push(consumer.config.inactive_threshold);
+        }
+        return found;
+      };
+      // Recreated, its consumer is left to the server only as long as the first one was.
+      await waitFor(
+        'the router to read the stream again',
+        async () => {
+          return (await thresholds()).join() === String(30e9);
+        },
+        15_000,
+      );
+      await publisher
+        .jetstream()
+        .publish(subject, JSON.stringify({ __typename: 'Message', id: 'q2' }));
+      await publisher.close();
+      expect((await sub.next()).data?.messageAdded.id).toBe('q1');
+      expect((await sub.next()).data?.messageAdded.id).toBe('q2');
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('starts without NATS, serves queries, and subscribes once NATS comes up', async () => {
     const own = await startNatsServer();
     const port = Number(new URL(own.url).port);

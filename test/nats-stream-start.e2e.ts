@@ -103,11 +103,18 @@ describe('a NATS stream subscription', () => {
 
   it('leaves its consumer to the server for only 30 s once nobody reads it', async () => {
     const live = await subscribe('starts.idle');
-    const consumers = [];
-    for (const consumer of await jsm.consumers.list('starts').next()) {
-      if (consumer.config.filter_subject === 'starts.idle') consumers.push(consumer);
-    }
-    expect(consumers.map((consumer) => consumer.config.inactive_threshold)).toEqual([30e9]);
+    const thresholds = async () => {
+      const found = [];
+      for (const consumer of await jsm.consumers.list('starts').next()) {
+        if (consumer.config.filter_subject === 'starts.idle')
+          found.push(consumer.config.inactive_threshold);
+      }
+      return found;
+    };
+    // nats.js creates it with 5 minutes; the router sets its own right after.
+    await waitFor('the threshold to be set', async () => (await thresholds())[0] === 30e9);
+    expect(await thresholds()).toEqual([30e9]);
     live.unsubscribe();
+    await waitFor('the consumer to go', async () => (await thresholds()).length === 0);
   });
 });

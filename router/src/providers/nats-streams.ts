@@ -1,5 +1,7 @@
 import {
+  ConsumerEvents,
   DeliverPolicy,
+  nanos,
   StorageType,
   type Consumer,
   type ConsumerMessages,
@@ -35,13 +37,15 @@ export interface StreamRequirement {
 
 /**
  * Live messages of one subject from a stream, through an ordered consumer that starts at
- * the next message published, and says where (`onReady`): a subscriber starting from the
+ * the stream's next sequence, and says where (`onReady`): a subscriber starting from the
  * subject's last stored message can then tell which live ones came after it. nats.js
- * recreates the consumer after a reconnect or a server restart from the last sequence it
- * delivered, so no stored message is skipped.
+ * recreates the consumer after a reconnect or a server restart from the sequence after the
+ * last one it delivered, or from the start if it delivered none, so no stored message is
+ * skipped.
  */
 export function subscribeStream(
   js: JetStreamClient,
+  manager: Promise<JetStreamManager>,
   stream: string,
   subject: string,
   handlers: SubscriptionHandlers,
@@ -49,24 +53,34 @@ export function subscribeStream(
   let stopped = false;
   let stop: (() => void) | undefined;
   void (async () => {
-    // 'New', not a start sequence: nats.js's ordered consumer drops the caller's options
-    // (the inactive threshold) when it is given one, and from the subject's last message
-    // the server would look through the rest of the stream for the subject's next one.
+    const jsm = await manager;
+    // A start sequence, not 'New': an ordered consumer recreated before it delivered anything
+    // starts as it was first asked to, and 'New' would then skip what was stored meanwhile
+    // (while nats-server restarted, say). Nothing is stored after the stream's last sequence,
+    // so the server has nothing to look through for the subject's next message.
+    const from = (await jsm.streams.info(stream)).state.last_seq + 1;
     const consumer = await js.consumers.get(stream, {
       filterSubjects: subject,
-      deliver_policy: DeliverPolicy.New,
-      inactive_threshold: INACTIVE_THRESHOLD_MS,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
     });
     const messages = await consumer.consume({
       max_messages: LIVE_BATCH,
       callback: (message) => handlers.onMessage(message.data, message.seq),
     });
-    stop = () => void release(messages, consumer);
+    let shortened = shortenLife(jsm, stream, (await consumer.info(true)).name);
+    void (async () => {
+      for await (const status of await messages.status()) {
+        if (status.type !== ConsumerEvents.OrderedConsumerRecreated) continue;
+        const name = String(status.data);
+        shortened = shortened.then(() => shortenLife(jsm, stream, name));
+      }
+    })();
+    // Stopped, it recreates no consumer; an update that reached the server after the delete
+    // would recreate the last one, so the updates go first.
+    stop = () => void release(messages, consumer, () => shortened);
     if (stopped) return stop();
-    // Where the server started it, from its answer to the creation (the stream's last
-    // sequence then): nothing was delivered before that answer.
-    const { delivered } = await consumer.info(true);
-    handlers.onReady?.(delivered.stream_seq + 1);
+    handlers.onReady?.(from);
   })().catch((cause: unknown) => {
     if (!stopped)
       handlers.onError(
@@ -79,6 +93,16 @@ export function subscribeStream(
       stop?.();
     },
   };
+}
+
+/**
+ * Sets a live consumer's inactive threshold: nats.js creates every ordered consumer that
+ * starts at a sequence with 5 minutes, whatever it is asked for. Failing leaves it at that.
+ */
+async function shortenLife(jsm: JetStreamManager, stream: string, name: string): Promise<void> {
+  await jsm.consumers
+    .update(stream, name, { inactive_threshold: nanos(INACTIVE_THRESHOLD_MS) })
+    .catch(() => undefined);
 }
 
 /**
@@ -106,7 +130,6 @@ export async function* replayStream(
     filterSubjects: subject,
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: after + 1,
-    inactive_threshold: INACTIVE_THRESHOLD_MS,
   });
   const messages = await consumer.consume({ max_messages: 256 });
   try {
@@ -134,15 +157,23 @@ const LIVE_BATCH = 1000;
 
 /**
  * How long the server keeps a consumer nobody reads: a router that stops without closing
- * (killed) leaves its live consumers behind only this long. A replay's consumer starts at a
- * sequence, for which nats.js 2.29's ordered consumer drops this option and sets 5 minutes;
- * a replay that ends deletes its consumer at once (`release`).
+ * (killed) leaves its live consumers behind only this long (`shortenLife`). A replay's
+ * consumer keeps nats.js's 5 minutes (it would not be worth a request): a replay that ends
+ * deletes its consumer at once (`release`).
  */
 const INACTIVE_THRESHOLD_MS = 30_000;
 
-/** Stops reading and deletes the consumer at once: ordered consumers outlive `close()`. */
-async function release(messages: ConsumerMessages, consumer: Consumer): Promise<void> {
+/**
+ * Stops reading and deletes the consumer at once (ordered consumers outlive `close()`),
+ * once what `settled` waits for has.
+ */
+async function release(
+  messages: ConsumerMessages,
+  consumer: Consumer,
+  settled: () => Promise<void> = async () => undefined,
+): Promise<void> {
   await messages.close().catch(() => undefined);
+  await settled();
   await consumer.delete().catch(() => undefined); // gone already, or the connection is
 }
 

@@ -88,13 +88,20 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
   /** Publishes waiting for their flush, by subject; a refusal NATS reports fails them. */
   const publishing = new Map<string, Set<(refusal: ProviderError) => void>>();
 
+  /** A failed attempt is not kept: JetStream may answer the next one (after a restart). */
+  const manager = (conn: NatsConnection): Promise<JetStreamManager> =>
+    (jsm ??= conn.jetstreamManager().catch((error: unknown) => {
+      jsm = undefined;
+      throw error;
+    }));
+
   const subscribeNow = (
     conn: NatsConnection,
     subject: string,
     handlers: SubscriptionHandlers,
     stream: string | undefined,
   ): ProviderSubscription => {
-    if (stream) return subscribeStream(conn.jetstream(), stream, subject, handlers);
+    if (stream) return subscribeStream(conn.jetstream(), manager(conn), stream, subject, handlers);
     // One callback per subject, written as a method: tsx's keepNames would give a named
     // arrow function a property table of its own, for every subject subscribed.
     const subscription = conn.subscribe(subject, {
@@ -282,12 +289,7 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
     },
     async *replay(request) {
       if (!nc) throw new ProviderError('not connected yet', 'nats', request.subject);
-      // A failed attempt is not kept: JetStream may answer the next one (after a restart).
-      jsm ??= nc.jetstreamManager().catch((error: unknown) => {
-        jsm = undefined;
-        throw error;
-      });
-      yield* replayStream(nc.jetstream(), await jsm, request);
+      yield* replayStream(nc.jetstream(), await manager(nc), request);
     },
     onReconnect(listener) {
       reconnected.push(listener);
