@@ -101,20 +101,43 @@ describe('a NATS stream subscription', () => {
     }
   });
 
+  /** The inactive thresholds of the consumers reading `subject`, in ns. */
+  const thresholds = async (subject: string) => {
+    const found = [];
+    for (const consumer of await jsm.consumers.list('starts').next()) {
+      if (consumer.config.filter_subject === subject)
+        found.push(consumer.config.inactive_threshold);
+    }
+    return found;
+  };
+
   it('leaves its consumer to the server for only 30 s once nobody reads it', async () => {
     const live = await subscribe('starts.idle');
-    const thresholds = async () => {
-      const found = [];
-      for (const consumer of await jsm.consumers.list('starts').next()) {
-        if (consumer.config.filter_subject === 'starts.idle')
-          found.push(consumer.config.inactive_threshold);
-      }
-      return found;
-    };
     // nats.js creates it with 5 minutes; the router sets its own right after.
-    await waitFor('the threshold to be set', async () => (await thresholds())[0] === 30e9);
-    expect(await thresholds()).toEqual([30e9]);
+    await waitFor(
+      'the threshold to be set',
+      async () => (await thresholds('starts.idle'))[0] === 30e9,
+    );
+    expect(await thresholds('starts.idle')).toEqual([30e9]);
     live.unsubscribe();
-    await waitFor('the consumer to go', async () => (await thresholds()).length === 0);
+    await waitFor('the consumer to go', async () => (await thresholds('starts.idle')).length === 0);
+  });
+
+  it("leaves a replay's consumer to the server for only 30 s too, and deletes it when done", async () => {
+    const first = await store('starts.replayed', 'r1');
+    await store('starts.replayed', 'r2');
+    await store('starts.replayed', 'r3');
+    const replay = provider.replay({ stream: 'starts', subject: 'starts.replayed', after: first });
+    const positions = [(await replay.next()).value?.position];
+    await waitFor(
+      'the threshold to be set',
+      async () => (await thresholds('starts.replayed'))[0] === 30e9,
+    );
+    for await (const message of replay) positions.push(message.position);
+    expect(positions).toEqual([first + 1, first + 2]);
+    await waitFor(
+      'the consumer to go',
+      async () => (await thresholds('starts.replayed')).length === 0,
+    );
   });
 });

@@ -68,17 +68,8 @@ export function subscribeStream(
       max_messages: LIVE_BATCH,
       callback: (message) => handlers.onMessage(message.data, message.seq),
     });
-    let shortened = shortenLife(jsm, stream, (await consumer.info(true)).name);
-    void (async () => {
-      for await (const status of await messages.status()) {
-        if (status.type !== ConsumerEvents.OrderedConsumerRecreated) continue;
-        const name = String(status.data);
-        shortened = shortened.then(() => shortenLife(jsm, stream, name));
-      }
-    })();
-    // Stopped, it recreates no consumer; an update that reached the server after the delete
-    // would recreate the last one, so the updates go first.
-    stop = () => void release(messages, consumer, () => shortened);
+    const settled = await keepShortLived(jsm, stream, consumer, messages);
+    stop = () => void release(messages, consumer, settled);
     if (stopped) return stop();
     handlers.onReady?.(from);
   })().catch((cause: unknown) => {
@@ -96,13 +87,32 @@ export function subscribeStream(
 }
 
 /**
- * Sets a live consumer's inactive threshold: nats.js creates every ordered consumer that
- * starts at a sequence with 5 minutes, whatever it is asked for. Failing leaves it at that.
+ * Sets the inactive threshold of `consumer`, and of each one nats.js recreates for it, to
+ * ours: nats.js creates every ordered consumer that starts at a sequence with 5 minutes,
+ * whatever it is asked for. Resolves to what waits for the updates sent so far: one that
+ * reached the server after the consumer's delete would recreate it. A failed update leaves
+ * the 5 minutes.
  */
-async function shortenLife(jsm: JetStreamManager, stream: string, name: string): Promise<void> {
-  await jsm.consumers
-    .update(stream, name, { inactive_threshold: nanos(INACTIVE_THRESHOLD_MS) })
-    .catch(() => undefined);
+async function keepShortLived(
+  jsm: JetStreamManager,
+  stream: string,
+  consumer: Consumer,
+  messages: ConsumerMessages,
+): Promise<() => Promise<void>> {
+  const shorten = (name: string) =>
+    jsm.consumers.update(stream, name, { inactive_threshold: nanos(INACTIVE_THRESHOLD_MS) }).then(
+      () => undefined,
+      () => undefined,
+    );
+  let updates = shorten((await consumer.info(true)).name);
+  void (async () => {
+    for await (const status of await messages.status()) {
+      if (status.type !== ConsumerEvents.OrderedConsumerRecreated) continue;
+      const name = String(status.data);
+      updates = updates.then(() => shorten(name));
+    }
+  })();
+  return () => updates;
 }
 
 /**
@@ -132,13 +142,14 @@ export async function* replayStream(
     opt_start_seq: after + 1,
   });
   const messages = await consumer.consume({ max_messages: 256 });
+  const settled = await keepShortLived(jsm, stream, consumer, messages);
   try {
     for await (const message of messages) {
       yield { data: message.data, position: message.seq };
       if (message.seq >= last.seq) return;
     }
   } finally {
-    await release(messages, consumer);
+    await release(messages, consumer, settled);
   }
 }
 
@@ -157,9 +168,8 @@ const LIVE_BATCH = 1000;
 
 /**
  * How long the server keeps a consumer nobody reads: a router that stops without closing
- * (killed) leaves its live consumers behind only this long (`shortenLife`). A replay's
- * consumer keeps nats.js's 5 minutes (it would not be worth a request): a replay that ends
- * deletes its consumer at once (`release`).
+ * (killed) leaves its consumers behind only this long (`keepShortLived`); one that stops a
+ * subscription or ends a replay deletes its consumer at once (`release`).
  */
 const INACTIVE_THRESHOLD_MS = 30_000;
 
@@ -170,7 +180,7 @@ const INACTIVE_THRESHOLD_MS = 30_000;
 async function release(
   messages: ConsumerMessages,
   consumer: Consumer,
-  settled: () => Promise<void> = async () => undefined,
+  settled: () => Promise<void>,
 ): Promise<void> {
   await messages.close().catch(() => undefined);
   await settled();
