@@ -84,6 +84,7 @@ describe('a NATS stream subscription', () => {
     const publisher = (async () => {
       while (publishing) stored.push(await store('starts.busy', 'x'));
     })();
+    await waitFor('the first message stored', () => stored.length > 0);
     const subscriptions = [];
     for (let i = 0; i < 10; i++) subscriptions.push(await subscribe('starts.busy'));
     const enough = stored.length + 5;

@@ -17,6 +17,7 @@ import type {
   StoredMessage,
   SubscriptionHandlers,
 } from './provider.js';
+import type { StreamHeads } from './stream-heads.js';
 
 /** A stream the router creates if it is missing (`nats.streams` in the config). */
 export interface StreamDeclaration {
@@ -46,6 +47,7 @@ export interface StreamRequirement {
 export function subscribeStream(
   js: JetStreamClient,
   manager: Promise<JetStreamManager>,
+  heads: StreamHeads,
   stream: string,
   subject: string,
   handlers: SubscriptionHandlers,
@@ -56,9 +58,9 @@ export function subscribeStream(
     const jsm = await manager;
     // A start sequence, not 'New': an ordered consumer recreated before it delivered anything
     // starts as it was first asked to, and 'New' would then skip what was stored meanwhile
-    // (while nats-server restarted, say). Nothing is stored after the stream's last sequence,
-    // so the server has nothing to look through for the subject's next message.
-    const from = (await jsm.streams.info(stream)).state.last_seq + 1;
+    // (while nats-server restarted, say). Nothing is stored after the stream's head, so the
+    // server has nothing to look through for the subject's next message.
+    const from = await heads.next(stream);
     const consumer = await js.consumers.get(stream, {
       filterSubjects: subject,
       deliver_policy: DeliverPolicy.StartSequence,

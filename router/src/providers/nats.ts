@@ -22,6 +22,7 @@ import type {
   SubscriptionHandlers,
 } from './provider.js';
 import { redactUrl } from './secrets.js';
+import { StreamHeads } from './stream-heads.js';
 import { PORTABLE_TOKEN_SYNTAX } from './token-syntax.js';
 
 /**
@@ -95,13 +96,21 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
       throw error;
     }));
 
+  /** Where streams stand, read once for the subscriptions asking together. */
+  const heads = new StreamHeads(async (stream) => {
+    if (!nc) throw new ProviderError('not connected yet', 'nats', stream);
+    return (await (await manager(nc)).streams.info(stream)).state.last_seq + 1;
+  });
+
   const subscribeNow = (
     conn: NatsConnection,
     subject: string,
     handlers: SubscriptionHandlers,
     stream: string | undefined,
   ): ProviderSubscription => {
-    if (stream) return subscribeStream(conn.jetstream(), manager(conn), stream, subject, handlers);
+    if (stream) {
+      return subscribeStream(conn.jetstream(), manager(conn), heads, stream, subject, handlers);
+    }
     // One callback per subject, written as a method: tsx's keepNames would give a named
     // arrow function a property table of its own, for every subject subscribed.
     const subscription = conn.subscribe(subject, {
