@@ -88,8 +88,9 @@ describe('a NATS outage', () => {
       await waitFor('the subscription', async () => (await nats.subscriptionsOn(subject)) === 1);
       await nats.stop();
       nats = await startNatsServer({ port: Number(new URL(nats.url).port), storeDir });
-      // Stored before the router is back: its consumer went with the server, and the new one
-      // must start where the old one did, not at the next event stored.
+      // Stored before the router is back (nats.js waits reconnectTimeWait, 2 s, between
+      // attempts): its consumer went with the server, and the new one must start where the
+      // old one did, not at the next event stored.
       const publisher = await connect({ servers: nats.url });
       await publisher
         .jetstream()

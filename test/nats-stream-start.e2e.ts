@@ -102,6 +102,21 @@ describe('a NATS stream subscription', () => {
     }
   });
 
+  it('starts each of a crowd subscribing at once after what was stored before it asked', async () => {
+    const before = await store('starts.crowd', 'before');
+    const crowd = await Promise.all(Array.from({ length: 50 }, () => subscribe('starts.crowd')));
+    const next = await store('starts.crowd', 'next');
+    const last = await store('starts.crowd', 'last');
+    for (const live of crowd) {
+      expect(live.from).toBeGreaterThan(before);
+      expect(live.from).toBeLessThanOrEqual(next);
+      // Exactly what came after: nothing from before it asked, nothing twice.
+      expect(await live.messages.next()).toEqual({ id: 'next', position: next });
+      expect(await live.messages.next()).toEqual({ id: 'last', position: last });
+      live.unsubscribe();
+    }
+  });
+
   /** The inactive thresholds of the consumers reading `subject`, in ns. */
   const thresholds = async (subject: string) => {
     const found = [];

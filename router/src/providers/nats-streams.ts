@@ -1,7 +1,5 @@
 import {
-  ConsumerEvents,
   DeliverPolicy,
-  nanos,
   StorageType,
   type Consumer,
   type ConsumerMessages,
@@ -46,7 +44,6 @@ export interface StreamRequirement {
  */
 export function subscribeStream(
   js: JetStreamClient,
-  manager: Promise<JetStreamManager>,
   heads: StreamHeads,
   stream: string,
   subject: string,
@@ -55,7 +52,6 @@ export function subscribeStream(
   let stopped = false;
   let stop: (() => void) | undefined;
   void (async () => {
-    const jsm = await manager;
     // A start sequence, not 'New': an ordered consumer recreated before it delivered anything
     // starts as it was first asked to, and 'New' would then skip what was stored meanwhile
     // (while nats-server restarted, say). Nothing is stored after the stream's head, so the
@@ -65,13 +61,15 @@ export function subscribeStream(
       filterSubjects: subject,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
+      inactive_threshold: INACTIVE_THRESHOLD_MS,
     });
     const messages = await consumer.consume({
       max_messages: LIVE_BATCH,
-      callback: (message) => handlers.onMessage(message.data, message.seq),
+      callback: (message) => {
+        if (!stopped) handlers.onMessage(message.data, message.seq);
+      },
     });
-    const settled = await keepShortLived(jsm, stream, consumer, messages);
-    stop = () => void release(messages, consumer, settled);
+    stop = () => void release(messages, consumer);
     if (stopped) return stop();
     handlers.onReady?.(from);
   })().catch((cause: unknown) => {
@@ -86,35 +84,6 @@ export function subscribeStream(
       stop?.();
     },
   };
-}
-
-/**
- * Sets the inactive threshold of `consumer`, and of each one nats.js recreates for it, to
- * ours: nats.js creates every ordered consumer that starts at a sequence with 5 minutes,
- * whatever it is asked for. Resolves to what waits for the updates sent so far: one that
- * reached the server after the consumer's delete would recreate it. A failed update leaves
- * the 5 minutes.
- */
-async function keepShortLived(
-  jsm: JetStreamManager,
-  stream: string,
-  consumer: Consumer,
-  messages: ConsumerMessages,
-): Promise<() => Promise<void>> {
-  const shorten = (name: string) =>
-    jsm.consumers.update(stream, name, { inactive_threshold: nanos(INACTIVE_THRESHOLD_MS) }).then(
-      () => undefined,
-      () => undefined,
-    );
-  let updates = shorten((await consumer.info(true)).name);
-  void (async () => {
-    for await (const status of await messages.status()) {
-      if (status.type !== ConsumerEvents.OrderedConsumerRecreated) continue;
-      const name = String(status.data);
-      updates = updates.then(() => shorten(name));
-    }
-  })();
-  return () => updates;
 }
 
 /**
@@ -142,16 +111,16 @@ export async function* replayStream(
     filterSubjects: subject,
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: after + 1,
+    inactive_threshold: INACTIVE_THRESHOLD_MS,
   });
   const messages = await consumer.consume({ max_messages: 256 });
-  const settled = await keepShortLived(jsm, stream, consumer, messages);
   try {
     for await (const message of messages) {
       yield { data: message.data, position: message.seq };
       if (message.seq >= last.seq) return;
     }
   } finally {
-    await release(messages, consumer, settled);
+    await release(messages, consumer);
   }
 }
 
@@ -170,22 +139,16 @@ const LIVE_BATCH = 1000;
 
 /**
  * How long the server keeps a consumer nobody reads: a router that stops without closing
- * (killed) leaves its consumers behind only this long (`keepShortLived`); one that stops a
- * subscription or ends a replay deletes its consumer at once (`release`).
+ * (killed) leaves its consumers behind only this long; one that stops a subscription or ends
+ * a replay deletes its consumer at once (`release`). nats.js 2.29 drops this option for an
+ * ordered consumer that starts at a sequence (and gives 5 minutes), and keeps recreating
+ * one stopped during a recreation: patches/nats@2.29.3.patch mends both.
  */
 const INACTIVE_THRESHOLD_MS = 30_000;
 
-/**
- * Stops reading and deletes the consumer at once (ordered consumers outlive `close()`),
- * once what `settled` waits for has.
- */
-async function release(
-  messages: ConsumerMessages,
-  consumer: Consumer,
-  settled: () => Promise<void>,
-): Promise<void> {
+/** Stops reading and deletes the consumer at once: ordered consumers outlive `close()`. */
+async function release(messages: ConsumerMessages, consumer: Consumer): Promise<void> {
   await messages.close().catch(() => undefined);
-  await settled();
   await consumer.delete().catch(() => undefined); // gone already, or the connection is
 }
 
