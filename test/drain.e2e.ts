@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client } from 'graphql-ws';
@@ -120,6 +120,38 @@ describe('a router that stops', () => {
       },
     });
     await closed;
+  });
+
+  it('closes each keep-alive connection after its answer once it drains', async () => {
+    const router = await startRouterWith(stack, (config) => {
+      config.shutdown.delayMs = 500;
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    // One connection, kept between queries, as a load balancer or an HTTP client keeps it.
+    const query = () =>
+      new Promise<string | undefined>((resolve, reject) => {
+        const body = JSON.stringify({ query: '{ user(id: "1") { name } }' });
+        const sent = request(
+          router.url,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+          (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.headers.connection));
+          },
+        );
+        sent.on('error', reject);
+        sent.end(body);
+      });
+    try {
+      expect(await query()).toBe('keep-alive');
+      const closed = router.close();
+      // Still served while /ready says 503, but told to come back on a new connection, which
+      // the load balancer sends to another router.
+      expect(await query()).toBe('close');
+      await closed;
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('cuts the subgraph requests of the queries it cut, instead of waiting for their timeout', async () => {

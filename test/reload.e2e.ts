@@ -254,7 +254,16 @@ describe('hot reload of the supergraph', () => {
     const yaml = join(dir, 'router.yaml');
     writeFileSync(
       yaml,
-      ['listen:', '  port: 0', 'reload:', '  watch: false', `supergraph: ${file}`, ''].join('\n'),
+      [
+        'listen:',
+        '  port: 0',
+        'reload:',
+        '  watch: false',
+        'shutdown:',
+        '  delayMs: 1000',
+        `supergraph: ${file}`,
+        '',
+      ].join('\n'),
     );
     const child: ChildProcess = spawnRouter(['--config', yaml], stackEnv(stack));
     try {
@@ -278,10 +287,19 @@ describe('hot reload of the supergraph', () => {
       await waitFor('the unchanged reload logged', () =>
         messages.some((m) => m.msg === 'SIGHUP: supergraph unchanged'),
       );
-    } finally {
+
+      // One while it stops (a config reloader beside it may send it) leaves the stop graceful.
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
+      const ready = url.replace('/graphql', '/ready');
+      await waitFor('the drain', async () => (await fetch(ready)).status === 503);
+      child.kill('SIGHUP');
+      await waitFor('the SIGHUP ignored', () =>
+        messages.some((m) => m.msg === 'SIGHUP ignored: the router is stopping'),
+      );
       expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
 

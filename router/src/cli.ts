@@ -54,7 +54,10 @@ async function main(): Promise<void> {
   // The process ends by itself once everything is closed: anything left open is a leak.
   // A second signal forces the exit.
   const stop = (): void => {
+    // A handler stays: without one, Node's default for SIGHUP ends the process at once, and
+    // a config reloader may well send one while a pod is stopping.
     process.off('SIGHUP', reload);
+    process.on('SIGHUP', () => logger.info('SIGHUP ignored: the router is stopping'));
     process.once('SIGINT', () => process.exit(1));
     process.once('SIGTERM', () => process.exit(1));
     router.close().catch((error: unknown) => {

@@ -179,35 +179,39 @@ export async function createRouter({
 
   const open = new OpenStreams();
   let draining = false;
-  const server = createServer(
-    createHttpListener({
-      core,
-      logger,
-      open,
-      ready: () => ({
-        ready: !draining && everyProvider.every((provider) => provider.isConnected()),
-        ...providerStates(providers),
-        ...(draining ? { draining: true } : {}),
-      }),
-      health: () => ({
-        healthy: everyProvider.every((provider) => provider.isConnected()),
-        ...providerStates(providers),
-      }),
-      maxPayloadBytes: config.maxPayloadBytes,
-      sseHeartbeatMs: config.sseHeartbeatMs,
-      multipartHeartbeatMs: config.multipartHeartbeatMs,
-      graphiql: config.graphiql,
-      graphiqlDefaultQuery: exampleOperation(
-        snapshot.schema,
-        snapshot.eventFields,
-        snapshot.supergraph.authorization,
-      ),
-      instrumentation,
-      metrics: metrics && { path: config.metrics.path, scrape: () => metrics.scrape() },
-      admission,
-      cors,
+  const listener = createHttpListener({
+    core,
+    logger,
+    open,
+    ready: () => ({
+      ready: !draining && everyProvider.every((provider) => provider.isConnected()),
+      ...providerStates(providers),
+      ...(draining ? { draining: true } : {}),
     }),
-  );
+    health: () => ({
+      healthy: everyProvider.every((provider) => provider.isConnected()),
+      ...providerStates(providers),
+    }),
+    maxPayloadBytes: config.maxPayloadBytes,
+    sseHeartbeatMs: config.sseHeartbeatMs,
+    multipartHeartbeatMs: config.multipartHeartbeatMs,
+    graphiql: config.graphiql,
+    graphiqlDefaultQuery: exampleOperation(
+      snapshot.schema,
+      snapshot.eventFields,
+      snapshot.supergraph.authorization,
+    ),
+    instrumentation,
+    metrics: metrics && { path: config.metrics.path, scrape: () => metrics.scrape() },
+    admission,
+    cors,
+  });
+  const server = createServer((request, response) => {
+    // A keep-alive client would otherwise go on sending here, through the grace period and
+    // into its cut, instead of going to another router: each answer now closes its connection.
+    if (draining) response.setHeader('connection', 'close');
+    listener(request, response);
+  });
   const ws = attachWebSockets({
     core,
     server,
