@@ -40,6 +40,8 @@ export interface NatsServer {
    * subscriptions plus JetStream consumers that filter on it.
    */
   subscriptionsOn(subject: string): Promise<number>;
+  /** Its process id: a test can freeze it (`SIGSTOP`) to play a server that stops answering. */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -98,6 +100,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     return {
       url: `nats://${host}:${clientPort}`,
       monitorUrl,
+      pid: child.pid!,
       async subscriptionsOn(subject) {
         const [subs, streams] = await Promise.all([
           fetch(`${monitorUrl}/subsz?subs=1&test=${encodeURIComponent(subject)}`),

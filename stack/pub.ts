@@ -35,7 +35,8 @@ if (problem) {
     `pnpm pub: warning: ${problem}; the router will answer subscribers with INVALID_EVENT`,
   );
 }
-let provider: ProviderConfig = { kind: 'nats', url: natsUrl, streams: [] };
+// Only its URL and credentials matter to a publish (a ping interval is for long connections).
+let provider: ProviderConfig = { kind: 'nats', url: natsUrl, streams: [], pingIntervalMs: 10_000 };
 if (values.provider !== undefined) {
   const configs = providerConfigs(loadConfig(configFile));
   const named = configs.get(values.provider);

@@ -123,6 +123,39 @@ describe('a NATS outage', () => {
     }
   });
 
+  it('notices a NATS server that stops answering, and subscribes again once it answers', async () => {
+    const own = await startNatsServer();
+    const router = await startRouterWith(stack, (config) => {
+      config.nats.url = own.url;
+      config.nats.pingIntervalMs = 200;
+    });
+    const client = wsClient(router.url);
+    const health = async () => (await fetch(router.url.replace('/graphql', '/health'))).status;
+    try {
+      const sub = subscribe<Message>(client, ROOM.replace('outage', 'frozen'));
+      await waitFor(
+        'the subscription',
+        async () => (await own.subscriptionsOn('room.frozen.messages')) === 1,
+      );
+      // Frozen, as a server cut off by a partition: its TCP connections stay open.
+      process.kill(own.pid, 'SIGSTOP');
+      await waitFor('health to report it', async () => (await health()) === 503, 5_000);
+      process.kill(own.pid, 'SIGCONT');
+      await waitFor('health back', async () => (await health()) === 200, 30_000);
+      const publisher = await connect({ servers: own.url });
+      await publisher
+        .jetstream()
+        .publish('room.frozen.messages', JSON.stringify({ __typename: 'Message', id: 'f1' }));
+      await publisher.close();
+      expect((await sub.next()).data?.messageAdded.id).toBe('f1');
+    } finally {
+      process.kill(own.pid, 'SIGCONT');
+      await client.dispose();
+      await router.close();
+      await own.stop();
+    }
+  });
+
   it('starts without NATS, serves queries, and subscribes once NATS comes up', async () => {
     const own = await startNatsServer();
     const port = Number(new URL(own.url).port);

@@ -570,7 +570,7 @@ describe('README.md, run as written', () => {
     expect(Object.fromEntries(providerConfigs(config))).toEqual({
       cache: { kind: 'redis', url: 'redis://127.0.0.1:6379' },
       rabbit: { kind: 'amqp', url: 'amqp://guest:guest@127.0.0.1:5672', exchange: 'edfs' },
-      default: { kind: 'nats', url: 'nats://127.0.0.1:4222', streams: [] },
+      default: { kind: 'nats', url: 'nats://127.0.0.1:4222', streams: [], pingIntervalMs: 10_000 },
     });
   });
 
@@ -591,6 +591,7 @@ describe('README.md, run as written', () => {
         kind: 'nats',
         url: 'nats://nats.internal:4222',
         streams: [],
+        pingIntervalMs: 10_000,
         credentials: at('secrets/router.creds'),
         tls: { ca: at('certs/ca.pem') },
       },

@@ -150,7 +150,7 @@ describe('the providers config', () => {
       cache: { kind: 'redis', url: 'redis://127.0.0.1:6390' },
       rabbit: { kind: 'amqp', url: 'amqp://guest:guest@127.0.0.1:5690', exchange: 'shop' },
       bare: { kind: 'amqp', url: 'amqp://guest:guest@127.0.0.1:5672', exchange: 'edfs' },
-      default: { kind: 'nats', url: 'nats://a:4222', streams: [] },
+      default: { kind: 'nats', url: 'nats://a:4222', streams: [], pingIntervalMs: 10_000 },
     });
   });
 

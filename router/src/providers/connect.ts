@@ -42,6 +42,7 @@ export async function connectProviders(
             url: config.url,
             logger: child,
             streams: config.streams,
+            pingIntervalMs: config.pingIntervalMs,
             security: config,
             requiredStreams: bound.flatMap(({ name, provider, stream, topic }) =>
               provider === id && stream

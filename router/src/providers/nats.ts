@@ -51,6 +51,11 @@ export interface NatsProviderOptions {
   name?: string;
   /** Pause between attempts while NATS has never been reached. @default 1000 */
   retryMs?: number;
+  /**
+   * How often the client pings the server (`nats.pingIntervalMs`): two pings without an
+   * answer and it reconnects. @default 10000 (nats.js's own is 2 minutes)
+   */
+  pingIntervalMs?: number;
   /** Streams to create when missing. @default [] */
   streams?: readonly StreamDeclaration[];
   /** Streams that fields read, checked on connecting. @default [] */
@@ -183,6 +188,8 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
         ...connectionOptions,
         name: options.name ?? 'edfs-router',
         maxReconnectAttempts: -1,
+        pingInterval: options.pingIntervalMs ?? 10_000,
+        maxPingOut: 2,
       });
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
