@@ -112,6 +112,28 @@ describe('legacy subscriptions-transport-ws clients (sub-protocol graphql-ws)', 
     await modern.dispose();
   });
 
+  it('ends every operation with its socket, whatever ids a client reuses', async () => {
+    const socket = new WebSocket(stack.router.url.replace(/^http/, 'ws'), 'graphql-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    const send = (message: object) => socket.send(JSON.stringify(message));
+    const room = 'subscription { messageAdded(roomID: "reused") { id } }';
+    for (let round = 0; round < 3; round++) {
+      // A query stopped before it answers, and a subscription under its id at once: the
+      // query's end must not take the subscription's place with it.
+      send({ type: 'start', id: `q${round}`, payload: { query: '{ user(id: "1") { name } }' } });
+      send({ type: 'stop', id: `q${round}` });
+      send({ type: 'start', id: `q${round}`, payload: { query: room } });
+    }
+    // Two starts of one id in one batch: the second is refused, as a reused id is.
+    send({ type: 'start', id: 'twice', payload: { query: room } });
+    send({ type: 'start', id: 'twice', payload: { query: room } });
+    const code = await new Promise<number>((resolve) => socket.once('close', resolve));
+    expect(code).toBe(4409);
+    await stack.subscriptionsOpen(0);
+    await stack.subscribedOn('room.reused.messages', 0);
+  });
+
   it('closes a connection that sends a malformed frame with 4400', async () => {
     const socket = new WebSocket(stack.router.url.replace(/^http/, 'ws'), 'graphql-ws');
     await new Promise((resolve) => socket.once('open', resolve));

@@ -55,9 +55,16 @@ export function legacyWsProtocol(options: LegacyWsOptions): WebSocketProtocol {
 /** Messages a connection may have waiting for their turn before it is closed. */
 const MAX_WAITING = 1000;
 
+/** What stands for a query or mutation in its session while it runs: an object of its own. */
+interface Running {
+  readonly return?: undefined;
+}
+
+type Operation = AsyncIterator<ExecutionResult> | Running;
+
 class LegacySession {
-  /** Operations by id; `undefined` while a query or mutation runs. */
-  readonly #operations = new Map<string, AsyncIterator<ExecutionResult> | undefined>();
+  /** Operations by id: a subscription's lifetime, or a running query's or mutation's mark. */
+  readonly #operations = new Map<string, Operation>();
   readonly #initTimeout: NodeJS.Timeout;
   /** Set once `connection_init` has been accepted. */
   #caller: Caller | undefined;
@@ -113,18 +120,22 @@ class LegacySession {
         return this.#stop(message.id);
       case 'start':
         if (!this.#caller) return void this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+        await this.options.core.turn(); // one of a crowd (RouterCore.turn)
+        if (this.#ended) return;
+        // After the turn: two starts of one id in a batch would both pass a check before it.
         if (this.#operations.has(message.id)) {
           return void this.socket.close(
             CloseCode.SubscriberAlreadyExists,
             `Subscriber for ${message.id} already exists`,
           );
         }
-        await this.options.core.turn(); // one of a crowd (RouterCore.turn)
-        if (this.#ended) return;
         try {
           return this.#start(message.id, message.payload, this.#caller);
         } catch (error) {
-          return this.#failed(message.id, error);
+          // The id was free, so what is under it now is this start's.
+          const started = this.#operations.get(message.id);
+          void started?.return?.();
+          return this.#failed(message.id, started, error);
         }
     }
   }
@@ -181,15 +192,16 @@ class LegacySession {
       });
     }
     if (!prepared.subject) {
-      this.#operations.set(id, undefined);
+      const running: Running = {};
+      this.#operations.set(id, running);
       void core
         .execute(prepared)
         .then((result) => {
-          if (!this.#operations.delete(id)) return; // stopped, or the socket closed
+          if (!this.#end(id, running)) return;
           this.#send({ type: 'data', id, payload: result });
           this.#send({ type: 'complete', id });
         })
-        .catch((error: unknown) => this.#failed(id, error));
+        .catch((error: unknown) => this.#failed(id, running, error));
       return;
     }
     const release = this.options.admission.subscription();
@@ -203,11 +215,20 @@ class LegacySession {
     void lifetime
       .next() // settles when the subscription ends
       .then(() => {
-        if (this.#operations.get(id) !== lifetime) return; // stopped, or the socket closed
-        this.#operations.delete(id);
-        this.#send({ type: 'complete', id });
+        if (this.#end(id, lifetime)) this.#send({ type: 'complete', id });
       })
-      .catch((error: unknown) => this.#failed(id, error));
+      .catch((error: unknown) => this.#failed(id, lifetime, error));
+  }
+
+  /**
+   * Forgets `operation` if it is still the one under `id`: not if it was stopped or the
+   * socket closed, and above all not if a later operation took its id, which would then
+   * run on with nothing left to stop it. Returns whether it was there.
+   */
+  #end(id: string, operation: Operation | undefined): boolean {
+    if (this.#operations.get(id) !== operation) return false;
+    this.#operations.delete(id);
+    return true;
   }
 
   #stop(id: string): void {
@@ -216,10 +237,11 @@ class LegacySession {
     void iterator?.return?.();
   }
 
-  #failed(id: string, error: unknown): void {
+  #failed(id: string, operation: Operation | undefined, error: unknown): void {
     this.options.logger.error({ err: error }, 'legacy WebSocket operation failed');
-    this.#operations.delete(id);
-    this.#send({ type: 'error', id, payload: [{ message: 'Unexpected error.' }] });
+    if (this.#end(id, operation)) {
+      this.#send({ type: 'error', id, payload: [{ message: 'Unexpected error.' }] });
+    }
   }
 
   /**
