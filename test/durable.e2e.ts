@@ -6,46 +6,12 @@ import type { RouterConfig } from '@edfs/router';
 import { startNatsServer, type NatsServer } from '../stack/nats-server.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { post, withoutCursor, wsClient, type Result } from './support/graphql.js';
+import { range, resumable, ROOM, type Message } from './support/resumable.js';
 import { parseEvents } from './support/sse.js';
 import { startGatedPage } from './support/gated-page.js';
 import { coreNats, startRouterWith } from './support/routers.js';
 import { waitFor } from './support/wait.js';
 import { listeningUrl, spawnRouter, stackEnv } from './support/cli.js';
-
-type Message = { messageAdded: { id: string } };
-const ROOM = 'subscription ($r: ID!) { messageAdded(roomID: $r) { id } }';
-
-/** A graphql-ws subscription that can start from a cursor; results keep their cursor. */
-function resumable(client: Client, room: string, cursor?: string) {
-  const iterator = client.iterate<Message>({
-    query: ROOM,
-    variables: { r: room },
-    ...(cursor ? { extensions: { cursor } } : {}),
-  });
-  return {
-    async next(): Promise<{ result: Result<Message>; cursor: string | undefined }> {
-      const { value, done } = await iterator.next();
-      if (done) throw new Error('completed');
-      return withoutCursor(value as Result<Message>);
-    },
-    /** Reads ids until `count` have come; fails on an error result. */
-    async ids(count: number): Promise<{ ids: string[]; cursor: string | undefined }> {
-      const ids: string[] = [];
-      let cursor: string | undefined;
-      while (ids.length < count) {
-        const next = await this.next();
-        if (next.result.errors) throw new Error(JSON.stringify(next.result.errors));
-        ids.push(next.result.data!.messageAdded.id);
-        cursor = next.cursor;
-      }
-      return { ids, cursor };
-    },
-    stop: () => iterator.return?.(),
-  };
-}
-
-const range = (from: number, to: number, prefix = 'm') =>
-  Array.from({ length: to - from + 1 }, (_, i) => `${prefix}${from + i}`);
 
 describe('durable subscriptions (JetStream)', () => {
   let stack: TestStack;
@@ -254,52 +220,6 @@ describe('durable subscriptions (JetStream)', () => {
     const sub = resumable(client, 'bad-cursor', cursor());
     await expect(sub.next()).rejects.toEqual([expect.objectContaining({ extensions: { code } })]);
     expect(stack.router.subjects).toBe(0);
-  });
-
-  it('refuses a cursor older than what the stream keeps with CURSOR_EXPIRED', async () => {
-    const first = resumable(client, 'expired');
-    await stack.subscribedOn('room.expired.messages');
-    publish('expired', ['e1']);
-    const { cursor } = await first.ids(1);
-    await first.stop();
-    const nc = await connect({ servers: stack.natsUrl });
-    // Acknowledged by the stream, so both are stored before the purge keeps only e3.
-    const js = nc.jetstream();
-    for (const id of ['e2', 'e3']) {
-      await js.publish('room.expired.messages', JSON.stringify({ __typename: 'Message', id }));
-    }
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.purge('chat', { keep: 1 }); // only the newest message stays
-    await nc.close();
-
-    const sub = resumable(client, 'expired', cursor);
-    const result = await sub.next();
-    expect(result.result.errors).toEqual([
-      expect.objectContaining({ extensions: { code: 'CURSOR_EXPIRED' } }),
-    ]);
-    await expect(sub.next()).rejects.toThrow('completed');
-  });
-
-  it("refuses a cursor whose event the subject's limit pushed out, while older ones of other rooms stay", async () => {
-    // Another room's event, stored before the cursor's, keeps the stream's first sequence
-    // before it: only the subject's own messages tell that events after the cursor are gone.
-    publish('older', ['o1']);
-    const first = resumable(client, 'crowded');
-    await stack.subscribedOn('room.crowded.messages');
-    publish('crowded', ['c0']);
-    const { cursor } = await first.ids(1);
-    await first.stop();
-    // The stream keeps 1,000 messages of a subject (maxMessagesPerSubject): c0 and c1 go.
-    const js = stack.nc.jetstream();
-    for (const id of range(1, 1001, 'c')) {
-      await js.publish('room.crowded.messages', JSON.stringify({ __typename: 'Message', id }));
-    }
-
-    const sub = resumable(client, 'crowded', cursor);
-    expect((await sub.next()).result.errors).toEqual([
-      expect.objectContaining({ extensions: { code: 'CURSOR_EXPIRED' } }),
-    ]);
-    await expect(sub.next()).rejects.toThrow('completed');
   });
 
   it('resumes on a second router after the first is killed: 0 lost, 0 twice over 1,200 events', async () => {

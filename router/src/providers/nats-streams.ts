@@ -96,17 +96,24 @@ export async function* replayStream(
   { stream, subject, after }: ReplayRequest,
 ): AsyncGenerator<StoredMessage> {
   const last = await lastOnSubject(jsm, stream, subject);
-  if (!last) return;
   if (after === 'last') {
-    yield { data: last.data, position: last.seq };
+    if (last) yield { data: last.data, position: last.seq };
     return;
   }
-  if (last.seq <= after) return;
+  // A position the stream has not reached is not one it gave out: the stream was deleted
+  // and made anew since (a NATS store started afresh, say), and its events up to there are
+  // others, which the live subscription would skip as delivered.
+  if (after > (await jsm.streams.info(stream)).state.last_seq) {
+    throw new StreamPositionGoneError(stream, subject, after);
+  }
+  if (last && last.seq <= after) return; // nothing after it on the subject
   // The stream removes a subject's oldest messages first (its age, maxMessagesPerSubject):
-  // while the message at the position is stored, so is every later one of the subject.
+  // while the message at the position is stored, so is every later one of the subject. Gone,
+  // later ones may be gone too, even all of them.
   if (!(await stored(jsm, stream, { seq: after }))) {
     throw new StreamPositionGoneError(stream, subject, after);
   }
+  if (!last) return; // the cursor's event is another subject's, and this one has none
   const consumer = await js.consumers.get(stream, {
     filterSubjects: subject,
     deliver_policy: DeliverPolicy.StartSequence,
