@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -243,6 +251,31 @@ describe('hot reload of the supergraph', () => {
       // Unchanged since: nothing to do.
       writeFileSync(file, full);
       expect(await router.reload()).toEqual({ reloaded: false, version: 1 });
+    } finally {
+      await router.close();
+    }
+  });
+
+  it('reloads a supergraph mounted as Kubernetes mounts a ConfigMap', async () => {
+    // kubelet's layout: the file is a link through `..data`, a link to a timestamped folder,
+    // and an update swaps `..data` atomically; the file itself never changes.
+    const volume = mkdtempSync(join(dir, 'configmap-'));
+    const publishVersion = (name: string, sdl: string) => {
+      mkdirSync(join(volume, name));
+      writeFileSync(join(volume, name, 'supergraph.graphql'), sdl);
+      symlinkSync(name, join(volume, '..data_tmp'));
+      renameSync(join(volume, '..data_tmp'), join(volume, '..data'));
+    };
+    publishVersion('..2026_12_07_1', full);
+    symlinkSync(join('..data', 'supergraph.graphql'), join(volume, 'supergraph.graphql'));
+    const router = await startRouterWith(stack, (config) => {
+      config.supergraph = join(volume, 'supergraph.graphql');
+    });
+    try {
+      expect(router.supergraphVersion).toBe(1);
+      publishVersion('..2026_12_07_2', withoutEmail);
+      await waitFor('the reload', () => router.supergraphVersion === 2);
+      expect((await post(router.url, EMAIL_QUERY)).body.errors?.[0]?.message).toMatch(/email/);
     } finally {
       await router.close();
     }

@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import { isSupergraphUrl, type RouterConfig } from '../config.js';
 import { SchemaError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -44,7 +44,9 @@ export function supergraphSource(config: RouterConfig, logger: Logger): Supergra
     watch(changed) {
       if (!reload.watch) return () => {};
       // The folder, not the file: an editor or `mv` replaces the file, and a watch on the
-      // old one would go quiet.
+      // old one would go quiet. Any change in it, not only the file's: a Kubernetes volume
+      // (a ConfigMap's) swaps a `..data` link the file points through, and only that link
+      // changes. A reload that reads the same text does nothing.
       let watcher: FSWatcher;
       try {
         watcher = watch(dirname(supergraph));
@@ -53,8 +55,7 @@ export function supergraphSource(config: RouterConfig, logger: Logger): Supergra
         return () => {};
       }
       let settle: NodeJS.Timeout | undefined;
-      watcher.on('change', (_, name) => {
-        if (name !== null && String(name) !== basename(supergraph)) return;
+      watcher.on('change', () => {
         clearTimeout(settle);
         settle = setTimeout(changed, SETTLE_MS);
       });
