@@ -55,6 +55,8 @@ export class CoreSubscription implements Subscriber, LifetimeHooks {
   #written: (() => void) | undefined;
   #spec: GroupSpec;
   #leave: () => void = notJoined;
+  /** A supergraph reloaded while it could not move yet: it moves there once it can. */
+  #moveTo: SchemaSnapshot | undefined;
   #cancelExpiry: (() => void) | undefined;
 
   constructor(
@@ -128,10 +130,23 @@ export class CoreSubscription implements Subscriber, LifetimeHooks {
     }
     const nextSpec = new RequestGroupSpec(again);
     const moved = this.context.hub.move(this.prepared.subject!, this.#spec.key, nextSpec, this);
-    if (!moved) return true; // catching up on stored events: it finishes on the old one
+    if (!moved) {
+      // Catching up on stored events, or still moving after an earlier reload: it finishes
+      // that where it is, then moves (handedOver), to the last supergraph asked for.
+      this.#moveTo = next;
+      return true;
+    }
+    this.#moveTo = undefined;
     this.#spec = nextSpec;
     this.#leave = moved;
     return true;
+  }
+
+  handedOver(): void {
+    const next = this.#moveTo;
+    if (!next) return;
+    this.#moveTo = undefined;
+    this.move(next);
   }
 
   #expired(): void {

@@ -26,6 +26,11 @@ export interface Subscriber {
   end(error: GraphQLError): void;
   /** The subscriber fell too far behind and has been removed. */
   tooSlow(): void;
+  /**
+   * Its held results have been handed over (it caught up, or finished moving here): it is a
+   * plain member from now on, and may move again.
+   */
+  handedOver?(): void;
 }
 
 /** Subscribers with the same operation and variables: one resolution per event serves all. */
@@ -243,6 +248,7 @@ export class Group {
       // As in a pass: never the same twice, even if it moves to another group next.
       if (delivery.position !== NOTICE) membership.after = delivery.position;
     }
+    subscriber.handedOver?.();
   }
 
   /** Drops an event; the first of a run of drops tells the subscribers, in order. */
