@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { flush, fakeStream, spec, recorder, hub } from './catch-up-fixture.js';
 import type { GroupSpec } from './event-hub.js';
 
@@ -137,6 +137,29 @@ describe('catching up from a stream position', () => {
     room();
     await flush();
     expect(slow.ids()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('drops a catching-up subscriber that stops reading, so the ones waiting for its place get it', async () => {
+    const stream = fakeStream();
+    for (const id of ['a', 'b']) stream.store(id);
+    stream.open();
+    const events = hub(stream.provider, { maxReplaysInFlight: 1, replayStallMs: 200 });
+    const stalled = recorder();
+    let dropped = false;
+    stalled.subscriber.writable = () => new Promise<void>(() => {}); // it never reads again
+    stalled.subscriber.tooSlow = () => void (dropped = true);
+    const waiting = recorder();
+    events.join('room.1', spec, stalled.subscriber, { after: 0 });
+    events.join('room.1', spec, waiting.subscriber, { after: 1 });
+    await flush();
+    expect(waiting.ids()).toEqual([]); // behind the stalled one's replay
+    await vi.waitFor(() => expect(waiting.ids()).toEqual(['b']), { timeout: 5_000 });
+    expect(dropped).toBe(true);
+    expect(stalled.ids()).toEqual([]);
+    stream.publish('c'); // and it is out of the group
+    await flush();
+    expect(stalled.ids()).toEqual([]);
+    expect(waiting.ids()).toEqual(['b', 'c']);
   });
 
   it('resolves a stored event once for every member replaying it', async () => {

@@ -216,7 +216,12 @@ async function replayThenJoin(
     const delivered: Promise<boolean>[] = [];
     let previous: Promise<boolean> = Promise.resolve(true);
     for await (const message of replay) {
-      await subscriber.writable?.();
+      if (!(await roomWithin(subscriber, hub.replayStallMs)) && present()) {
+        // It stopped reading: its place and its consumer go to those waiting for them.
+        membership.leave();
+        hub.slowSubscriber(group, subscriber);
+        return;
+      }
       if (!present()) break;
       // The last stored event is one the live subscription delivers too, and so are all
       // that came between the join and the read: the member starts from those instead, so
@@ -259,6 +264,19 @@ async function replayThenJoin(
   }
   // Caught up: hand over to the live group, skipping what the replay already delivered.
   group.handOver(subscriber, membership, last);
+}
+
+/** Whether the subscriber has room for results within `ms`: at once if it has now. */
+async function roomWithin(subscriber: Subscriber, ms: number): Promise<boolean> {
+  const room = subscriber.writable?.();
+  if (!room) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([room.then(() => true), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function logReplayFailure(hub: EventHub, group: Group, error: unknown): void {

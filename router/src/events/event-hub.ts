@@ -50,6 +50,12 @@ export interface EventHubOptions {
    */
   maxReplaysInFlight?: number;
   /**
+   * How long a subscriber catching up may go without room for results (it stopped reading)
+   * while its replay holds a place under `maxReplaysInFlight` and a broker consumer, which
+   * other resuming clients wait for: then it is dropped as too slow. @default 10000
+   */
+  replayStallMs?: number;
+  /**
    * Events one group may have received but not yet delivered (waiting for a place, being
    * resolved, or waiting for an earlier event), and live events one catching-up subscriber
    * may have waiting. Past it, the group drops events and its subscribers get one
@@ -75,6 +81,7 @@ export class EventHub {
   readonly replayLimiter: ResolutionLimiter;
   /** Replays running at once. */
   readonly replays: ResolutionLimiter;
+  readonly replayStallMs: number;
   readonly maxPendingEventsPerGroup: number;
   readonly fanOutTurn: number;
   readonly providers: ReadonlyMap<string, EventProvider>;
@@ -91,6 +98,7 @@ export class EventHub {
     maxResolutionsInFlight = 512,
     maxReplayResolutionsInFlight = 64,
     maxReplaysInFlight = 64,
+    replayStallMs = 10_000,
     maxPendingEventsPerGroup = 1000,
     fanOutTurn = 2048,
   }: EventHubOptions) {
@@ -103,6 +111,7 @@ export class EventHub {
     this.limiter = new ResolutionLimiter(maxResolutionsInFlight);
     this.replayLimiter = new ResolutionLimiter(maxReplayResolutionsInFlight);
     this.replays = new ResolutionLimiter(maxReplaysInFlight);
+    this.replayStallMs = replayStallMs;
     this.maxPendingEventsPerGroup = maxPendingEventsPerGroup;
     this.fanOutTurn = fanOutTurn;
     for (const provider of providers.values()) {
