@@ -1,8 +1,9 @@
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { startTestStack, type TestStack } from './support/stack.js';
-import { subscribe, wsClient } from './support/graphql.js';
+import { post, subscribe, wsClient } from './support/graphql.js';
 import { listeningUrl, spawnRouter, stackEnv } from './support/cli.js';
 
 const SUBSCRIPTION = 'subscription ($roomID: ID!) { messageAdded(roomID: $roomID) { id text } }';
@@ -126,6 +127,39 @@ describe('bad input never ends a subscription or reaches a subgraph', () => {
       expect.objectContaining({ message: 'Cannot query field "nope" on type "Message".' }),
     ]);
   });
+
+  it.each([
+    [
+      'a GET whose URL is over 16 KiB',
+      `GET /graphql?query=${'%7B'.repeat(8_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      431,
+      'over 16 KiB',
+    ],
+    ['a request that is not HTTP', 'HELLO ROUTER\r\n\r\n', 400, 'not valid HTTP'],
+  ])(
+    'answers %s with its status and a GraphQL error, then serves others',
+    async (_, raw, status, message) => {
+      const { hostname, port } = new URL(stack.router.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () => socket.end(raw));
+        let text = '';
+        socket.on('data', (chunk) => (text += String(chunk)));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      expect(head).toContain('content-type: application/json');
+      expect(JSON.parse(body!)).toEqual({
+        errors: [
+          { message: expect.stringContaining(message), extensions: { code: 'BAD_REQUEST' } },
+        ],
+      });
+      expect((await post(stack.router.url, '{ user(id: "1") { name } }')).body).toEqual({
+        data: { user: { name: 'Alice' } },
+      });
+    },
+  );
 
   it('closes a connection whose message is over maxPayloadBytes with 1009', async () => {
     const { default: WebSocket } = await import('ws');

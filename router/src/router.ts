@@ -17,6 +17,7 @@ import { connectProviders } from './providers/connect.js';
 import type { EventProvider } from './providers/provider.js';
 import { supergraphSource } from './schema/supergraph-source.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
+import { answerClientError } from './transports/client-errors.js';
 import { createAdmission } from './transports/admission.js';
 import { createCors } from './transports/cors.js';
 import { attachWebSockets } from './transports/websocket.js';
@@ -212,6 +213,7 @@ export async function createRouter({
     if (draining) response.setHeader('connection', 'close');
     listener(request, response);
   });
+  server.on('clientError', answerClientError);
   const ws = attachWebSockets({
     core,
     server,
