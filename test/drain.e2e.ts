@@ -148,6 +148,14 @@ describe('a router that stops', () => {
       // Still served while /ready says 503, but told to come back on a new connection, which
       // the load balancer sends to another router.
       expect(await query()).toBe('close');
+      // A stream opened meanwhile too: its reconnect (an EventSource's) must not come back here.
+      const stream = await fetch(router.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query: 'subscription { messageAdded(roomID: "d") { id } }' }),
+      });
+      expect(stream.headers.get('connection')).toBe('close');
+      await stream.body?.cancel();
       await closed;
     } finally {
       agent.destroy();

@@ -144,7 +144,7 @@ export class CoreSubscription implements Subscriber, LifetimeHooks {
 
   handedOver(): void {
     const next = this.#moveTo;
-    if (!next) return;
+    if (!next || this.lifetime.ended) return;
     this.#moveTo = undefined;
     this.move(next);
   }

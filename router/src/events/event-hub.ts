@@ -52,7 +52,9 @@ export interface EventHubOptions {
   /**
    * How long a subscriber catching up may go without room for results (it stopped reading)
    * while its replay holds a place under `maxReplaysInFlight` and a broker consumer, which
-   * other resuming clients wait for: then it is dropped as too slow. @default 10000
+   * other resuming clients wait for: then it is dropped as too slow. Room comes back only
+   * once a whole backed-up write has gone out (up to half of `slowSubscriberMaxBytes`), so
+   * this leaves a slow but reading client time for that. @default 60000
    */
   replayStallMs?: number;
   /**
@@ -98,7 +100,7 @@ export class EventHub {
     maxResolutionsInFlight = 512,
     maxReplayResolutionsInFlight = 64,
     maxReplaysInFlight = 64,
-    replayStallMs = 10_000,
+    replayStallMs = 60_000,
     maxPendingEventsPerGroup = 1000,
     fanOutTurn = 2048,
   }: EventHubOptions) {
@@ -193,6 +195,7 @@ export class EventHub {
       .settled()
       .then(() => {
         if (old.members.get(subscriber) !== before) return membership.leave(); // it ended there
+        if (group.members.get(subscriber) !== membership) return before.leave(); // or here
         before.leave();
         group.handOver(subscriber, membership, before.after);
       })

@@ -100,6 +100,7 @@ export async function* replayStream(
     if (last) yield { data: last.data, position: last.seq };
     return;
   }
+  if (last?.seq === after) return; // the subject's last event: nothing to replay
   // A position the stream has not reached is not one it gave out: the stream was deleted
   // and made anew since (a NATS store started afresh, say), and its events up to there are
   // others, which the live subscription would skip as delivered.

@@ -71,7 +71,6 @@ export function sseFraming(): Framing {
     headers: {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
-      connection: 'keep-alive',
       // nginx and some other proxies buffer responses unless told not to.
       'x-accel-buffering': 'no',
     },
