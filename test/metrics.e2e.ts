@@ -73,6 +73,8 @@ describe('GET /metrics', () => {
       'edfs_subscriptions_refused_total',
       'edfs_connections_refused_total',
       'edfs_broker_subjects',
+      'edfs_broker_connected',
+      'edfs_supergraph_reloads_total',
       'edfs_subgraph_requests_total',
       'edfs_subgraph_request_duration_seconds',
       'edfs_event_delivery_seconds',

@@ -131,7 +131,13 @@ describe('a NATS outage', () => {
     });
     const client = wsClient(router.url);
     const health = async () => (await fetch(router.url.replace('/graphql', '/health'))).status;
+    // What Prometheus would alert on: the same state as /health.
+    const connected = async () => {
+      const text = await (await fetch(router.url.replace('/graphql', '/metrics'))).text();
+      return /^edfs_broker_connected\{provider="default"\} (\d)$/m.exec(text)?.[1];
+    };
     try {
+      expect(await connected()).toBe('1');
       const sub = subscribe<Message>(client, ROOM.replace('outage', 'frozen'));
       await waitFor(
         'the subscription',
@@ -140,8 +146,10 @@ describe('a NATS outage', () => {
       // Frozen, as a server cut off by a partition: its TCP connections stay open.
       process.kill(own.pid, 'SIGSTOP');
       await waitFor('health to report it', async () => (await health()) === 503, 5_000);
+      expect(await connected()).toBe('0');
       process.kill(own.pid, 'SIGCONT');
       await waitFor('health back', async () => (await health()) === 200, 30_000);
+      expect(await connected()).toBe('1');
       const publisher = await connect({ servers: own.url });
       await publisher
         .jetstream()

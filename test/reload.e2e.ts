@@ -206,6 +206,15 @@ describe('hot reload of the supergraph', () => {
 
     it('refuses an invalid supergraph: version unchanged, queries still served', async () => {
       const version = router.supergraphVersion;
+      const reloads = async (outcome: string): Promise<number> => {
+        const text = await (await fetch(router.url.replace('/graphql', '/metrics'))).text();
+        const line = new RegExp(
+          `^edfs_supergraph_reloads_total\\{outcome="${outcome}"\\} (\\d+)$`,
+          'm',
+        );
+        return Number(line.exec(text)?.[1]);
+      };
+      const [refusedBefore, reloadedBefore] = [await reloads('refused'), await reloads('reloaded')];
       const report = await (async () => {
         replaceFile(file, 'this is not a supergraph');
         // The watch reloads (and refuses) on its own; reload() takes its turn after it.
@@ -214,6 +223,8 @@ describe('hot reload of the supergraph', () => {
       expect(report.reloaded).toBe(false);
       expect(report.error).toBeTypeOf('string');
       expect(router.supergraphVersion).toBe(version);
+      // Counted for alerts (the watch and reload() may each have read it).
+      expect(await reloads('refused')).toBeGreaterThan(refusedBefore);
       expect((await post(router.url, '{ user(id: "1") { name } }')).body).toEqual({
         data: { user: { name: 'Alice' } },
       });
@@ -223,6 +234,7 @@ describe('hot reload of the supergraph', () => {
         'the valid supergraph after it',
         () => router.supergraphVersion === version + 1,
       );
+      expect(await reloads('reloaded')).toBe(reloadedBefore + 1);
     });
   });
 

@@ -82,7 +82,12 @@ export async function createRouter({
   const counters = createCounters();
   // Reported once, counted twice: into `counters` (tests, bench) and into `/metrics`.
   const metrics = config.metrics.enabled
-    ? createMetrics({ fields: [], subgraphs: [], brokerSubjects: (): number => hub.subjects })
+    ? createMetrics({
+        fields: [],
+        subgraphs: [],
+        brokerSubjects: (): number => hub.subjects,
+        brokersConnected: () => [...providers].map(([id, p]) => [id, p.isConnected()] as const),
+      })
     : undefined;
   const tracing = config.tracing.enabled
     ? createTracing({ ...config.tracing, logger: logger.child({ name: 'tracing' }) })
@@ -164,10 +169,12 @@ export async function createRouter({
         admit(built);
         snapshot = built;
         const subscriptions = core.swap(built);
+        metrics?.supergraphReload('reloaded');
         logger.info({ version: built.version, subscriptions }, 'supergraph reloaded');
         return { reloaded: true, version: built.version, subscriptions };
       } catch (error) {
         // Nothing a client sees changes: the supergraph served so far goes on.
+        metrics?.supergraphReload('refused');
         logger.error({ err: error }, 'supergraph reload refused; the previous one goes on serving');
         return { reloaded: false, version: snapshot.version, error: String(error) };
       }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from './metrics.js';
 
-function setup(subjects = 0) {
+function setup(subjects = 0, brokers = new Map([['default', true]])) {
   return createMetrics({
     fields: ['messageAdded'],
     subgraphs: ['message', 'user'],
     brokerSubjects: () => subjects,
+    brokersConnected: () => brokers,
     processMetrics: false,
   });
 }
@@ -54,6 +55,29 @@ describe('createMetrics', () => {
 
   it('reads the broker subjects at each scrape', async () => {
     expect(await text(setup(7))).toContain('edfs_broker_subjects 7');
+  });
+
+  it('reads whether each broker is connected at each scrape', async () => {
+    const brokers = new Map([
+      ['default', true],
+      ['cache', false],
+    ]);
+    const metrics = setup(0, brokers);
+    let body = await text(metrics);
+    expect(body).toContain('edfs_broker_connected{provider="default"} 1');
+    expect(body).toContain('edfs_broker_connected{provider="cache"} 0');
+    brokers.set('default', false);
+    body = await text(metrics);
+    expect(body).toContain('edfs_broker_connected{provider="default"} 0');
+  });
+
+  it('counts supergraph reloads by outcome, each series there from the start', async () => {
+    const metrics = setup();
+    expect(await text(metrics)).toContain('edfs_supergraph_reloads_total{outcome="refused"} 0');
+    metrics.supergraphReload('reloaded');
+    const body = await text(metrics);
+    expect(body).toContain('edfs_supergraph_reloads_total{outcome="reloaded"} 1');
+    expect(body).toContain('edfs_supergraph_reloads_total{outcome="refused"} 0');
   });
 
   it('puts a name outside the fixed sets under "other", never the name itself', async () => {

@@ -18,12 +18,20 @@ export interface MetricsOptions {
   subgraphs: Iterable<string>;
   /** Subjects the router is subscribed to on the broker now, read at each scrape. */
   brokerSubjects(): number;
+  /** Each provider's id and whether it is connected now, read at each scrape. */
+  brokersConnected(): Iterable<readonly [provider: string, connected: boolean]>;
   /** Collect prom-client's process metrics (CPU, memory, event loop, GC). @default true */
   processMetrics?: boolean;
 }
 
+/** How a supergraph reload ended: served, or refused (the previous one goes on). */
+export type ReloadOutcome = 'reloaded' | 'refused';
+const RELOAD_OUTCOMES: readonly ReloadOutcome[] = ['reloaded', 'refused'];
+
 export interface Metrics extends Instrumentation {
   readonly registry: Registry;
+  /** A new supergraph was read: served, or refused. */
+  supergraphReload(outcome: ReloadOutcome): void;
   /** Adds the fields and subgraphs of a reloaded supergraph to the label values. */
   admit(labels: Pick<MetricsOptions, 'fields' | 'subgraphs'>): void;
   /** The Prometheus text exposition of every metric. */
@@ -59,6 +67,7 @@ export function createMetrics({
   fields,
   subgraphs,
   brokerSubjects,
+  brokersConnected,
   processMetrics = true,
 }: MetricsOptions): Metrics {
   const registry = new Registry();
@@ -126,6 +135,24 @@ export function createMetrics({
       this.set(brokerSubjects());
     },
   });
+  new Gauge({
+    name: 'edfs_broker_connected',
+    help: 'Whether the router is connected to each event provider now (1) or not (0), as /health tells.',
+    labelNames: ['provider'],
+    registers,
+    collect() {
+      for (const [provider, connected] of brokersConnected()) {
+        this.labels(provider).set(connected ? 1 : 0);
+      }
+    },
+  });
+  const reloads = new Counter({
+    name: 'edfs_supergraph_reloads_total',
+    help: 'Supergraph reloads that changed something: reloaded (the new one is served) or refused (unreadable or invalid: the previous one goes on).',
+    labelNames: ['outcome'],
+    registers,
+  });
+  for (const outcome of RELOAD_OUTCOMES) reloads.labels(outcome).inc(0);
   const subgraphRequests = new Counter({
     name: 'edfs_subgraph_requests_total',
     help: 'HTTP requests sent to subgraphs, after batching.',
@@ -193,6 +220,7 @@ export function createMetrics({
   return {
     registry,
     admit,
+    supergraphReload: (outcome) => reloads.labels(outcome).inc(),
     field: (name) => byField.get(name) ?? other,
     subscriptionRefused: (reason) => refused.labels(reason).inc(),
     connectionRefused: (reason) => connectionsRefused.labels(reason).inc(),
