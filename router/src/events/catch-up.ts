@@ -3,7 +3,8 @@ import { StreamPositionGoneError } from '../errors.js';
 import type { StoredMessage } from '../providers/provider.js';
 import { cursorExpired } from './cursor.js';
 import { parseEventPayload } from './event.js';
-import { subscriptionFailed, type EventHub, type StartFrom } from './event-hub.js';
+import type { EventHub, StartFrom } from './event-hub.js';
+import { subscriptionFailed } from './trigger.js';
 import type { Delivery, Group, Membership, Subscriber } from './fan-out-group.js';
 import { TurnBudget } from './turn-budget.js';
 
