@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRouter } from '@edfs/router';
 import { startNatsServer, type NatsServer } from '../stack/nats-server.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { post, subscribe, wsClient } from './support/graphql.js';
@@ -156,6 +158,46 @@ describe('a NATS outage', () => {
         .publish('room.frozen.messages', JSON.stringify({ __typename: 'Message', id: 'f1' }));
       await publisher.close();
       expect((await sub.next()).data?.messageAdded.id).toBe('f1');
+    } finally {
+      process.kill(own.pid, 'SIGCONT');
+      await client.dispose();
+      await router.close();
+      await own.stop();
+    }
+  });
+
+  it('retries the start of a stream subscription that JetStream did not answer in time', async () => {
+    const own = await startNatsServer();
+    const lines: { msg: string }[] = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) },
+    );
+    const config = structuredClone(stack.routerConfig);
+    config.nats.url = own.url;
+    const router = await createRouter({ config, logger });
+    const client = wsClient(router.url);
+    try {
+      // Frozen before the subscription asks JetStream where the stream stands.
+      process.kill(own.pid, 'SIGSTOP');
+      const sub = subscribe<Message>(client, ROOM.replace('outage', 'slow'));
+      await waitFor(
+        'the unanswered start to be retried',
+        () => lines.some((line) => line.msg.startsWith('stream subscription not started')),
+        15_000,
+      );
+      process.kill(own.pid, 'SIGCONT');
+      await waitFor(
+        'the subscription',
+        async () => (await own.subscriptionsOn('room.slow.messages')) === 1,
+        15_000,
+      );
+      const publisher = await connect({ servers: own.url });
+      await publisher
+        .jetstream()
+        .publish('room.slow.messages', JSON.stringify({ __typename: 'Message', id: 's1' }));
+      await publisher.close();
+      expect((await sub.next()).data?.messageAdded.id).toBe('s1');
     } finally {
       process.kill(own.pid, 'SIGCONT');
       await client.dispose();

@@ -1,5 +1,6 @@
 import {
   DeliverPolicy,
+  ErrorCode,
   StorageType,
   type Consumer,
   type ConsumerMessages,
@@ -48,10 +49,11 @@ export function subscribeStream(
   stream: string,
   subject: string,
   handlers: SubscriptionHandlers,
+  retrying: (error: unknown, inMs: number) => void,
 ): ProviderSubscription {
   let stopped = false;
   let stop: (() => void) | undefined;
-  void (async () => {
+  const start = async (): Promise<void> => {
     // A start sequence, not 'New': an ordered consumer recreated before it delivered anything
     // starts as it was first asked to, and 'New' would then skip what was stored meanwhile
     // (while nats-server restarted, say). Nothing is stored after the stream's head, so the
@@ -72,6 +74,23 @@ export function subscribeStream(
     stop = () => void release(messages, consumer);
     if (stopped) return stop();
     handlers.onReady?.(from);
+  };
+  void (async () => {
+    // JetStream may not answer for a while (a server frozen, a cluster electing its
+    // leader): the subscription waits and asks again, rather than failing every client
+    // subscribed then. It starts where the stream stands when JetStream answers.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await start();
+      } catch (error) {
+        if (stopped) return;
+        const inMs = START_RETRY_MS[attempt];
+        if (inMs === undefined || !isUnanswered(error)) throw error;
+        retrying(error, inMs);
+        await new Promise((resolve) => setTimeout(resolve, inMs));
+        if (stopped) return;
+      }
+    }
   })().catch((cause: unknown) => {
     if (!stopped)
       handlers.onError(
@@ -84,6 +103,18 @@ export function subscribeStream(
       stop?.();
     },
   };
+}
+
+/**
+ * The waits before each new attempt to start a stream subscription JetStream did not answer:
+ * with its requests' own 5 s timeout, it gives up after about a minute.
+ */
+const START_RETRY_MS = [250, 500, 1_000, 2_000, 4_000, 5_000, 5_000, 5_000];
+
+/** JetStream did not answer (a timeout, or no server to answer): asking again may work. */
+function isUnanswered(error: unknown): boolean {
+  const { code } = error as { code?: unknown };
+  return code === ErrorCode.Timeout || code === ErrorCode.NoResponders;
 }
 
 /**

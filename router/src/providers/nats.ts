@@ -113,7 +113,14 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
     handlers: SubscriptionHandlers,
     stream: string | undefined,
   ): ProviderSubscription => {
-    if (stream) return subscribeStream(conn.jetstream(), heads, stream, subject, handlers);
+    if (stream) {
+      return subscribeStream(conn.jetstream(), heads, stream, subject, handlers, (err, inMs) =>
+        logger.warn(
+          { err, stream, subject, retryInMs: inMs },
+          'stream subscription not started: JetStream did not answer; asking again',
+        ),
+      );
+    }
     // One callback per subject, written as a method: tsx's keepNames would give a named
     // arrow function a property table of its own, for every subject subscribed.
     const subscription = conn.subscribe(subject, {
