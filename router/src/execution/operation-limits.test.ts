@@ -42,6 +42,22 @@ describe('operation limits', () => {
     expect(codes(query, { maxDepth: 10, maxAliases: 100 })).toEqual(['MAX_DEPTH_EXCEEDED']);
   });
 
+  it('counts the root fields that fragments on the root type hold', () => {
+    const fields = 'a: user { id } b: user { id } c: user { id }';
+    const limits = { maxRootFields: 2 };
+    expect(codes(`{ a: user { id } b: user { id } }`, limits)).toEqual([]);
+    for (const query of [
+      `{ ... on Query { ${fields} } }`,
+      `{ ...F } fragment F on Query { ${fields} }`,
+      `{ a: user { id } ...F } fragment F on Query { ... on Query { b: user { id } } ...G } fragment G on Query { c: user { id } }`,
+      `query { ... { ${fields} } }`,
+    ]) {
+      expect(codes(query, limits), query).toEqual(['MAX_ROOT_FIELDS_EXCEEDED']);
+    }
+    // Fields below the root are not root fields, however many fragments hold them.
+    expect(codes(`{ user { ...U } } fragment U on User { id name }`, limits)).toEqual([]);
+  });
+
   it('refuses too many aliases, root fields and directives, each once, naming its limit', () => {
     const aliases = `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: user { id }`).join(' ')} }`;
     expect(codes(aliases)).toEqual(['MAX_ROOT_FIELDS_EXCEEDED', 'MAX_ALIASES_EXCEEDED']);

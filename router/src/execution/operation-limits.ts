@@ -2,6 +2,7 @@ import {
   GraphQLError,
   Kind,
   type ASTVisitor,
+  type FieldNode,
   type FragmentDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
@@ -14,7 +15,7 @@ export interface OperationLimits {
   maxDepth: number;
   /** Aliased fields in the whole document. @default 30 */
   maxAliases: number;
-  /** Fields selected at the root of an operation. @default 20 */
+  /** Fields selected at the root of an operation, fragments on the root type included. @default 20 */
   maxRootFields: number;
   /** Directives used in the whole document. @default 50 */
   maxDirectives: number;
@@ -75,21 +76,49 @@ function directives(context: ValidationContext, max: number): ASTVisitor {
   };
 }
 
+/** Fields at the root of each operation, through fragments on the root type. */
 function rootFields(context: ValidationContext, max: number): ASTVisitor {
+  const count = selectionFold(
+    context,
+    () => 1,
+    (a, b) => a + b,
+  );
   return {
     OperationDefinition(operation) {
-      if (operation.selectionSet.selections.length > max) {
+      if (count(operation.selectionSet) > max) {
         context.reportError(limitExceeded('maxRootFields', max));
       }
     },
   };
 }
 
-/**
- * The deepest selection set of each operation, fragments followed. A fragment's depth is
- * measured once (memoized), so fragments spread many times cost no more than once.
- */
+/** The deepest selection set of each operation, fragments followed. */
 function depth(context: ValidationContext, max: number): ASTVisitor {
+  const below: (set: SelectionSetNode) => number = selectionFold(
+    context,
+    (field) => (field.selectionSet ? 1 + below(field.selectionSet) : 0),
+    Math.max,
+  );
+  return {
+    OperationDefinition(operation) {
+      if (1 + below(operation.selectionSet) > max) {
+        context.reportError(limitExceeded('maxDepth', max));
+      }
+    },
+  };
+}
+
+/**
+ * A measure of a selection set: `field` measures each of its fields, `combine` joins the
+ * measures, and fragments (inline or spread) count as the fields they hold. A named
+ * fragment is measured once (memoized), so one spread many times costs no more than once;
+ * an unknown or cyclic one measures 0 (validation refuses the document anyway).
+ */
+function selectionFold(
+  context: ValidationContext,
+  field: (node: FieldNode) => number,
+  combine: (a: number, b: number) => number,
+): (set: SelectionSetNode) => number {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of context.getDocument().definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) {
@@ -98,36 +127,29 @@ function depth(context: ValidationContext, max: number): ASTVisitor {
   }
   const measured = new Map<string, number>();
   const measuring = new Set<string>();
-  /** Levels of selection sets below `set`'s own fields (fragments add none). */
-  const below = (set: SelectionSetNode): number => {
-    let deepest = 0;
+  const fold = (set: SelectionSetNode): number => {
+    let total = 0;
     for (const selection of set.selections) {
-      if (selection.kind === Kind.FIELD) {
-        if (selection.selectionSet) deepest = Math.max(deepest, 1 + below(selection.selectionSet));
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        deepest = Math.max(deepest, below(selection.selectionSet));
-      } else {
-        deepest = Math.max(deepest, spread(selection.name.value));
-      }
+      const measure =
+        selection.kind === Kind.FIELD
+          ? field(selection)
+          : selection.kind === Kind.INLINE_FRAGMENT
+            ? fold(selection.selectionSet)
+            : spread(selection.name.value);
+      total = combine(total, measure);
     }
-    return deepest;
+    return total;
   };
   const spread = (name: string): number => {
     const known = measured.get(name);
     if (known !== undefined) return known;
     const fragment = fragments.get(name);
-    if (!fragment || measuring.has(name)) return 0; // unknown and cyclic: validation says so
+    if (!fragment || measuring.has(name)) return 0;
     measuring.add(name);
-    const result = below(fragment.selectionSet);
+    const result = fold(fragment.selectionSet);
     measuring.delete(name);
     measured.set(name, result);
     return result;
   };
-  return {
-    OperationDefinition(operation) {
-      if (1 + below(operation.selectionSet) > max) {
-        context.reportError(limitExceeded('maxDepth', max));
-      }
-    },
-  };
+  return fold;
 }
