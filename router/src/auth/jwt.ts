@@ -208,17 +208,76 @@ function refusal(error: unknown, logger: Logger): GraphQLError {
   throw error;
 }
 
+/**
+ * Whether a refusal is the router's failure, not the caller's: no key set could be fetched.
+ * Transports answer it as "try again later" (HTTP 503, WebSocket 1013), not as "log in
+ * again".
+ */
+export function isKeysUnavailable(error: GraphQLError): boolean {
+  const unavailable: RefusalReason = 'keys-unavailable';
+  return error.extensions['reason'] === unavailable;
+}
+
 function refuse(reason: RefusalReason, message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', reason } });
 }
 
 function keySet(source: JwksConfig): JWTVerifyGetKey {
   if ('file' in source) return createLocalJWKSet(readJwksFile(source.file));
-  return createRemoteJWKSet(new URL(source.url), {
+  return remoteKeySet(source);
+}
+
+/**
+ * A JWKS URL's keys, fetched by jose: at the first token, again once `refreshMs` old, and
+ * for an unknown `kid` at most every `cooldownMs`. When a fetch fails (the identity
+ * provider is down or slow), tokens are checked against the keys fetched last, and no fetch
+ * is tried for `cooldownMs`: an outage neither refuses tokens of keys the router knows nor
+ * holds every request for `timeoutMs`. A token of a key it does not know is refused as
+ * `keys-unavailable` meanwhile, since the set it could not fetch may hold it.
+ */
+function remoteKeySet(source: Extract<JwksConfig, { url: string }>): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(new URL(source.url), {
     cacheMaxAge: source.refreshMs,
     cooldownDuration: source.cooldownMs,
     timeoutDuration: source.timeoutMs,
   });
+  let failed: { readonly at: number; readonly error: unknown } | undefined;
+  let last: { readonly jwks: JSONWebKeySet; readonly keys: JWTVerifyGetKey } | undefined;
+  /** The keys fetched last (jose keeps them when a later fetch fails). */
+  const fetched = (): JWTVerifyGetKey | undefined => {
+    const jwks = remote.jwks();
+    if (!jwks) return undefined;
+    if (last?.jwks !== jwks) last = { jwks, keys: createLocalJWKSet(jwks) };
+    return last.keys;
+  };
+  const fromFetched = async (
+    keys: JWTVerifyGetKey,
+    unfetched: unknown,
+    ...args: Parameters<JWTVerifyGetKey>
+  ) => {
+    try {
+      return await keys(...args);
+    } catch (error) {
+      throw error instanceof errors.JWKSNoMatchingKey ? unfetched : error;
+    }
+  };
+  return async (...args) => {
+    const keys = fetched();
+    if (keys && failed && Date.now() - failed.at < source.cooldownMs) {
+      return fromFetched(keys, failed.error, ...args);
+    }
+    try {
+      const key = await remote(...args);
+      failed = undefined;
+      return key;
+    } catch (error) {
+      if (!isUnfetched(error)) throw error;
+      failed = { at: Date.now(), error };
+      const known = fetched();
+      if (!known) throw error;
+      return fromFetched(known, error, ...args);
+    }
+  };
 }
 
 /** Reads a JWKS file, failing start-up (not a request) when it is not one. */
@@ -241,6 +300,16 @@ class KeySetUnavailable extends Error {
   override readonly name = 'KeySetUnavailable';
 }
 
+/** A key set's fetch failed: a timeout, not 200 OK, not a JWKS, or no answer at all. */
+function isUnfetched(error: unknown): boolean {
+  return (
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    !(error instanceof errors.JOSEError) || // fetch itself failed
+    error.code === 'ERR_JOSE_GENERIC' // not 200 OK
+  );
+}
+
 /** One getter over several sets: the first that has the token's key gives it. */
 function keyFromSets(sets: readonly JWTVerifyGetKey[]): JWTVerifyGetKey {
   return async (header, token) => {
@@ -250,12 +319,7 @@ function keyFromSets(sets: readonly JWTVerifyGetKey[]): JWTVerifyGetKey {
         return await set(header, token);
       } catch (error) {
         if (error instanceof errors.JWKSNoMatchingKey) continue;
-        if (
-          error instanceof errors.JWKSTimeout ||
-          error instanceof errors.JWKSInvalid ||
-          !(error instanceof errors.JOSEError) || // fetch itself failed
-          error.code === 'ERR_JOSE_GENERIC' // not 200 OK
-        ) {
+        if (isUnfetched(error)) {
           // A set we could not fetch might be the one; another set may still have the key.
           unavailable ??= error;
           continue;

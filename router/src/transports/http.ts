@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { GraphQLError } from 'graphql';
 import { createHandler, parseRequestParams, type Response } from 'graphql-http';
 import type { Caller } from '../auth/caller.js';
+import { isKeysUnavailable } from '../auth/jwt.js';
 import { isErrors, type RouterCore } from '../core.js';
 import {
   noopInstrumentation,
@@ -270,9 +271,11 @@ function needsStreamingProtocol(): GraphQLError {
 
 /**
  * Credentials refused, on every HTTP protocol alike: 401 with the error when they do not
- * authenticate, 400 when they cannot be used at all (e.g. a header that cannot be forwarded).
+ * authenticate, 503 when the router could not fetch the keys to check them, 400 when they
+ * cannot be used at all (e.g. a header that cannot be forwarded).
  */
 function refused(error: GraphQLError): HttpError {
+  if (isKeysUnavailable(error)) return new HttpError(503, error.message, {}, error.extensions);
   return error.extensions['code'] === 'UNAUTHENTICATED'
     ? new HttpError(401, error.message, { 'www-authenticate': 'Bearer' }, error.extensions)
     : new HttpError(400, error.message, {}, error.extensions);

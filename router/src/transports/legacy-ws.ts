@@ -84,8 +84,10 @@ class LegacySession {
     private readonly headers: Credentials['headers'],
     private readonly options: LegacyWsOptions,
   ) {
+    // As graphql-ws: a client that sent `connection_init` in time is not cut off while its
+    // credentials are being checked (a JWKS fetch may take longer than the timeout).
     this.#initTimeout = setTimeout(() => {
-      if (!this.#caller) {
+      if (!this.#initialising) {
         socket.close(
           CloseCode.ConnectionInitialisationTimeout,
           'Connection initialisation timeout',

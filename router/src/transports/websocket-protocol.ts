@@ -1,6 +1,7 @@
 import type { WebSocket as ProtocolSocket } from 'graphql-ws';
 import type { GraphQLError } from 'graphql';
 import type { Credentials } from '../auth/caller.js';
+import { isKeysUnavailable } from '../auth/jwt.js';
 import type { SubscriptionSink } from '../core.js';
 import type { TransportName } from '../instrumentation.js';
 import { CloseCode } from './close-codes.js';
@@ -91,8 +92,12 @@ class ConnectionSink implements SubscriptionSink {
   }
 }
 
-/** The close code for credentials refused at `connection_init`: 4401, or 4400 when unusable. */
+/**
+ * The close code for credentials refused at `connection_init`: 4401, 1013 (try again later)
+ * when the router could not fetch the keys to check them, or 4400 when unusable.
+ */
 export function refusalCloseCode(error: GraphQLError): CloseCode {
+  if (isKeysUnavailable(error)) return CloseCode.TryAgainLater;
   return error.extensions['code'] === 'UNAUTHENTICATED'
     ? CloseCode.Unauthorized
     : CloseCode.BadRequest;
