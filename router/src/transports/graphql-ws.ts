@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { makeServer } from 'graphql-ws';
 import { ANONYMOUS, type Caller, type Credentials } from '../auth/caller.js';
 import { isErrors, type RouterCore } from '../core.js';
+import type { Logger } from '../logger.js';
 import { isRefusal, type Admission } from './admission.js';
 import { CloseCode } from './close-codes.js';
 import { fromExecutionArgs, toExecutionArgs } from './operation-args.js';
@@ -17,6 +18,7 @@ import {
 
 export interface GraphQLWsOptions {
   core: RouterCore;
+  logger: Logger;
   /** How long a client has to send connection_init (then 4408). */
   connectionInitTimeoutMs: number;
   /** Operations one connection may run at once. */
@@ -31,6 +33,7 @@ export interface GraphQLWsOptions {
  */
 export function graphqlWsProtocol({
   core,
+  logger,
   connectionInitTimeoutMs,
   operations,
   admission,
@@ -53,8 +56,9 @@ export function graphqlWsProtocol({
       return true;
     },
     onSubscribe: (ctx, id, payload) => {
-      // graphql-ws has registered this id already, so it counts itself.
-      if (Object.keys(ctx.subscriptions).length > operations.max) return [operations.refuse()];
+      // Counted from the operations still running, this one included: graphql-ws forgets an
+      // id at its `complete` while its query may still be running.
+      if (ctx.extra.turns.running > operations.max) return [operations.refuse()];
       // graphql-ws acknowledges (and so takes subscribes) only after onConnect has set it.
       const prepared = core.prepare(payload, ctx.extra.caller ?? ANONYMOUS);
       if (isErrors(prepared)) return prepared;
@@ -75,7 +79,8 @@ export function graphqlWsProtocol({
   });
   return {
     opened(socket, connection, { headers }) {
-      return server.opened(new TakingTurns(socket, connection, core), { connection, headers });
+      const turns = new TakingTurns(socket, connection, core, logger);
+      return server.opened(turns, { connection, turns, headers });
     },
   };
 }
@@ -88,6 +93,7 @@ export function nextPrefix(id: string): string {
 /** What graphql-ws keeps per connection for us. */
 interface Extra {
   readonly connection: Connection;
+  readonly turns: TakingTurns;
   /** The upgrade request's, until `connection_init` is being identified. */
   headers: Credentials['headers'] | undefined;
   /** Set once `connection_init` has been accepted. */
@@ -107,7 +113,11 @@ const MAX_WAITING = 1000;
  * every event twice) or let the first one's clean-up delete the second (which then never
  * received anything). After a `subscribe` or a `complete` the next message waits until
  * that is done (it makes no I/O, so a turn of the event loop is enough); a `subscribe`
- * first waits for the router to have room for it in a turn. Once the socket is closing,
+ * first waits for the router to have room for it in a turn. A `subscribe` that reuses the id
+ * of an operation the client completed but that is still running (a query waiting for a
+ * subgraph) waits until it has ended: graphql-ws would otherwise let the old one's clean-up
+ * forget the new subscription, which then went on past every cap and the socket's close.
+ * Once the socket is closing,
  * from either side, what still waits is dropped: it would set up subscriptions that
  * nobody ends. A `ping` or `pong` is answered or taken at once. A message that only
  * the server sends is malformed (4400): graphql-ws would throw on it, which reads as the
@@ -117,11 +127,14 @@ const MAX_WAITING = 1000;
 class TakingTurns implements ProtocolSocket {
   #turn: Promise<void> = Promise.resolve();
   #waiting = 0;
+  /** Operations started and not yet ended, by id; made at the first, since most never reuse one. */
+  #running: Map<string, Operation> | undefined;
 
   constructor(
     private readonly socket: ProtocolSocket,
     private readonly connection: Connection,
     private readonly core: Pick<RouterCore, 'turn'>,
+    private readonly logger: Logger,
   ) {}
 
   get protocol(): string {
@@ -140,8 +153,13 @@ class TakingTurns implements ProtocolSocket {
     this.socket.onMessage((text) => this.next(text, handler));
   }
 
+  /** Operations this connection has started and that have not ended. */
+  get running(): number {
+    return this.#running?.size ?? 0;
+  }
+
   next(text: string, handler: (text: string) => Promise<void>): Promise<void> {
-    const type = messageType(text);
+    const { type, id } = messageHead(text);
     if (type !== undefined && !CLIENT_MESSAGES.has(type)) {
       this.connection.close(CloseCode.BadRequest, 'Invalid message received');
       return Promise.resolve();
@@ -155,15 +173,55 @@ class TakingTurns implements ProtocolSocket {
     // A subscribe also waits for the router's turn (RouterCore.turn): one of a crowd.
     const turn =
       type === 'subscribe'
-        ? this.#turn.then(() => (this.connection.open ? this.core.turn() : undefined))
+        ? this.#turn
+            .then(() => this.#reused(id))
+            .then(() => (this.connection.open ? this.core.turn() : undefined))
         : this.#turn;
     const started = turn.then(() => {
       this.#waiting--;
-      if (this.connection.open) handled = handler(text);
+      if (!this.connection.open) return;
+      // Registered before graphql-ws runs it, so that onSubscribe counts it.
+      const operation = type === 'subscribe' && id !== undefined ? this.#starting(id) : undefined;
+      handled = handler(text);
+      if (operation) {
+        const ended = (): void => this.#ended(id!, operation);
+        operation.ended = handled.then(ended, ended);
+      } else if (type === 'complete' && id !== undefined) this.#completed(id);
     });
     this.#turn =
       type === 'subscribe' || type === 'complete' ? started.then(() => this.#settled()) : started;
     return started.then(() => handled);
+  }
+
+  /**
+   * Settles once a subscribe under `id` may go to graphql-ws: at once, unless the client
+   * completed an operation under that id that is still running. One it did not complete
+   * is left to graphql-ws, which refuses the subscribe (4409).
+   */
+  #reused(id: string | undefined): Promise<void> | undefined {
+    const previous = id === undefined ? undefined : this.#running?.get(id);
+    if (!previous?.completed) return undefined;
+    this.logger.debug({ id }, 'a subscribe waits for the completed operation whose id it reuses');
+    return previous.ended;
+  }
+
+  /** The operation a subscribe starts under `id`, unless one runs under it already. */
+  #starting(id: string): Operation | undefined {
+    const running = (this.#running ??= new Map());
+    // graphql-ws refuses a subscribe whose id runs and is not completed: the socket closes.
+    if (running.has(id)) return undefined;
+    const operation: Operation = { completed: false, ended: undefined };
+    running.set(id, operation);
+    return operation;
+  }
+
+  #completed(id: string): void {
+    const operation = this.#running?.get(id);
+    if (operation) operation.completed = true;
+  }
+
+  #ended(id: string, operation: Operation): void {
+    if (this.#running?.get(id) === operation) this.#running.delete(id);
   }
 
   /** Resolves once what a message set off has settled: the next turn of the event loop. */
@@ -172,13 +230,26 @@ class TakingTurns implements ProtocolSocket {
   }
 }
 
-/** The `type` of a message, if it is a JSON object that has one; graphql-ws checks the rest. */
-function messageType(text: string): string | undefined {
+/** One operation of a connection, from its subscribe until graphql-ws is done with it. */
+interface Operation {
+  /** The client sent `complete` for it. */
+  completed: boolean;
+  /** Settles once graphql-ws is done with it; set as soon as graphql-ws has it. */
+  ended: Promise<void> | undefined;
+}
+
+/**
+ * The `type` and `id` of a message, where it is a JSON object that has them as strings;
+ * graphql-ws checks the rest.
+ */
+function messageHead(text: string): { type?: string; id?: string } {
   try {
-    const message: unknown = JSON.parse(text);
-    const type = (message as { type?: unknown } | null)?.type;
-    return typeof type === 'string' ? type : undefined;
+    const message = JSON.parse(text) as { type?: unknown; id?: unknown } | null;
+    return {
+      ...(typeof message?.type === 'string' ? { type: message.type } : {}),
+      ...(typeof message?.id === 'string' ? { id: message.id } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }

@@ -72,7 +72,10 @@ export function attachWebSockets({
 }: WebSocketOptions): Transport {
   const operations = admission.perConnection;
   const protocols = new Map<string, WebSocketProtocol>([
-    [MODERN_PROTOCOL, graphqlWsProtocol({ core, connectionInitTimeoutMs, operations, admission })],
+    [
+      MODERN_PROTOCOL,
+      graphqlWsProtocol({ core, logger, connectionInitTimeoutMs, operations, admission }),
+    ],
     [
       LEGACY_PROTOCOL,
       legacyWsProtocol({ core, logger, connectionInitTimeoutMs, operations, admission }),
