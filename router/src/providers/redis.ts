@@ -52,8 +52,9 @@ interface Channel {
  * Listens on Redis channels with one connection in subscriber mode (ioredis): one SUBSCRIBE
  * per channel, however many subjects' subscribers share it, and an UNSUBSCRIBE when the last
  * one leaves. Unreachable at start-up, the router starts anyway; ioredis queues the commands
- * and reconnects by itself with backoff, subscribing again to every channel. A second
- * connection PUBLISHes (a subscriber connection cannot), failing at once while it is down.
+ * and reconnects by itself with backoff, and the router subscribes again to every channel. A
+ * second connection, with the same credentials and TLS, PUBLISHes (a subscriber connection
+ * cannot), failing at once while it is down.
  */
 export function connectRedis(options: RedisProviderOptions): EventProvider {
   const { logger } = options;
@@ -69,13 +70,16 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
   const client = new Redis(options.url, {
     ...redisConnectionOptions(options.security ?? {}),
     connectionName: options.name ?? 'edfs-router',
-    autoResubscribe: true,
+    // Subscribed again here, one channel at a time (`resubscribe`): ioredis's own sends one
+    // SUBSCRIBE for all, which a refusal of one channel refuses whole, unhandled.
+    autoResubscribe: false,
     // Commands wait for the connection however long it is down, instead of failing.
     maxRetriesPerRequest: null,
     retryStrategy: (times) =>
       closing ? null : Math.min(50 * 2 ** Math.min(times, 10), maxRetryMs),
   });
   const publisher = new Redis(options.url, {
+    ...redisConnectionOptions(options.security ?? {}),
     connectionName: `${options.name ?? 'edfs-router'}-publisher`,
     // A publish while Redis is down fails now (the mutation says so) rather than waiting.
     enableOfflineQueue: false,
@@ -95,7 +99,7 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
   client.on('ready', () => {
     outageLogged = false;
     logger.info('connected to Redis');
-    if (everReady) for (const listener of reconnected) listener();
+    if (everReady) void resubscribe();
     everReady = true;
   });
   // One line per outage, not one per attempt; a server that shuts down cleanly sends no error.
@@ -119,6 +123,16 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
     if (entry) for (const handlers of entry.handlers) handlers.onMessage(message);
   });
 
+  /** A refused SUBSCRIBE ends that channel's subscriptions, and only those. */
+  const refused = (channel: string, entry: Channel, cause: unknown): void => {
+    if (channels.get(channel) !== entry) return;
+    channels.delete(channel);
+    const message = cause instanceof Error ? cause.message : 'SUBSCRIBE refused';
+    for (const handlers of entry.handlers) {
+      handlers.onError(new ProviderError(message, 'redis', channel, { cause }));
+    }
+  };
+
   const subscribeChannel = (channel: string): Channel => {
     const entry: Channel = { handlers: new Set(), confirmed: false };
     channels.set(channel, entry);
@@ -128,16 +142,26 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
         entry.confirmed = true;
         for (const handlers of entry.handlers) handlers.onReady?.();
       },
-      (cause: unknown) => {
-        if (channels.get(channel) !== entry) return;
-        channels.delete(channel);
-        const message = cause instanceof Error ? cause.message : 'SUBSCRIBE refused';
-        for (const handlers of entry.handlers) {
-          handlers.onError(new ProviderError(message, 'redis', channel, { cause }));
-        }
-      },
+      (cause: unknown) => refused(channel, entry, cause),
     );
     return entry;
+  };
+
+  /**
+   * After a reconnect: every channel again, one SUBSCRIBE each, so that one the server now
+   * refuses (the router's ACL narrowed) ends only its own subscriptions; then, with every
+   * channel listened to again, the subscribers are told what they may have missed.
+   */
+  const resubscribe = async (): Promise<void> => {
+    await Promise.all(
+      [...channels].map(([channel, entry]) =>
+        client.subscribe(channel).then(
+          () => undefined,
+          (cause: unknown) => refused(channel, entry, cause),
+        ),
+      ),
+    );
+    if (!closing) for (const listener of reconnected) listener();
   };
 
   return {
