@@ -325,6 +325,40 @@ authorization {
     }
   });
 
+  it('connects an AMQP user that may use, but not configure, the exchange its operators made', async () => {
+    const model = await connectAmqp(rabbit.url);
+    try {
+      const channel = await model.createChannel();
+      await channel.assertExchange('edfs-ops', 'topic', { durable: true });
+    } finally {
+      await model.close();
+    }
+    await rabbit.ctl('add_user', 'least', 'least-pw');
+    // Configure only its own server-named queues; read and write anything.
+    await rabbit.ctl('set_permissions', 'least', '^amq\\.gen-.*', '.*', '.*');
+    const config = structuredClone(stack.routerConfig);
+    configure(config, {
+      ...providers,
+      rabbit: {
+        ...providers['rabbit'],
+        username: 'least',
+        password: 'least-pw',
+        exchange: 'edfs-ops',
+      } as ProviderConfig,
+    });
+    const router = await createRouter({ config, logger: pino({ level: 'silent' }) });
+    try {
+      await waitFor(
+        'the provider connected',
+        async () => (await health(router.url)).status === 200,
+        20_000,
+      );
+      expect((await health(router.url)).body['providers']).toMatchObject({ rabbit: 'connected' });
+    } finally {
+      await router.close();
+    }
+  });
+
   it('refuses to start on an AMQP exchange of another type, naming it', async () => {
     const model = await connectAmqp(rabbit.url);
     try {

@@ -143,7 +143,7 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
 
   /** Runs after every (re)connection, before amqplib reports it connected. */
   const setup = async (model: ChannelModel): Promise<void> => {
-    const channel = await model.createChannel();
+    const channel = await exchangeChannel(model, exchange);
     channel.on('error', (error: Error) => logger.warn({ err: error }, 'AMQP channel error'));
     channel.on('close', () => {
       if (session?.channel !== channel) return;
@@ -151,7 +151,6 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
       session = undefined;
       if (!closing) void model.close().catch(() => {});
     });
-    await declareExchange(channel, exchange);
     const { queue } = await channel.assertQueue('', {
       exclusive: true,
       autoDelete: true,
@@ -221,9 +220,11 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
       const why =
         error instanceof ExchangeConfigError
           ? 'the AMQP exchange is not as the router needs it'
-          : /ACCESS.REFUSED/.test(error.message)
-            ? 'AMQP refused the router’s credentials'
-            : 'cannot reach AMQP';
+          : /NOT.FOUND.*exchange/i.test(error.message)
+            ? 'the AMQP exchange does not exist and the router’s user may not declare it'
+            : /ACCESS.REFUSED/.test(error.message)
+              ? 'AMQP refused the router’s credentials or permissions'
+              : 'cannot reach AMQP';
       logger.warn({ err: error }, `${why}; retrying${everConnected ? '' : ' in the background'}`);
     });
     recovering.on('error', (error: Error) => logger.warn({ err: error }, 'AMQP connection error'));
@@ -298,6 +299,26 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
         .catch((error: unknown) => logger.warn({ err: error }, 'AMQP close failed'));
     },
   };
+}
+
+/**
+ * A channel on which the exchange is known to exist: declared if it is missing. A user
+ * without configure permission on an exchange its operators made is refused the declare
+ * (403), which closes that channel, so the exchange is checked passively on a new one.
+ */
+async function exchangeChannel(model: ChannelModel, exchange: string): Promise<Channel> {
+  const declaring = await model.createChannel();
+  declaring.on('error', () => {}); // the refusal rejects the declare, below
+  try {
+    await declareExchange(declaring, exchange);
+    return declaring;
+  } catch (cause) {
+    if ((cause as { code?: unknown } | null)?.code !== 403) throw cause;
+  }
+  const checking = await model.createChannel();
+  checking.on('error', () => {}); // a missing exchange (404) rejects the check
+  await checking.checkExchange(exchange);
+  return checking;
 }
 
 /**
