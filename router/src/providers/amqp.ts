@@ -7,7 +7,11 @@ import {
 } from 'amqplib';
 import { ExchangeConfigError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { amqpConnectionOptions, type AmqpSecurity } from './connection-options.js';
+import {
+  amqpConnectionOptions,
+  BROKER_HANDSHAKE_TIMEOUT_MS,
+  type AmqpSecurity,
+} from './connection-options.js';
 import type {
   EventProvider,
   ProviderTraits,
@@ -188,6 +192,8 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
   const { url, socket } = amqpConnectionOptions(options.url, options.security ?? {});
   const connection = connect(url, {
     ...socket,
+    // Idle this long before the handshake is done (a broker that never answers): retried.
+    timeout: BROKER_HANDSHAKE_TIMEOUT_MS,
     clientProperties: { connection_name: options.name ?? 'edfs-router' },
     recovery: {
       waitForConnect: false,

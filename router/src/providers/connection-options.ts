@@ -77,3 +77,11 @@ export function amqpConnectionOptions(
   }
   return { url: parsed.toString(), socket };
 }
+
+/**
+ * How long a Redis or AMQP connection may take from its TCP connection to being ready (AUTH,
+ * ready check; AMQP's handshake): a broker that accepts connections but never answers (a
+ * frozen one, a silent proxy) is then dropped and tried again, instead of holding start-up
+ * or a reconnection for good.
+ */
+export const BROKER_HANDSHAKE_TIMEOUT_MS = 5_000;

@@ -1,7 +1,11 @@
 import { Redis } from 'ioredis';
 import { ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { redisConnectionOptions, type RedisSecurity } from './connection-options.js';
+import {
+  BROKER_HANDSHAKE_TIMEOUT_MS,
+  redisConnectionOptions,
+  type RedisSecurity,
+} from './connection-options.js';
 import type {
   EventProvider,
   ProviderTraits,
@@ -94,7 +98,9 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
   const firstAttempt = new Promise<void>((resolve) => {
     client.once('ready', () => resolve());
     client.once('error', () => resolve());
+    client.once('handshake-timeout', () => resolve());
   });
+  for (const connection of [client, publisher]) watchHandshake(connection);
 
   client.on('ready', () => {
     outageLogged = false;
@@ -225,6 +231,25 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
       );
     },
   };
+}
+
+/**
+ * Drops a connection that is not ready `BROKER_HANDSHAKE_TIMEOUT_MS` after its TCP
+ * connection (ioredis's own timeout stops there), so that it is tried again; it emits
+ * `handshake-timeout` then.
+ */
+function watchHandshake(connection: Redis): void {
+  let timer: NodeJS.Timeout | undefined;
+  const stop = (): void => clearTimeout(timer);
+  connection.on('connect', () => {
+    stop();
+    timer = setTimeout(() => {
+      connection.emit('handshake-timeout');
+      connection.disconnect(true);
+    }, BROKER_HANDSHAKE_TIMEOUT_MS);
+  });
+  connection.on('ready', stop);
+  connection.on('close', stop);
 }
 
 /**
