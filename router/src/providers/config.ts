@@ -60,6 +60,14 @@ function isNatsServerList(url: string): boolean {
   });
 }
 
+/**
+ * How often (ms) the router pings the server (NATS, Redis). Two pings without an answer and
+ * it takes the connection for dead and reconnects, so a server that stops answering (frozen,
+ * cut off by a partition) is noticed within about three of these: `/health` says 503
+ * meanwhile. @default 10000
+ */
+const pingIntervalMs = z.number().int().min(100).max(600_000);
+
 const natsFields = {
   /** NATS server(s), comma-separated. Env: `NATS_URL`. @default "nats://127.0.0.1:4222" */
   url: z
@@ -73,13 +81,7 @@ const natsFields = {
    * @default []
    */
   streams: z.array(streamSchema).default([]),
-  /**
-   * How often (ms) the router pings the server. Two pings without an answer and it takes the
-   * connection for dead and reconnects, so a server that stops answering (frozen, cut off by
-   * a partition) is noticed within about three of these: `/health` says 503 meanwhile.
-   * @default 10000
-   */
-  pingIntervalMs: z.number().int().min(100).max(600_000).default(10_000),
+  pingIntervalMs: pingIntervalMs.default(10_000),
   /** A token the server's `authorization { token }` expects. A secret. */
   token: secret.optional(),
   /** User name, with `password`. */
@@ -129,6 +131,8 @@ export const providerSchema = z.discriminatedUnion('kind', [
        * `PROVIDER_<ID>_URL`. @default "redis://127.0.0.1:6379"
        */
       url: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+      /** As `nats.pingIntervalMs`, on the subscriber connection. @default 10000 */
+      pingIntervalMs: pingIntervalMs.optional(),
       ...loginFields,
     })
     .refine((redis) => certWithKey(redis.tls), TLS_PAIR),

@@ -53,7 +53,16 @@ export async function connectProviders(
         );
         break;
       case 'redis':
-        providers.set(id, connectRedis({ id, url: config.url, security: config, logger: child }));
+        providers.set(
+          id,
+          connectRedis({
+            id,
+            url: config.url,
+            pingIntervalMs: config.pingIntervalMs,
+            security: config,
+            logger: child,
+          }),
+        );
         break;
       case 'amqp':
         providers.set(

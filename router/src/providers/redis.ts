@@ -43,6 +43,11 @@ export interface RedisProviderOptions {
   maxRetryMs?: number;
   /** User and password over the URL's, and TLS. @default the URL's */
   security?: RedisSecurity;
+  /**
+   * How often the subscriber connection is pinged: after two pings without an answer it is
+   * taken for dead and reconnected (a frozen server keeps its TCP connections). @default 10000
+   */
+  pingIntervalMs?: number | undefined;
 }
 
 /** One channel the router listens on, and the subscriptions that share its SUBSCRIBE. */
@@ -101,6 +106,9 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
     client.once('handshake-timeout', () => resolve());
   });
   for (const connection of [client, publisher]) watchHandshake(connection);
+  const stopPinging = pingUntilSilent(client, options.pingIntervalMs ?? 10_000, () =>
+    logger.warn('Redis stopped answering pings; reconnecting'),
+  );
 
   client.on('ready', () => {
     outageLogged = false;
@@ -218,6 +226,7 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
     },
     async close() {
       closing = true;
+      stopPinging();
       channels.clear();
       await Promise.all(
         [client, publisher].map(async (connection) => {
@@ -231,6 +240,29 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
       );
     },
   };
+}
+
+/**
+ * Pings a ready connection every `intervalMs`; when two pings in a row are unanswered, drops
+ * it so that ioredis reconnects (and `silent` is told). Returns what stops the pinging.
+ */
+function pingUntilSilent(connection: Redis, intervalMs: number, silent: () => void): () => void {
+  let unanswered = 0;
+  const timer = setInterval(() => {
+    if (connection.status !== 'ready') return void (unanswered = 0);
+    if (unanswered >= 2) {
+      unanswered = 0;
+      silent();
+      return void connection.disconnect(true);
+    }
+    unanswered++;
+    connection.ping().then(
+      () => void (unanswered = 0),
+      () => {}, // the connection's own error handling reports it
+    );
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**
