@@ -7,7 +7,7 @@ import { post, subscribe, wsClient, type Subscription } from './support/graphql.
 import { startRabbitMqServer } from './support/rabbitmq-server.js';
 import { startRedisServer } from './support/redis-server.js';
 import { runScript } from './support/scripts.js';
-import { eventsSdlIn, startRouterWith } from './support/routers.js';
+import { BUS_EVENTS_SDL, eventsSdlIn, startRouterWith } from './support/routers.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
 
@@ -84,40 +84,6 @@ async function amqpBroker(): Promise<Broker> {
   };
 }
 
-/**
- * `messageAdded` and `announce` on provider `bus`; `scrapeJobState` stays on the default
- * NATS. The directives are the SDL's own: the router reads the bindings from it.
- */
-const EVENTS_SDL = `
-extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])
-
-directive @eventsSubscribe(topic: String!, providerId: String = "default") on FIELD_DEFINITION
-directive @eventsPublish(topic: String!, providerId: String = "default") on FIELD_DEFINITION
-
-type Subscription {
-  messageAdded(roomID: ID!): Message
-    @eventsSubscribe(topic: "room.{{ args.roomID }}.messages", providerId: "bus")
-  scrapeJobState(id: ID!): ScrapeJobState @eventsSubscribe(topic: "scrapeJob.{{ args.id }}.state")
-}
-
-type Mutation {
-  announce(roomID: ID!, id: ID!): EventsPublishResult!
-    @eventsPublish(topic: "room.{{ args.roomID }}.messages", providerId: "bus")
-}
-
-type EventsPublishResult {
-  success: Boolean!
-}
-
-type Message @key(fields: "id", resolvable: false) {
-  id: ID!
-}
-
-type ScrapeJobState @key(fields: "id", resolvable: false) {
-  id: ID!
-}
-`;
-
 type Message = { messageAdded: { id: string; text?: string } };
 const room = (id: string) => `subscription { messageAdded(roomID: "${id}") { id text } }`;
 const subject = (id: string) => `room.${id}.messages`;
@@ -143,7 +109,7 @@ describe.each([
   let stack: TestStack;
   let dir: string;
   const configure = (config: RouterConfig): void => {
-    eventsSdlIn(() => dir, EVENTS_SDL)(config);
+    eventsSdlIn(() => dir, BUS_EVENTS_SDL)(config);
     config.providers = { bus: broker.provider };
   };
   const subscribed = (name: string, count = 1) =>

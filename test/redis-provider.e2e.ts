@@ -10,25 +10,9 @@ import type { RouterConfig } from '@edfs/router';
 import { removeDir, tempDir } from './support/broker-process.js';
 import { post, subscribe, wsClient } from './support/graphql.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
-import { eventsSdlIn } from './support/routers.js';
+import { BUS_EVENTS_SDL, eventsSdlIn } from './support/routers.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { waitFor } from './support/wait.js';
-
-const EVENTS_SDL = `
-extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])
-directive @eventsSubscribe(topic: String!, providerId: String = "default") on FIELD_DEFINITION
-directive @eventsPublish(topic: String!, providerId: String = "default") on FIELD_DEFINITION
-type Subscription {
-  messageAdded(roomID: ID!): Message
-    @eventsSubscribe(topic: "room.{{ args.roomID }}.messages", providerId: "bus")
-}
-type Mutation {
-  announce(roomID: ID!, id: ID!): EventsPublishResult!
-    @eventsPublish(topic: "room.{{ args.roomID }}.messages", providerId: "bus")
-}
-type EventsPublishResult { success: Boolean! }
-type Message @key(fields: "id", resolvable: false) { id: ID! }
-`;
 
 type Message = { messageAdded: { id: string } };
 const ROOM = (room: string) => `subscription { messageAdded(roomID: "${room}") { id } }`;
@@ -47,7 +31,7 @@ describe('a Redis provider', () => {
   const start = async (provider: NonNullable<RouterConfig['providers']>[string]) => {
     stack = await startTestStack({
       configure: (config) => {
-        eventsSdlIn(() => dir, EVENTS_SDL)(config);
+        eventsSdlIn(() => dir, BUS_EVENTS_SDL)(config);
         config.providers = { bus: provider };
       },
     });

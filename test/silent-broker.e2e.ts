@@ -7,18 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '@edfs/router';
 import { removeDir, tempDir } from './support/broker-process.js';
-import { coreNats, eventsSdlIn, startRouterWith } from './support/routers.js';
+import { BUS_EVENTS_SDL, coreNats, eventsSdlIn, startRouterWith } from './support/routers.js';
 import { startTestStack, type TestStack } from './support/stack.js';
-
-const EVENTS_SDL = `
-extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])
-directive @eventsSubscribe(topic: String!, providerId: String = "default") on FIELD_DEFINITION
-type Subscription {
-  messageAdded(roomID: ID!): Message
-    @eventsSubscribe(topic: "room.{{ args.roomID }}.messages", providerId: "bus")
-}
-type Message @key(fields: "id", resolvable: false) { id: ID! }
-`;
 
 describe('a broker that never answers', () => {
   const dir = tempDir('silent-broker');
@@ -49,7 +39,7 @@ describe('a broker that never answers', () => {
     ['amqp', { kind: 'amqp', url: 'amqp://guest:guest@127.0.0.1:0', exchange: 'edfs' }],
   ])('%s: starts, reports the provider down, and stops', async (_kind, provider) => {
     const router = await startRouterWith(stack, (config) => {
-      eventsSdlIn(() => dir, EVENTS_SDL)(config);
+      eventsSdlIn(() => dir, BUS_EVENTS_SDL)(config);
       config.providers = { bus: { ...provider, url: provider.url.replace(':0', `:${port}`) } };
     });
     try {

@@ -57,3 +57,37 @@ export function eventsSdlIn(dir: () => string, sdl: string): (config: RouterConf
     config.nats.streams = [];
   };
 }
+
+/**
+ * `messageAdded` and `announce` on provider `bus`; `scrapeJobState` stays on the default
+ * NATS. The directives are the SDL's own: the router reads the bindings from it.
+ */
+export const BUS_EVENTS_SDL = `
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])
+
+directive @eventsSubscribe(topic: String!, providerId: String = "default") on FIELD_DEFINITION
+directive @eventsPublish(topic: String!, providerId: String = "default") on FIELD_DEFINITION
+
+type Subscription {
+  messageAdded(roomID: ID!): Message
+    @eventsSubscribe(topic: "room.{{ args.roomID }}.messages", providerId: "bus")
+  scrapeJobState(id: ID!): ScrapeJobState @eventsSubscribe(topic: "scrapeJob.{{ args.id }}.state")
+}
+
+type Mutation {
+  announce(roomID: ID!, id: ID!): EventsPublishResult!
+    @eventsPublish(topic: "room.{{ args.roomID }}.messages", providerId: "bus")
+}
+
+type EventsPublishResult {
+  success: Boolean!
+}
+
+type Message @key(fields: "id", resolvable: false) {
+  id: ID!
+}
+
+type ScrapeJobState @key(fields: "id", resolvable: false) {
+  id: ID!
+}
+`;

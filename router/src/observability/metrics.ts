@@ -113,20 +113,29 @@ export function createMetrics({
     labelNames: ['field', 'transport'],
     registers,
   });
-  const refused = new Counter({
-    name: 'edfs_subscriptions_refused_total',
-    help: 'Subscriptions refused over maxSubscriptionsPerConnection or maxSubscriptions.',
-    labelNames: ['reason'],
-    registers,
-  });
-  for (const reason of SUBSCRIPTION_REFUSALS) refused.labels(reason).inc(0);
-  const connectionsRefused = new Counter({
-    name: 'edfs_connections_refused_total',
-    help: 'Connections and streams refused over maxConnections, and requests from a refused Origin.',
-    labelNames: ['reason'],
-    registers,
-  });
-  for (const reason of CONNECTION_REFUSALS) connectionsRefused.labels(reason).inc(0);
+  /** A counter of one label whose values are known: each series there from the start, at 0. */
+  const knownLabelCounter = (
+    name: string,
+    help: string,
+    label: string,
+    values: readonly string[],
+  ): Counter => {
+    const counter = new Counter({ name, help, labelNames: [label], registers });
+    for (const value of values) counter.labels(value).inc(0);
+    return counter;
+  };
+  const refused = knownLabelCounter(
+    'edfs_subscriptions_refused_total',
+    'Subscriptions refused over maxSubscriptionsPerConnection or maxSubscriptions.',
+    'reason',
+    SUBSCRIPTION_REFUSALS,
+  );
+  const connectionsRefused = knownLabelCounter(
+    'edfs_connections_refused_total',
+    'Connections and streams refused over maxConnections, and requests from a refused Origin.',
+    'reason',
+    CONNECTION_REFUSALS,
+  );
   new Gauge({
     name: 'edfs_broker_subjects',
     help: 'Subjects the router is subscribed to on the broker now.',
@@ -146,13 +155,12 @@ export function createMetrics({
       }
     },
   });
-  const reloads = new Counter({
-    name: 'edfs_supergraph_reloads_total',
-    help: 'Supergraph reloads that changed something: reloaded (the new one is served) or refused (unreadable or invalid: the previous one goes on).',
-    labelNames: ['outcome'],
-    registers,
-  });
-  for (const outcome of RELOAD_OUTCOMES) reloads.labels(outcome).inc(0);
+  const reloads = knownLabelCounter(
+    'edfs_supergraph_reloads_total',
+    'Supergraph reloads that changed something: reloaded (the new one is served) or refused (unreadable or invalid: the previous one goes on).',
+    'outcome',
+    RELOAD_OUTCOMES,
+  );
   const subgraphRequests = new Counter({
     name: 'edfs_subgraph_requests_total',
     help: 'HTTP requests sent to subgraphs, after batching.',
