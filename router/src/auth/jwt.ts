@@ -241,15 +241,13 @@ function remoteKeySet(source: Extract<JwksConfig, { url: string }>): JWTVerifyGe
     cooldownDuration: source.cooldownMs,
     timeoutDuration: source.timeoutMs,
   });
-  let failed: { readonly at: number; readonly error: unknown } | undefined;
-  let last: { readonly jwks: JSONWebKeySet; readonly keys: JWTVerifyGetKey } | undefined;
-  /** The keys fetched last (jose keeps them when a later fetch fails). */
-  const fetched = (): JWTVerifyGetKey | undefined => {
-    const jwks = remote.jwks();
-    if (!jwks) return undefined;
-    if (last?.jwks !== jwks) last = { jwks, keys: createLocalJWKSet(jwks) };
-    return last.keys;
-  };
+  /**
+   * The last failed fetch, with the keys fetched before it (jose keeps them; copied once
+   * here, since `jwks()` gives a new copy each call and nothing is fetched meanwhile).
+   */
+  let failed:
+    | { readonly at: number; readonly error: unknown; readonly keys: JWTVerifyGetKey | undefined }
+    | undefined;
   const fromFetched = async (
     keys: JWTVerifyGetKey,
     unfetched: unknown,
@@ -262,9 +260,9 @@ function remoteKeySet(source: Extract<JwksConfig, { url: string }>): JWTVerifyGe
     }
   };
   return async (...args) => {
-    const keys = fetched();
-    if (keys && failed && Date.now() - failed.at < source.cooldownMs) {
-      return fromFetched(keys, failed.error, ...args);
+    if (failed && Date.now() - failed.at < source.cooldownMs) {
+      if (!failed.keys) throw failed.error; // none fetched yet: no fetch before the cooldown ends
+      return fromFetched(failed.keys, failed.error, ...args);
     }
     try {
       const key = await remote(...args);
@@ -272,10 +270,10 @@ function remoteKeySet(source: Extract<JwksConfig, { url: string }>): JWTVerifyGe
       return key;
     } catch (error) {
       if (!isUnfetched(error)) throw error;
-      failed = { at: Date.now(), error };
-      const known = fetched();
-      if (!known) throw error;
-      return fromFetched(known, error, ...args);
+      const jwks = remote.jwks();
+      failed = { at: Date.now(), error, keys: jwks && createLocalJWKSet(jwks) };
+      if (!failed.keys) throw error;
+      return fromFetched(failed.keys, error, ...args);
     }
   };
 }

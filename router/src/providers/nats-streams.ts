@@ -87,7 +87,8 @@ export function subscribeStream(
         const inMs = START_RETRY_MS[attempt];
         if (inMs === undefined || !isUnanswered(error)) throw error;
         retrying(error, inMs);
-        await new Promise((resolve) => setTimeout(resolve, inMs));
+        // Unref'd: a router stopping meanwhile exits at once (the subscription is stopped then).
+        await new Promise((resolve) => setTimeout(resolve, inMs).unref());
         if (stopped) return;
       }
     }
