@@ -144,6 +144,36 @@ describe('a JWKS endpoint that goes down', () => {
   );
 });
 
+describe('a JWKS that holds a key the router cannot use', () => {
+  it("refuses a token naming it as that token's fault, and goes on fetching the set", async () => {
+    // A point that is not on the curve: the key cannot be imported.
+    const broken = { kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA', kid: 'broken', alg: 'ES256' };
+    const keys = [known, { kid: 'broken', jwk: broken } as unknown as TestKey];
+    jwks = await jwksServer(keys);
+    router = await startRouterWith(stack, (config) => {
+      config.authentication = authentication(jwks.url, 1); // each token asks for a fresh set
+    });
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = {
+      sub: '1',
+      iss: ISSUER,
+      aud: AUDIENCE,
+      exp: Math.floor(Date.now() / 1000) + 60,
+    };
+    const forged = `${part({ alg: 'ES256', kid: 'broken' })}.${part(claims)}.${'A'.repeat(86)}`;
+    for (let i = 0; i < 3; i++) {
+      const response = await query(forged);
+      expect(response.status).toBe(401);
+      const body = (await response.json()) as { errors: { extensions: { reason: unknown } }[] };
+      expect(body.errors[0]?.extensions.reason).toBe('malformed');
+    }
+    // The set was not taken for unreachable: a key rotated in now is fetched and accepted.
+    const rotated = await testKey('rotated-in');
+    keys.push(rotated);
+    expect((await query(await sign(rotated, { sub: '1' }))).status).toBe(200);
+  });
+});
+
 describe('a JWKS endpoint that is slow', () => {
   it.each<WsProtocol>(['graphql-transport-ws', 'graphql-ws'])(
     '%s: does not time out a connection_init sent in time while its token is checked',

@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  customFetch,
   decodeProtectedHeader,
   errors,
   jwtVerify,
@@ -202,7 +203,12 @@ function refusal(error: unknown, logger: Logger): GraphQLError {
     logger.warn({ err: error.cause }, 'a JWKS could not be fetched');
     return refuse('keys-unavailable', "The token's keys could not be fetched; try again later.");
   }
-  if (error instanceof errors.JOSEError || error instanceof TypeError) {
+  // A TypeError or DOMException: the token, or the key it names, cannot be used.
+  if (
+    error instanceof errors.JOSEError ||
+    error instanceof TypeError ||
+    error instanceof DOMException
+  ) {
     return refuse('malformed', 'The token is not a well-formed JWT.');
   }
   throw error;
@@ -236,10 +242,27 @@ function keySet(source: JwksConfig): JWTVerifyGetKey {
  * `keys-unavailable` meanwhile, since the set it could not fetch may hold it.
  */
 function remoteKeySet(source: Extract<JwksConfig, { url: string }>): JWTVerifyGetKey {
+  /**
+   * Fetches that failed, told by the fetch itself: no answer (or none in `timeoutMs`), not
+   * 200 OK, or not a JWKS. A request that waits on a fetch sees it fail too.
+   */
+  let fetchFailures = 0;
   const remote = createRemoteJWKSet(new URL(source.url), {
     cacheMaxAge: source.refreshMs,
     cooldownDuration: source.cooldownMs,
     timeoutDuration: source.timeoutMs,
+    [customFetch]: async (url, options) => {
+      try {
+        const response = await fetch(url, options);
+        const body = await response.text();
+        const keys = (JSON.parse(body) as { keys?: unknown } | null)?.keys;
+        if (response.status !== 200 || !Array.isArray(keys)) fetchFailures++;
+        return new Response(body, { status: response.status, headers: response.headers });
+      } catch (error) {
+        fetchFailures++;
+        throw error;
+      }
+    },
   });
   /**
    * The last failed fetch, with the keys fetched before it (jose keeps them; copied once
@@ -248,6 +271,8 @@ function remoteKeySet(source: Extract<JwksConfig, { url: string }>): JWTVerifyGe
   let failed:
     | { readonly at: number; readonly error: unknown; readonly keys: JWTVerifyGetKey | undefined }
     | undefined;
+  const unavailable = (cause: unknown) =>
+    new KeySetUnavailable('the JWKS could not be fetched', { cause });
   const fromFetched = async (
     keys: JWTVerifyGetKey,
     unfetched: unknown,
@@ -256,23 +281,27 @@ function remoteKeySet(source: Extract<JwksConfig, { url: string }>): JWTVerifyGe
     try {
       return await keys(...args);
     } catch (error) {
-      throw error instanceof errors.JWKSNoMatchingKey ? unfetched : error;
+      throw error instanceof errors.JWKSNoMatchingKey ? unavailable(unfetched) : error;
     }
   };
   return async (...args) => {
     if (failed && Date.now() - failed.at < source.cooldownMs) {
-      if (!failed.keys) throw failed.error; // none fetched yet: no fetch before the cooldown ends
+      // None fetched yet: no fetch before the cooldown ends.
+      if (!failed.keys) throw unavailable(failed.error);
       return fromFetched(failed.keys, failed.error, ...args);
     }
+    const failuresBefore = fetchFailures;
     try {
       const key = await remote(...args);
       failed = undefined;
       return key;
     } catch (error) {
-      if (!isUnfetched(error)) throw error;
+      // Only a failed fetch: an error of the token or of one key (one that cannot be
+      // imported, say) is the token's refusal, and must not turn the whole set stale.
+      if (fetchFailures === failuresBefore) throw error;
       const jwks = remote.jwks();
       failed = { at: Date.now(), error, keys: jwks && createLocalJWKSet(jwks) };
-      if (!failed.keys) throw error;
+      if (!failed.keys) throw unavailable(error);
       return fromFetched(failed.keys, error, ...args);
     }
   };
@@ -298,16 +327,6 @@ class KeySetUnavailable extends Error {
   override readonly name = 'KeySetUnavailable';
 }
 
-/** A key set's fetch failed: a timeout, not 200 OK, not a JWKS, or no answer at all. */
-function isUnfetched(error: unknown): boolean {
-  return (
-    error instanceof errors.JWKSTimeout ||
-    error instanceof errors.JWKSInvalid ||
-    !(error instanceof errors.JOSEError) || // fetch itself failed
-    error.code === 'ERR_JOSE_GENERIC' // not 200 OK
-  );
-}
-
 /** One getter over several sets: the first that has the token's key gives it. */
 function keyFromSets(sets: readonly JWTVerifyGetKey[]): JWTVerifyGetKey {
   return async (header, token) => {
@@ -317,9 +336,9 @@ function keyFromSets(sets: readonly JWTVerifyGetKey[]): JWTVerifyGetKey {
         return await set(header, token);
       } catch (error) {
         if (error instanceof errors.JWKSNoMatchingKey) continue;
-        if (isUnfetched(error)) {
+        if (error instanceof KeySetUnavailable) {
           // A set we could not fetch might be the one; another set may still have the key.
-          unavailable ??= error;
+          unavailable ??= error.cause;
           continue;
         }
         throw error;

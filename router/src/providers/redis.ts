@@ -73,6 +73,8 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
   const reconnected: (() => void)[] = [];
   let closing = false;
   let everReady = false;
+  /** Connections made ready so far: a resubscribe tells only if no other came meanwhile. */
+  let reconnects = 0;
   /** Whether the current outage (or the first failed attempt) has been logged. */
   let outageLogged = false;
 
@@ -113,6 +115,7 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
   client.on('ready', () => {
     outageLogged = false;
     logger.info('connected to Redis');
+    reconnects++;
     if (everReady) void resubscribe();
     everReady = true;
   });
@@ -167,6 +170,7 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
    * channel listened to again, the subscribers are told what they may have missed.
    */
   const resubscribe = async (): Promise<void> => {
+    const reconnect = reconnects;
     await Promise.all(
       [...channels].map(([channel, entry]) =>
         client.subscribe(channel).then(
@@ -175,7 +179,8 @@ export function connectRedis(options: RedisProviderOptions): EventProvider {
         ),
       ),
     );
-    if (!closing) for (const listener of reconnected) listener();
+    // Lost again meanwhile: the next reconnect's resubscribe tells them, once.
+    if (!closing && reconnect === reconnects) for (const listener of reconnected) listener();
   };
 
   return {

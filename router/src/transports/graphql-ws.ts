@@ -127,7 +127,7 @@ const MAX_WAITING = 1000;
 class TakingTurns implements ProtocolSocket {
   #turn: Promise<void> = Promise.resolve();
   #waiting = 0;
-  /** Operations started and not yet ended, by id; made at the first, since most never reuse one. */
+  /** Operations started and not yet ended, by id; made at the first subscribe. */
   #running: Map<string, Operation> | undefined;
 
   constructor(
