@@ -22,6 +22,8 @@ interface Broker {
   readonly refusalReconnects: boolean;
   /** A provider entry whose user may read `allowed` only, of all subjects. */
   restricted(allowed: string): Promise<ProviderConfig>;
+  /** Freezes the broker (`SIGSTOP`: its connections stay open, silent); resolves to a thaw. */
+  freeze(): Promise<() => void>;
   /** Stops the broker; `start` brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -51,6 +53,10 @@ async function redisBroker(): Promise<Broker> {
       );
       return { kind: 'redis', url: `redis://limited:pw@127.0.0.1:${server.port}` };
     },
+    async freeze() {
+      const pid = Number(/process_id:(\d+)/.exec(await server.client.info('server'))![1]);
+      return stopped(pid);
+    },
     stop: () => server.stop(),
     async start() {
       server = await startRedisServer({ port });
@@ -78,10 +84,17 @@ async function amqpBroker(): Promise<Broker> {
         exchange: EXCHANGE,
       };
     },
+    freeze: async () => stopped(server.pid()),
     stop: () => server.halt(),
     start: () => server.boot(),
     close: () => server.stop(),
   };
+}
+
+/** Stops process `pid` with `SIGSTOP`; the function returned lets it go on. */
+function stopped(pid: number): () => void {
+  process.kill(pid, 'SIGSTOP');
+  return () => process.kill(pid, 'SIGCONT');
 }
 
 type Message = { messageAdded: { id: string; text?: string } };
@@ -298,6 +311,34 @@ describe.each([
     } finally {
       await client.dispose();
       await limited.close();
+    }
+  }, 120_000);
+
+  it('notices a frozen broker on /health, and delivers again once it thaws', async () => {
+    const pinged = await startRouterWith(stack, (config) => {
+      configure(config);
+      config.providers = { bus: { ...broker.provider, pingIntervalMs: 1_000 } };
+    });
+    const status = async () => (await fetch(pinged.url.replace('/graphql', '/health'))).status;
+    const client = wsClient(pinged.url);
+    try {
+      const sub = subscribe<Message>(client, room('frozen'));
+      await subscribed(subject('frozen'));
+      const thaw = await broker.freeze();
+      try {
+        // Two intervals without an answer, and the connection counts as gone.
+        await waitFor('health to report it', async () => (await status()) === 503, 15_000);
+      } finally {
+        thaw();
+      }
+      await waitFor('health back', async () => (await status()) === 200, timeoutMs);
+      expect((await sub.next()).errors?.[0]?.extensions?.['code']).toBe('EVENTS_MISSED');
+      await subscribed(subject('frozen'));
+      await broker.publish(subject('frozen'), message('f1'));
+      expect((await sub.next()).data?.messageAdded.id).toBe('f1');
+    } finally {
+      await client.dispose();
+      await pinged.close();
     }
   }, 120_000);
 

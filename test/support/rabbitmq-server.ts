@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,6 +41,8 @@ export interface RabbitMqServer {
   ): Promise<void>;
   /** Queue bindings of `exchange` with exactly this routing key, across queues (`rabbitmqctl list_bindings`). */
   bindingsOn(exchange: string, routingKey: string): Promise<number>;
+  /** The node's process id (from its pid file), e.g. to freeze it with `SIGSTOP`. */
+  pid(): number;
   /** Runs `rabbitmqctl` against this node, e.g. `ctl('add_user', 'u', 'pw')`. */
   ctl(...args: string[]): Promise<string>;
   /** Stops the node, keeping its folder, ports and epmd for `boot`. */
@@ -159,6 +161,7 @@ async function start(options: RabbitMqServerOptions): Promise<RabbitMqServer> {
       }
     },
     ctl,
+    pid: () => Number(readFileSync(env.RABBITMQ_PID_FILE, 'utf8').trim()),
     async bindingsOn(exchange, routingKey) {
       const stdout = await ctl(
         'list_bindings',

@@ -9,6 +9,7 @@ import { ExchangeConfigError, ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
   amqpConnectionOptions,
+  amqpHeartbeatUrl,
   BROKER_HANDSHAKE_TIMEOUT_MS,
   type AmqpSecurity,
 } from './connection-options.js';
@@ -47,6 +48,12 @@ export interface AmqpProviderOptions {
   name?: string;
   /** The longest pause between reconnection attempts; they start at 100 ms. @default 2000 */
   maxRetryMs?: number;
+  /**
+   * The heartbeat asked of the broker, rounded up to whole seconds: a broker silent for two
+   * of them (frozen, or cut off) counts as gone, and the router reconnects. The URL's
+   * `?heartbeat=` wins. @default 10000
+   */
+  pingIntervalMs?: number | undefined;
   /** User and password over the URL's, and TLS. @default the URL's */
   security?: AmqpSecurity;
 }
@@ -190,7 +197,7 @@ export function connectAmqp(options: AmqpProviderOptions): EventProvider {
     firstFailed = reject;
   });
   const { url, socket } = amqpConnectionOptions(options.url, options.security ?? {});
-  const connection = connect(url, {
+  const connection = connect(amqpHeartbeatUrl(url, options.pingIntervalMs ?? 10_000), {
     ...socket,
     // Idle this long before the handshake is done (a broker that never answers): retried.
     timeout: BROKER_HANDSHAKE_TIMEOUT_MS,

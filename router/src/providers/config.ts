@@ -150,6 +150,12 @@ export const providerSchema = z.discriminatedUnion('kind', [
        * that name exists with another type. @default "edfs"
        */
       exchange: z.string().min(1).max(255).default('edfs'),
+      /**
+       * The AMQP heartbeat asked for, in whole seconds rounded up: two intervals without a
+       * frame from the broker and the connection counts as gone. A `heartbeat` in the URL's
+       * query wins. @default 10000
+       */
+      pingIntervalMs: pingIntervalMs.optional(),
       ...loginFields,
     })
     .refine((amqp) => certWithKey(amqp.tls), TLS_PAIR),

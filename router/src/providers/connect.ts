@@ -71,6 +71,7 @@ export async function connectProviders(
             id,
             url: config.url,
             exchange: config.exchange,
+            pingIntervalMs: config.pingIntervalMs,
             security: config,
             logger: child,
           }),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   amqpConnectionOptions,
+  amqpHeartbeatUrl,
   natsConnectionOptions,
   redisConnectionOptions,
 } from './connection-options.js';
@@ -12,6 +13,23 @@ const dir = mkdtempSync(join(tmpdir(), 'edfs-connection-options-'));
 const ca = join(dir, 'ca.pem');
 writeFileSync(ca, 'CA PEM');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('amqpHeartbeatUrl', () => {
+  it('asks for a heartbeat in whole seconds, rounded up', () => {
+    expect(amqpHeartbeatUrl('amqp://h:5672/v', 10_000)).toBe('amqp://h:5672/v?heartbeat=10');
+    expect(amqpHeartbeatUrl('amqp://h:5672', 1_500)).toBe('amqp://h:5672?heartbeat=2');
+    expect(amqpHeartbeatUrl('amqp://h:5672', 100)).toBe('amqp://h:5672?heartbeat=1');
+  });
+
+  it('keeps the heartbeat the URL asks for, and its other options', () => {
+    expect(amqpHeartbeatUrl('amqp://h:5672?heartbeat=0&frameMax=8192', 10_000)).toBe(
+      'amqp://h:5672?heartbeat=0&frameMax=8192',
+    );
+    expect(amqpHeartbeatUrl('amqp://h:5672?frameMax=8192', 10_000)).toBe(
+      'amqp://h:5672?frameMax=8192&heartbeat=10',
+    );
+  });
+});
 
 describe('amqpConnectionOptions', () => {
   it('leaves a URL without security as it is', () => {

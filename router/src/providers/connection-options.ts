@@ -79,6 +79,19 @@ export function amqpConnectionOptions(
 }
 
 /**
+ * The URL asking for a heartbeat every `intervalMs` (in whole seconds, as AMQP counts them),
+ * unless it asks for one itself. Without one, amqplib takes the broker's (RabbitMQ: 60 s), and
+ * a frozen broker is noticed only after two minutes.
+ */
+export function amqpHeartbeatUrl(url: string, intervalMs: number): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('heartbeat')) {
+    parsed.searchParams.set('heartbeat', String(Math.ceil(intervalMs / 1000)));
+  }
+  return parsed.toString();
+}
+
+/**
  * How long a Redis or AMQP connection may take from its TCP connection to being ready (AUTH,
  * ready check; AMQP's handshake): a broker that accepts connections but never answers (a
  * frozen one, a silent proxy) is then dropped and tried again, instead of holding start-up
