@@ -9,12 +9,14 @@ import { startNatsServer, type NatsServer } from '../stack/nats-server.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { post, subscribe, wsClient } from './support/graphql.js';
 import { coreNats, startRouterWith } from './support/routers.js';
+import { resumable } from './support/resumable.js';
 import { waitFor } from './support/wait.js';
 import { listeningUrl, spawnRouter } from './support/cli.js';
 
 const SUBJECT = 'room.outage.messages';
 const ROOM = 'subscription { messageAdded(roomID: "outage") { id } }';
 type Message = { messageAdded: { id: string } };
+const message = (id: string) => ({ __typename: 'Message', id });
 
 describe('a NATS outage', () => {
   let nats: NatsServer;
@@ -200,6 +202,54 @@ describe('a NATS outage', () => {
       expect((await sub.next()).data?.messageAdded.id).toBe('s1');
     } finally {
       process.kill(own.pid, 'SIGCONT');
+      await client.dispose();
+      await router.close();
+      await own.stop();
+    }
+  });
+
+  it('retries the start of a replay that JetStream did not answer in time', async () => {
+    const own = await startNatsServer();
+    const lines: { msg: string }[] = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) },
+    );
+    const config = structuredClone(stack.routerConfig);
+    config.nats.url = own.url;
+    const router = await createRouter({ config, logger });
+    const client = wsClient(router.url);
+    const publisher = await connect({ servers: own.url });
+    const publish = (id: string) =>
+      publisher.jetstream().publish('room.replay.messages', JSON.stringify(message(id)));
+    try {
+      // A live subscriber keeps the subject's group open: the resumer only replays.
+      const live = resumable(client, 'replay');
+      await waitFor(
+        'the live subscription',
+        async () => (await own.subscriptionsOn('room.replay.messages')) === 1,
+      );
+      await publish('r1');
+      const { cursor } = await live.ids(1);
+      await publish('r2');
+      await publish('r3');
+      expect((await live.ids(2)).ids).toEqual(['r2', 'r3']);
+
+      // Frozen before the resumer asks JetStream for what it missed.
+      process.kill(own.pid, 'SIGSTOP');
+      const resumer = resumable(client, 'replay', cursor);
+      await waitFor(
+        'the unanswered replay to be retried',
+        () => lines.some((line) => line.msg.startsWith('stream replay not started')),
+        15_000,
+      );
+      process.kill(own.pid, 'SIGCONT');
+      expect((await resumer.ids(2)).ids).toEqual(['r2', 'r3']);
+      await publish('r4');
+      expect((await resumer.ids(1)).ids).toEqual(['r4']);
+    } finally {
+      process.kill(own.pid, 'SIGCONT');
+      await publisher.close();
       await client.dispose();
       await router.close();
       await own.stop();

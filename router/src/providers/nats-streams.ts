@@ -1,6 +1,5 @@
 import {
   DeliverPolicy,
-  ErrorCode,
   StorageType,
   type Consumer,
   type ConsumerMessages,
@@ -16,6 +15,7 @@ import type {
   StoredMessage,
   SubscriptionHandlers,
 } from './provider.js';
+import { untilAnswered, type Retrying } from './jetstream-retry.js';
 import type { StreamHeads } from './stream-heads.js';
 
 /** A stream the router creates if it is missing (`nats.streams` in the config). */
@@ -49,7 +49,7 @@ export function subscribeStream(
   stream: string,
   subject: string,
   handlers: SubscriptionHandlers,
-  retrying: (error: unknown, inMs: number) => void,
+  retrying: Retrying,
 ): ProviderSubscription {
   let stopped = false;
   let stop: (() => void) | undefined;
@@ -75,24 +75,8 @@ export function subscribeStream(
     if (stopped) return stop();
     handlers.onReady?.(from);
   };
-  void (async () => {
-    // JetStream may not answer for a while (a server frozen, a cluster electing its
-    // leader): the subscription waits and asks again, rather than failing every client
-    // subscribed then. It starts where the stream stands when JetStream answers.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await start();
-      } catch (error) {
-        if (stopped) return;
-        const inMs = START_RETRY_MS[attempt];
-        if (inMs === undefined || !isUnanswered(error)) throw error;
-        retrying(error, inMs);
-        // Unref'd: a router stopping meanwhile exits at once (the subscription is stopped then).
-        await new Promise((resolve) => setTimeout(resolve, inMs).unref());
-        if (stopped) return;
-      }
-    }
-  })().catch((cause: unknown) => {
+  // Asked again while JetStream does not answer; it starts where the stream stands then.
+  void untilAnswered(start, retrying, () => stopped).catch((cause: unknown) => {
     if (!stopped)
       handlers.onError(
         new ProviderError(`cannot read stream "${stream}"`, 'nats', subject, { cause }),
@@ -107,46 +91,57 @@ export function subscribeStream(
 }
 
 /**
- * The waits before each new attempt to start a stream subscription JetStream did not answer:
- * with its requests' own 5 s timeout, it gives up after about a minute.
- */
-const START_RETRY_MS = [250, 500, 1_000, 2_000, 4_000, 5_000, 5_000, 5_000];
-
-/** JetStream did not answer (a timeout, or no server to answer): asking again may work. */
-function isUnanswered(error: unknown): boolean {
-  const { code } = error as { code?: unknown };
-  return code === ErrorCode.Timeout || code === ErrorCode.NoResponders;
-}
-
-/**
  * The messages stored on a subject after a position (or its last one), up to the last one
- * stored when the replay starts; later ones are the live subscription's.
+ * stored when the replay starts; later ones are the live subscription's. Its start is asked
+ * again while JetStream does not answer, as a live subscription's is.
  */
 export async function* replayStream(
   js: JetStreamClient,
-  jsm: JetStreamManager,
-  { stream, subject, after }: ReplayRequest,
+  jsm: () => Promise<JetStreamManager>,
+  request: ReplayRequest,
+  retrying: Retrying,
 ): AsyncGenerator<StoredMessage> {
-  const last = await lastOnSubject(jsm, stream, subject);
-  if (after === 'last') {
-    if (last) yield { data: last.data, position: last.seq };
-    return;
+  const replay = await untilAnswered(() => startReplay(js, jsm, request), retrying);
+  if (!('consumer' in replay)) return yield* replay.stored;
+  const { consumer, messages, until } = replay;
+  try {
+    for await (const message of messages) {
+      yield { data: message.data, position: message.seq };
+      if (message.seq >= until) return;
+    }
+  } finally {
+    await release(messages, consumer);
   }
-  if (last?.seq === after) return; // the subject's last event: nothing to replay
+}
+
+/** A replay's start: what it gives (none, or the subject's last), or a consumer reading up to `until`. */
+type ReplayStart =
+  | { readonly stored: readonly StoredMessage[] }
+  | { readonly consumer: Consumer; readonly messages: ConsumerMessages; readonly until: number };
+
+async function startReplay(
+  js: JetStreamClient,
+  jsm: () => Promise<JetStreamManager>,
+  { stream, subject, after }: ReplayRequest,
+): Promise<ReplayStart> {
+  const manager = await jsm();
+  const last = await lastOnSubject(manager, stream, subject);
+  if (after === 'last') return { stored: last ? [{ data: last.data, position: last.seq }] : [] };
+  if (last?.seq === after) return { stored: [] }; // the subject's last event: nothing to replay
   // A position the stream has not reached is not one it gave out: the stream was deleted
   // and made anew since (a NATS store started afresh, say), and its events up to there are
   // others, which the live subscription would skip as delivered.
-  if (after > (await jsm.streams.info(stream)).state.last_seq) {
+  if (after > (await manager.streams.info(stream)).state.last_seq) {
     throw new StreamPositionGoneError(stream, subject, after);
   }
-  if (last && last.seq <= after) return; // nothing after it on the subject
+  if (last && last.seq <= after) return { stored: [] }; // nothing after it on the subject
   // The stream removes a subject's oldest messages first (its age, maxMessagesPerSubject):
   // while the message at the position is stored, so is every later one of the subject. Gone,
   // later ones may be gone too, even all of them.
-  if (!(await stored(jsm, stream, { seq: after }))) {
+  if (!(await stored(manager, stream, { seq: after }))) {
     throw new StreamPositionGoneError(stream, subject, after);
   }
-  if (!last) return; // the cursor's event is another subject's, and this one has none
+  if (!last) return { stored: [] }; // the cursor's event is another subject's, and this one has none
   const consumer = await js.consumers.get(stream, {
     filterSubjects: subject,
     deliver_policy: DeliverPolicy.StartSequence,
@@ -154,14 +149,7 @@ export async function* replayStream(
     inactive_threshold: INACTIVE_THRESHOLD_MS,
   });
   const messages = await consumer.consume({ max_messages: 256 });
-  try {
-    for await (const message of messages) {
-      yield { data: message.data, position: message.seq };
-      if (message.seq >= last.seq) return;
-    }
-  } finally {
-    await release(messages, consumer);
-  }
+  return { consumer, messages, until: last.seq };
 }
 
 /**

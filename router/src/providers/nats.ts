@@ -310,7 +310,17 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
     },
     async *replay(request) {
       if (!nc) throw new ProviderError('not connected yet', 'nats', request.subject);
-      yield* replayStream(nc.jetstream(), await manager(nc), request);
+      const conn = nc;
+      yield* replayStream(
+        conn.jetstream(),
+        () => manager(conn),
+        request,
+        (err, inMs) =>
+          logger.warn(
+            { err, stream: request.stream, subject: request.subject, retryInMs: inMs },
+            'stream replay not started: JetStream did not answer; asking again',
+          ),
+      );
     },
     onReconnect(listener) {
       reconnected.push(listener);
