@@ -31,6 +31,11 @@ describe('bad input never ends a subscription or reaches a subgraph', () => {
       'a type that messageAdded can return (Message)',
     ],
     ['no __typename', '{"id":"1"}', 'a type that messageAdded can return'],
+    [
+      'a __typename nested 10,000 deep',
+      `{"__typename":${'['.repeat(10_000)}${']'.repeat(10_000)},"id":"1"}`,
+      'can return (Message); got an array',
+    ],
   ])(
     'answers an event with %s with INVALID_EVENT, then keeps delivering',
     async (_, payload, reason) => {

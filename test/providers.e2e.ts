@@ -229,8 +229,18 @@ describe.each([
       await subscribed(subject('bad'));
       await broker.publish(subject('bad'), 'not json');
       await broker.publish(subject('bad'), { __typename: 'User', id: '1' });
+      // Its error must not overflow the stack in the broker client's read loop.
+      await broker.publish(
+        subject('bad'),
+        `{"__typename":${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+      );
       await broker.publish(subject('bad'), message('1'));
-      expect(await idsUntil(sub, '1')).toEqual(['INVALID_EVENT', 'INVALID_EVENT', '1']);
+      expect(await idsUntil(sub, '1')).toEqual([
+        'INVALID_EVENT',
+        'INVALID_EVENT',
+        'INVALID_EVENT',
+        '1',
+      ]);
     } finally {
       await client.dispose();
     }

@@ -156,9 +156,12 @@ describe('@eventsPublish and @eventsRequest on NATS', () => {
     }
   });
 
-  it('answers a reply that is not an event with INVALID_EVENT', async () => {
+  it.each([
+    ['of another type', JSON.stringify({ __typename: 'User' })],
+    ['nested 10,000 deep', `{"__typename":${'['.repeat(10_000)}${']'.repeat(10_000)}}`],
+  ])('answers a reply that is not an event (%s) with INVALID_EVENT', async (_, reply) => {
     const responder = stack.nc.subscribe('room.bad.pinned', {
-      callback: (_error, message) => message.respond(JSON.stringify({ __typename: 'User' })),
+      callback: (_error, message) => message.respond(reply),
     });
     await stack.nc.flush();
     try {

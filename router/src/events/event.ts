@@ -46,7 +46,7 @@ export function createEventValidator(
     const keys = typeof typename === 'string' ? shapes.get(typename) : undefined;
     if (keys === undefined) {
       return invalidEvent(
-        `"__typename" must be a type that ${field} can return (${typeList}); got ${typename === undefined ? 'nothing' : excerpt(JSON.stringify(typename))}`,
+        `"__typename" must be a type that ${field} can return (${typeList}); got ${shown(typename)}`,
       );
     }
     for (const shape of keys) {
@@ -60,6 +60,18 @@ export function createEventValidator(
       .join(' or ');
     return invalidEvent(`a ${String(typename)} event must carry every field of its key ${wanted}`);
   };
+}
+
+/**
+ * What a publisher sent as `__typename`, for the error: a string or number quoted, an object
+ * or array only named (one nested thousands deep would overflow the stack of `JSON.stringify`,
+ * and the broker client's read loop with it).
+ */
+function shown(typename: unknown): string {
+  if (typename === undefined) return 'nothing';
+  if (Array.isArray(typename)) return 'an array';
+  if (typeof typename === 'object' && typename !== null) return 'an object';
+  return excerpt(JSON.stringify(typename));
 }
 
 /**

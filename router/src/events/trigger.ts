@@ -61,7 +61,15 @@ export class Trigger implements SubscriptionHandlers {
   }
 
   onMessage(data: Uint8Array, position?: number): void {
-    if (this.subscription) this.dispatch(data, position);
+    if (!this.subscription) return;
+    // Nothing thrown here may reach the broker client: nats.js would stop reading (every
+    // subject, or the stream's consumer), ioredis would crash the process.
+    try {
+      this.dispatch(data, position);
+    } catch (err) {
+      const { provider, subject } = this;
+      this.hub.logger.error({ err, provider: provider.id, subject }, 'could not dispatch an event');
+    }
   }
 
   onReady(from?: number): void {
