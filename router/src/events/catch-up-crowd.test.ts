@@ -28,6 +28,29 @@ describe('a crowd catching up from one position', () => {
     for (const resumer of resumers) expect(resumer.ids()).toEqual(['b', 'c', 'd', 'e', 'f']);
   });
 
+  it('ends members sharing a read whose events cannot be resolved, rather than hold them', async () => {
+    const stream = fakeStream();
+    for (const id of ['a', 'b', 'c']) stream.store(id);
+    const events = hub(stream.provider);
+    const broken = {
+      ...spec,
+      validate: (payload: unknown) => {
+        if ((payload as { id?: string }).id === 'b') throw new Error('a bug');
+        return spec.validate(payload);
+      },
+    };
+    const resumers = [recorder(), recorder()];
+    for (const resumer of resumers) events.join('room.1', broken, resumer.subscriber, { after: 1 });
+    stream.open();
+    await flush();
+    for (const resumer of resumers) {
+      expect(resumer.ended.map((error) => error.extensions['code'])).toEqual([
+        'SUBSCRIPTION_FAILED',
+      ]);
+    }
+    expect(events.subscribers).toBe(0);
+  });
+
   it('gives a crowd that comes a few per turn one broker read, as long as each turn brings more', async () => {
     const stream = fakeStream();
     for (const id of ['a', 'b']) stream.store(id);

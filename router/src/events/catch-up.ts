@@ -88,6 +88,14 @@ export async function catchUp(hub: EventHub, catchingUp: CatchUp): Promise<void>
   try {
     await gather(members);
     await replayTogether(hub, group, key, members);
+  } catch (error) {
+    // Not the broker's refusal (each replay answers that): none may stay held for good.
+    for (const { subscriber, membership } of members.filter(isPresent)) {
+      if (!membership.backlog) continue; // caught up already
+      membership.leave();
+      subscriber.end(subscriptionFailed());
+    }
+    throw error;
   } finally {
     group.caughtUp(); // once for all of them: it looks at every member of the group
   }
