@@ -33,6 +33,19 @@ describe('a NATS outage', () => {
   });
 
   const health = async () => (await fetch(stack.router.url.replace('/graphql', '/health'))).status;
+  /** A nats-server of the test's own, and a router on it whose log lines the test reads. */
+  const ownServerRouter = async () => {
+    const own = await startNatsServer();
+    const lines: { msg: string }[] = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) },
+    );
+    const config = structuredClone(stack.routerConfig);
+    config.nats.url = own.url;
+    const router = await createRouter({ config, logger });
+    return { own, router, lines, client: wsClient(router.url) };
+  };
 
   it('loses nothing of a stream across a nats-server restart; core subscribers are told', async () => {
     const coreRouter = await startRouterWith(stack, coreNats);
@@ -169,16 +182,7 @@ describe('a NATS outage', () => {
   });
 
   it('retries the start of a stream subscription that JetStream did not answer in time', async () => {
-    const own = await startNatsServer();
-    const lines: { msg: string }[] = [];
-    const logger = pino(
-      { level: 'info' },
-      { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) },
-    );
-    const config = structuredClone(stack.routerConfig);
-    config.nats.url = own.url;
-    const router = await createRouter({ config, logger });
-    const client = wsClient(router.url);
+    const { own, router, lines, client } = await ownServerRouter();
     try {
       // Frozen before the subscription asks JetStream where the stream stands.
       process.kill(own.pid, 'SIGSTOP');
@@ -209,16 +213,7 @@ describe('a NATS outage', () => {
   });
 
   it('retries the start of a replay that JetStream did not answer in time', async () => {
-    const own = await startNatsServer();
-    const lines: { msg: string }[] = [];
-    const logger = pino(
-      { level: 'info' },
-      { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) },
-    );
-    const config = structuredClone(stack.routerConfig);
-    config.nats.url = own.url;
-    const router = await createRouter({ config, logger });
-    const client = wsClient(router.url);
+    const { own, router, lines, client } = await ownServerRouter();
     const publisher = await connect({ servers: own.url });
     const publish = (id: string) =>
       publisher.jetstream().publish('room.replay.messages', JSON.stringify(message(id)));
