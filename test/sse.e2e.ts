@@ -267,4 +267,36 @@ describe('GraphQL over SSE, with curl', () => {
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('POST');
   });
+
+  it('refuses a mutation sent with GET over plain HTTP the same way', async () => {
+    const query = encodeURIComponent('mutation { __typename }');
+    const response = await fetch(`${router.url}?query=${query}`);
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'Mutations are sent with POST.', extensions: { code: 'BAD_REQUEST' } }],
+    });
+  });
+
+  it('takes an empty operationName as none, on a supergraph with authorization rules', async () => {
+    for (const send of [
+      () =>
+        fetch(router.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ user(id: "1") { name } }', operationName: '' }),
+        }),
+      () =>
+        fetch(
+          `${router.url}?query=${encodeURIComponent('{ user(id: "2") { name } }')}&operationName=`,
+        ),
+    ]) {
+      const response = await send();
+      expect({ status: response.status, body: await response.json() }).toMatchObject({
+        status: 200,
+        body: { data: { user: { name: expect.any(String) } } },
+      });
+    }
+  });
 });

@@ -159,7 +159,7 @@ export class OperationCache {
       this.#entries.delete(key);
       this.#entries.set(key, entry);
     } else {
-      const parsed = this.#parse(key, query, operationName ?? undefined, trace);
+      const parsed = this.#parse(key, query, operationName || undefined, trace);
       if (Array.isArray(parsed)) return parsed;
       entry = parsed as CachedOperation;
       if (key.length <= this.#maxTextBytes / 64) this.#keep(entry);

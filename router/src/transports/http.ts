@@ -20,7 +20,14 @@ import { createGraphiQL, GRAPHIQL_ASSETS_PATH } from './graphiql.js';
 import { createMultipartHandler } from './multipart.js';
 import type { OpenStreams } from './open-streams.js';
 import { fromExecutionArgs, toExecutionArgs, type PreparedContext } from './operation-args.js';
-import { HttpError, readBody, readGraphQLRequest, sendHttpError, unreadable } from './request.js';
+import {
+  HttpError,
+  mutationOverGet,
+  readBody,
+  readGraphQLRequest,
+  sendHttpError,
+  unreadable,
+} from './request.js';
 import { createSseHandler } from './sse.js';
 
 export interface HttpTransportOptions {
@@ -195,6 +202,8 @@ export function createHttpListener({
     const init = reports.get(req)?.internal
       ? { ...response, status: 500, statusText: 'Internal Server Error' }
       : response;
+    // Its one 405 with a body is a mutation sent with GET: answered as the streams answer it.
+    if (init.status === 405 && text !== null) return sendHttpError(res, mutationOverGet());
     if (text === null && init.status >= 400) {
       // graphql-http leaves these bodies empty; say what went wrong.
       const message = init.status === 406 ? NOT_ACCEPTABLE : `${init.statusText}.`;

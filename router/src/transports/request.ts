@@ -16,6 +16,11 @@ export class HttpError extends Error {
   }
 }
 
+/** A mutation sent with GET, which may be a link or a prefetch: refused, on every transport. */
+export function mutationOverGet(): HttpError {
+  return new HttpError(405, 'Mutations are sent with POST.', { allow: 'POST' });
+}
+
 /**
  * Reads a request body as UTF-8, refusing one larger than `maxBytes` with 413: at once when
  * `Content-Length` says so, or as soon as a chunked body passes the limit.

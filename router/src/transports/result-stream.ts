@@ -6,7 +6,7 @@ import type { TransportName } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
 import { isRefusal, type Admission, type Release } from './admission.js';
 import type { OpenStreams } from './open-streams.js';
-import { HttpError } from './request.js';
+import { mutationOverGet } from './request.js';
 
 /** Answers one request to `/graphql` whose GraphQL request and caller are known already. */
 export type StreamHandler = (
@@ -93,7 +93,7 @@ export async function streamResults(
   { core, prepared, framing, transport, heartbeatMs, logger, open, release }: StreamOptions,
 ): Promise<void> {
   if (prepared.operation.kind === 'mutation' && req.method === 'GET') {
-    throw new HttpError(405, 'Mutations are sent with POST.', { allow: 'POST' });
+    throw mutationOverGet();
   }
   let gone = false;
   let failure: GraphQLError | undefined;
