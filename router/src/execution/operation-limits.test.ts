@@ -54,6 +54,13 @@ describe('operation limits', () => {
     ]) {
       expect(codes(query, limits), query).toEqual(['MAX_ROOT_FIELDS_EXCEEDED']);
     }
+    // One response key is one root field, however many fragments or spreads repeat it.
+    for (const query of [
+      `{ ...F ...F ... on Query { ...F } } fragment F on Query { a: user { id } b: user { id } }`,
+      `{ a: user { id } a: user { id } b: user { id } ... on Query { b: user { id } } }`,
+    ]) {
+      expect(codes(query, limits), query).toEqual([]);
+    }
     // Fields below the root are not root fields, however many fragments hold them.
     expect(codes(`{ user { ...U } } fragment U on User { id name }`, limits)).toEqual([]);
   });
@@ -61,7 +68,7 @@ describe('operation limits', () => {
   it('refuses too many aliases, root fields and directives, each once, naming its limit', () => {
     const aliases = `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: user { id }`).join(' ')} }`;
     expect(codes(aliases)).toEqual(['MAX_ROOT_FIELDS_EXCEEDED', 'MAX_ALIASES_EXCEEDED']);
-    const roots = `{ ${Array.from({ length: 21 }, () => 'user { id }').join(' ')} }`;
+    const roots = `{ ${Array.from({ length: 21 }, (_, i) => `r${i}: user { id }`).join(' ')} }`;
     expect(codes(roots)).toEqual(['MAX_ROOT_FIELDS_EXCEEDED']);
     const directives = `{ user { id ${'@include(if: true) '.repeat(51)} } }`;
     expect(codes(directives)).toEqual(['MAX_DIRECTIVES_EXCEEDED']);

@@ -76,18 +76,29 @@ function directives(context: ValidationContext, max: number): ASTVisitor {
   };
 }
 
-/** Fields at the root of each operation, through fragments on the root type. */
+/**
+ * Fields at the root of each operation, through fragments on the root type: one per response
+ * key (alias or name), as the result has them, so a field that fragments repeat counts once.
+ */
 function rootFields(context: ValidationContext, max: number): ASTVisitor {
-  const count = selectionFold(
-    context,
-    () => 1,
-    (a, b) => a + b,
-  );
+  const fragments = fragmentsOf(context);
+  const collect = (set: SelectionSetNode, keys: Set<string>, spread: Set<string>): void => {
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) keys.add((selection.alias ?? selection.name).value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        collect(selection.selectionSet, keys, spread);
+      } else if (!spread.has(selection.name.value)) {
+        spread.add(selection.name.value); // each fragment once: its keys are in already
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) collect(fragment.selectionSet, keys, spread);
+      }
+    }
+  };
   return {
     OperationDefinition(operation) {
-      if (count(operation.selectionSet) > max) {
-        context.reportError(limitExceeded('maxRootFields', max));
-      }
+      const keys = new Set<string>();
+      collect(operation.selectionSet, keys, new Set());
+      if (keys.size > max) context.reportError(limitExceeded('maxRootFields', max));
     },
   };
 }
@@ -119,12 +130,7 @@ function selectionFold(
   field: (node: FieldNode) => number,
   combine: (a: number, b: number) => number,
 ): (set: SelectionSetNode) => number {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of context.getDocument().definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) {
-      fragments.set(definition.name.value, definition);
-    }
-  }
+  const fragments = fragmentsOf(context);
   const measured = new Map<string, number>();
   const measuring = new Set<string>();
   const fold = (set: SelectionSetNode): number => {
@@ -152,4 +158,15 @@ function selectionFold(
     return result;
   };
   return fold;
+}
+
+/** The document's fragment definitions by name. */
+function fragmentsOf(context: ValidationContext): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of context.getDocument().definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) {
+      fragments.set(definition.name.value, definition);
+    }
+  }
+  return fragments;
 }
