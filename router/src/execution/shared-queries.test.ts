@@ -56,6 +56,29 @@ describe('shareInflightQueries', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('gives a query sent after a mutation answered a request of its own', async () => {
+    const calls: string[] = [];
+    const gates = new Map<string, () => void>();
+    const fetcher: Fetcher = (_url, init) => {
+      const body = String(init?.body);
+      calls.push(body);
+      const n = calls.length;
+      return new Promise((resolve) => gates.set(body, () => resolve(response(`answer ${n}`))));
+    };
+    const shared = shareInflightQueries(fetcher);
+    const read = query('{ value }');
+    const write = query('mutation { set(value: 42) }');
+    const before = shared('http://s/graphql', post(read)); // slow: still in flight
+    const written = shared('http://s/graphql', post(write));
+    gates.get(write)!();
+    await written;
+    const after = shared('http://s/graphql', post(read));
+    expect(calls).toEqual([read, write, read]);
+    gates.get(read)!(); // the second read's gate
+    expect(await (await after).text()).toBe('answer 3');
+    expect(await Promise.race([before, Promise.resolve('in flight')])).toBe('in flight');
+  });
+
   it('shares nothing between different variables, headers, URLs or a mutation', async () => {
     const { fetcher, calls, answer } = gatedFetcher();
     const shared = shareInflightQueries(fetcher);

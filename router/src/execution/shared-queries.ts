@@ -3,7 +3,8 @@
  * headers and body (query and variables) get the same answer, so the second caller waits
  * for the first one's instead of sending its own. Many clients sending the same operation
  * at once (a popular page) then cost the subgraphs one request, as Hive Gateway's
- * deduplication of in-flight requests does. Mutations are never shared.
+ * deduplication of in-flight requests does. Mutations are never shared, and a query sent
+ * after a mutation to the same subgraph has answered never takes an answer read before it.
  */
 import type { Fetcher } from '@apollo/utils.fetcher';
 
@@ -24,13 +25,25 @@ export function shareInflightQueries(fetcher: Fetcher): Fetcher {
   const inflight = new Map<string, ReturnType<Fetcher>>();
   return async (url, init = {}) => {
     const { body } = init;
-    if (typeof body !== 'string' || !QUERY_BODY.test(body)) return fetcher(url, init);
+    if (typeof body !== 'string' || !QUERY_BODY.test(body)) {
+      // A write, say: no query sent once it has answered may take an answer read before
+      // it (a client reading what its own mutation changed).
+      inflight.clear();
+      try {
+        return await fetcher(url, init);
+      } finally {
+        inflight.clear();
+      }
+    }
     const key = `${init.method ?? 'GET'} ${url}\n${JSON.stringify(init.headers ?? {})}\n${body}`;
     let pending = inflight.get(key);
     if (!pending) {
       pending = fetcher(url, init);
       inflight.set(key, pending);
-      const forget = (): void => void inflight.delete(key);
+      const sent = pending;
+      const forget = (): void => {
+        if (inflight.get(key) === sent) inflight.delete(key);
+      };
       pending.then(forget, forget);
     }
     return (await pending).clone();
