@@ -27,7 +27,12 @@ function fakeSubgraph(answer?: (reps: { id: string }[]) => GatewayGraphQLRespons
   return {
     source,
     calls,
-    hold: () => (gate = new Promise((resolve) => (release = resolve))),
+    /** Holds the requests from now on; returns what answers these ones alone. */
+    hold: (): (() => void) => {
+      let open!: () => void;
+      gate = new Promise((resolve) => (release = open = resolve));
+      return open;
+    },
     release: () => release(),
   };
 }
@@ -150,6 +155,28 @@ describe('batchEntityFetches', () => {
       ['1'],
       ['2', '3'],
     ]);
+  });
+
+  it('sends the fetches behind a request that does not answer in patienceMs on their own', async () => {
+    const subgraph = fakeSubgraph();
+    const batched = batchEntityFetches(subgraph.source, { patienceMs: 20 });
+    const answerSlow = subgraph.hold();
+    const slow = batched.process(fetchOf(['slow']));
+    await new Promise((resolve) => setImmediate(resolve)); // it leaves, and hangs
+    subgraph.hold();
+    subgraph.release(); // requests from now on answer at once
+    const later = [batched.process(fetchOf(['2'])), batched.process(fetchOf(['3']))];
+    const results = await Promise.all(later);
+    expect(results.map((r) => r.data)).toEqual([
+      { _entities: [{ text: 'text 2' }] },
+      { _entities: [{ text: 'text 3' }] },
+    ]);
+    expect(subgraph.calls.map((c) => c.representations.map((r) => r.id))).toEqual([
+      ['slow'],
+      ['2', '3'],
+    ]);
+    answerSlow();
+    expect((await slow).data).toEqual({ _entities: [{ text: 'text slow' }] });
   });
 
   it('sends at most maxRepresentations per request, in order, one request at a time', async () => {

@@ -19,6 +19,13 @@ export interface EntityBatcherOptions {
    */
   maxRepresentations?: number | undefined;
   /**
+   * How long a fetch waits for the request in flight before it goes in one of its own:
+   * merging is for requests that answer soon, and a slow one (another caller's, a subgraph
+   * slow on some entity) must not hold everyone else's fetches, nor spend their deadline.
+   * @default 100
+   */
+  patienceMs?: number;
+  /**
    * Told of every request that merges several fetches, their options in order; the
    * first one's are the ones sent (tracing links the others to it). @default nothing
    */
@@ -35,7 +42,10 @@ interface Member {
 interface Lane {
   waiting: Member[];
   scheduled: boolean;
-  inFlight: boolean;
+  /** Requests sent and not answered yet: one, unless the fetches after it lost patience. */
+  inFlight: number;
+  /** Sends what waits if the requests in flight have not answered by then. */
+  patience: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -49,7 +59,7 @@ interface Lane {
  */
 export function batchEntityFetches(
   source: GraphQLDataSource,
-  { windowMs = 0, maxRepresentations = 1000, merged }: EntityBatcherOptions = {},
+  { windowMs = 0, maxRepresentations = 1000, patienceMs = 100, merged }: EntityBatcherOptions = {},
 ): GraphQLDataSource {
   if (!Number.isInteger(maxRepresentations) || maxRepresentations < 1) {
     throw new RangeError(
@@ -65,16 +75,25 @@ export function batchEntityFetches(
       lanes.delete(key);
       return;
     }
-    lane.inFlight = true;
+    lane.inFlight++;
     if (batch.length > 1) merged?.(batch.map((member) => member.options));
     send(source, batch).finally(() => {
-      lane.inFlight = false;
+      lane.inFlight--;
+      clearTimeout(lane.patience);
+      lane.patience = undefined;
       if (lane.waiting.length > 0) schedule(key, lane);
-      else lanes.delete(key);
+      else if (lane.inFlight === 0) lanes.delete(key);
     });
   };
   const schedule = (key: string, lane: Lane): void => {
-    if (lane.scheduled || lane.inFlight) return;
+    if (lane.scheduled) return;
+    if (lane.inFlight > 0) {
+      lane.patience ??= setTimeout(() => {
+        lane.patience = undefined;
+        if (!lane.scheduled && lane.waiting.length > 0) flush(key, lane);
+      }, patienceMs);
+      return;
+    }
     lane.scheduled = true;
     if (windowMs > 0) setTimeout(() => flush(key, lane), windowMs);
     else setImmediate(() => flush(key, lane));
@@ -88,7 +107,7 @@ export function batchEntityFetches(
       const key = forwardedKey(headers);
       let lane = lanes.get(key);
       if (!lane) {
-        lane = { waiting: [], scheduled: false, inFlight: false };
+        lane = { waiting: [], scheduled: false, inFlight: 0, patience: undefined };
         lanes.set(key, lane);
       }
       const joined = lane;
