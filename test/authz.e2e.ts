@@ -145,6 +145,11 @@ describe('authorization', () => {
         data: { user: null },
         errors: [unauthorized(['user', 'email'])],
       });
+      // users: [User!]! is removed with its only field: no note says why it is null.
+      expect(await query(stack.router.url, '{ users { email } }')).toEqual({
+        data: null,
+        errors: [unauthorized(['users', '@', 'email'])],
+      });
     });
   });
 

@@ -188,21 +188,23 @@ function withoutRemovedNulls(
 ): Record<string, unknown> | undefined {
   if (unauthorized.length === 0) return extensions;
   const removed = unauthorized.flatMap((error) => (error.path ? [error.path] : []));
+  // A field whose selection held only removed fields is removed too: a note about it (a
+  // non-null one missing) is at the path above the removed one.
   return withoutValueCompletionNotes(extensions, (path) =>
-    removed.some((operationPath) => samePath(operationPath, path)),
+    removed.some((operationPath) => startsWith(operationPath, path)),
   );
 }
 
-/** Whether a result path is an operation path, where `@` stands for any list index. */
-function samePath(
+/** Whether an operation path (`@` for any list index) starts with a result path. */
+function startsWith(
   operationPath: readonly (string | number)[],
   resultPath: readonly (string | number)[],
 ): boolean {
   return (
-    operationPath.length === resultPath.length &&
-    operationPath.every(
+    resultPath.length <= operationPath.length &&
+    resultPath.every(
       (segment, i) =>
-        segment === resultPath[i] || (segment === '@' && typeof resultPath[i] === 'number'),
+        segment === operationPath[i] || (operationPath[i] === '@' && typeof segment === 'number'),
     )
   );
 }
