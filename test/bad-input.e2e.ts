@@ -113,6 +113,26 @@ describe('bad input never ends a subscription or reaches a subgraph', () => {
     ]);
   });
 
+  it('refuses null for a variable with a default used where a value is required, naming it', async () => {
+    const query = 'query ($s: Boolean = true) { user(id: "1") { name @include(if: $s) } }';
+    const refused = await post(stack.router.url, query, { s: null });
+    expect({ status: refused.status, body: refused.body }).toEqual({
+      status: 400,
+      body: {
+        errors: [
+          expect.objectContaining({
+            message: expect.stringContaining('"$s" is used where a value of type "Boolean!"'),
+            extensions: { code: 'BAD_USER_INPUT' },
+          }),
+        ],
+      },
+    });
+    // Left out, it takes its default.
+    expect((await post(stack.router.url, query, {})).body).toEqual({
+      data: { user: { name: 'Alice' } },
+    });
+  });
+
   it('refuses a missing required argument with a validation error', async () => {
     const sub = subscribe(
       client,

@@ -9,6 +9,7 @@ import { excerpt } from '../excerpt.js';
 import { noopTrace, type Trace } from '../instrumentation.js';
 import type { EventContext, FetchContext } from './data-sources.js';
 import { maskSubgraphErrors } from './mask-errors.js';
+import { nullsWhereRequired } from './null-variables.js';
 import { withoutValueCompletionNotes } from './value-completion.js';
 import type { PreparedOperation } from './operation.js';
 import { REQUEST_ERROR_CODES, withCode } from './request-errors.js';
@@ -119,8 +120,12 @@ export function createExecutor({
     coerceVariables(operation, inputs) {
       const definitions = operation.context.operation.variableDefinitions ?? [];
       const result = getVariableValues(schema.apiGraphQLSchema, definitions, { ...inputs });
-      if (!result.errors) return result.coerced;
-      return result.errors.map((error) => withCode(error, REQUEST_ERROR_CODES.variables));
+      const { operation: node, fragments } = operation.context;
+      const errors =
+        result.errors ??
+        nullsWhereRequired(schema.apiGraphQLSchema, node, fragments, result.coerced);
+      if (errors.length === 0) return result.coerced!;
+      return errors.map((error) => withCode(error, REQUEST_ERROR_CODES.variables));
     },
     subscriptionArguments(operation, variables) {
       const { field, fieldNode } = operation.subscription!;
