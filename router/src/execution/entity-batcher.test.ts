@@ -1,5 +1,5 @@
 import { buildSchema, graphql } from 'graphql';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { batchEntityFetches } from './entity-batcher.js';
@@ -177,6 +177,31 @@ describe('batchEntityFetches', () => {
     ]);
     answerSlow();
     expect((await slow).data).toEqual({ _entities: [{ text: 'text slow' }] });
+  });
+
+  it('sends a subgraph that answers nobody at most two requests, however long the fetches wait', async () => {
+    vi.useFakeTimers();
+    try {
+      const subgraph = fakeSubgraph();
+      const batched = batchEntityFetches(subgraph.source, { patienceMs: 100 });
+      const answer = subgraph.hold();
+      const pending = [batched.process(fetchOf(['1']))];
+      for (let id = 2; id <= 10; id++) {
+        await vi.advanceTimersByTimeAsync(150); // each waits longer than its patience
+        pending.push(batched.process(fetchOf([String(id)])));
+      }
+      await vi.advanceTimersByTimeAsync(150);
+      expect(subgraph.calls.map((c) => c.representations.map((r) => r.id))).toEqual([['1'], ['2']]);
+      answer();
+      await vi.advanceTimersByTimeAsync(0);
+      expect((await Promise.all(pending)).map((r) => r.data)).toEqual(
+        Array.from({ length: 10 }, (_, i) => ({ _entities: [{ text: `text ${i + 1}` }] })),
+      );
+      // What waited goes in one request once one is answered.
+      expect(subgraph.calls.map((c) => c.representations.length)).toEqual([1, 1, 8]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('sends at most maxRepresentations per request, in order, one request at a time', async () => {

@@ -22,7 +22,7 @@ export interface EntityBatcherOptions {
    * How long a fetch waits for the request in flight before it goes in one of its own:
    * merging is for requests that answer soon, and a slow one (another caller's, a subgraph
    * slow on some entity) must not hold everyone else's fetches, nor spend their deadline.
-   * @default 100
+   * One such request at a time (MAX_IN_FLIGHT). @default 100
    */
   patienceMs?: number;
   /**
@@ -42,7 +42,7 @@ interface Member {
 interface Lane {
   waiting: Member[];
   scheduled: boolean;
-  /** Requests sent and not answered yet: one, unless the fetches after it lost patience. */
+  /** Requests sent and not answered yet: one, or two once the fetches after it lost patience. */
   inFlight: number;
   /** Sends what waits if the requests in flight have not answered by then. */
   patience: NodeJS.Timeout | undefined;
@@ -72,15 +72,17 @@ export function batchEntityFetches(
     lane.scheduled = false;
     const batch = takeBatch(lane.waiting, maxRepresentations);
     if (batch.length === 0) {
-      lanes.delete(key);
+      if (lane.inFlight === 0) lanes.delete(key);
       return;
     }
     lane.inFlight++;
     if (batch.length > 1) merged?.(batch.map((member) => member.options));
     send(source, batch).finally(() => {
       lane.inFlight--;
-      clearTimeout(lane.patience);
-      lane.patience = undefined;
+      if (lane.inFlight === 0) {
+        clearTimeout(lane.patience);
+        lane.patience = undefined;
+      }
       if (lane.waiting.length > 0) schedule(key, lane);
       else if (lane.inFlight === 0) lanes.delete(key);
     });
@@ -88,9 +90,13 @@ export function batchEntityFetches(
   const schedule = (key: string, lane: Lane): void => {
     if (lane.scheduled) return;
     if (lane.inFlight > 0) {
+      // A second request only: a subgraph that is slow for everyone is not sent more.
+      if (lane.inFlight >= MAX_IN_FLIGHT) return;
       lane.patience ??= setTimeout(() => {
         lane.patience = undefined;
-        if (!lane.scheduled && lane.waiting.length > 0) flush(key, lane);
+        if (!lane.scheduled && lane.waiting.length > 0 && lane.inFlight < MAX_IN_FLIGHT) {
+          flush(key, lane);
+        }
       }, patienceMs);
       return;
     }
@@ -118,6 +124,12 @@ export function batchEntityFetches(
     },
   };
 }
+
+/**
+ * Requests one lane has in flight at most: the one fetches wait for, and one for those that
+ * lost patience with it. The fetches after those wait for an answer.
+ */
+const MAX_IN_FLIGHT = 2;
 
 /**
  * Removes from the front of the queue the fetches that fit in one request: at least one,
