@@ -2,7 +2,6 @@ import {
   GraphQLError,
   Kind,
   type ASTVisitor,
-  type FieldNode,
   type FragmentDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
@@ -103,48 +102,30 @@ function rootFields(context: ValidationContext, max: number): ASTVisitor {
   };
 }
 
-/** The deepest selection set of each operation, fragments followed. */
-function depth(context: ValidationContext, max: number): ASTVisitor {
-  const below: (set: SelectionSetNode) => number = selectionFold(
-    context,
-    (field) => (field.selectionSet ? 1 + below(field.selectionSet) : 0),
-    Math.max,
-  );
-  return {
-    OperationDefinition(operation) {
-      if (1 + below(operation.selectionSet) > max) {
-        context.reportError(limitExceeded('maxDepth', max));
-      }
-    },
-  };
-}
-
 /**
- * A measure of a selection set: `field` measures each of its fields, `combine` joins the
- * measures, and fragments (inline or spread) count as the fields they hold. A named
- * fragment is measured once (memoized), so one spread many times costs no more than once;
- * an unknown or cyclic one measures 0 (validation refuses the document anyway).
+ * The deepest selection set of each operation, fragments (inline or spread) followed. A named
+ * fragment is measured once (memoized), so one spread many times costs no more than once; an
+ * unknown or cyclic one measures 0 (validation refuses the document anyway).
  */
-function selectionFold(
-  context: ValidationContext,
-  field: (node: FieldNode) => number,
-  combine: (a: number, b: number) => number,
-): (set: SelectionSetNode) => number {
+function depth(context: ValidationContext, max: number): ASTVisitor {
   const fragments = fragmentsOf(context);
   const measured = new Map<string, number>();
   const measuring = new Set<string>();
-  const fold = (set: SelectionSetNode): number => {
-    let total = 0;
+  /** Levels of selection sets below `set`'s own. */
+  const below = (set: SelectionSetNode): number => {
+    let deepest = 0;
     for (const selection of set.selections) {
-      const measure =
+      const levels =
         selection.kind === Kind.FIELD
-          ? field(selection)
+          ? selection.selectionSet
+            ? 1 + below(selection.selectionSet)
+            : 0
           : selection.kind === Kind.INLINE_FRAGMENT
-            ? fold(selection.selectionSet)
+            ? below(selection.selectionSet)
             : spread(selection.name.value);
-      total = combine(total, measure);
+      deepest = Math.max(deepest, levels);
     }
-    return total;
+    return deepest;
   };
   const spread = (name: string): number => {
     const known = measured.get(name);
@@ -152,12 +133,18 @@ function selectionFold(
     const fragment = fragments.get(name);
     if (!fragment || measuring.has(name)) return 0;
     measuring.add(name);
-    const result = fold(fragment.selectionSet);
+    const result = below(fragment.selectionSet);
     measuring.delete(name);
     measured.set(name, result);
     return result;
   };
-  return fold;
+  return {
+    OperationDefinition(operation) {
+      if (1 + below(operation.selectionSet) > max) {
+        context.reportError(limitExceeded('maxDepth', max));
+      }
+    },
+  };
 }
 
 /** The document's fragment definitions by name. */

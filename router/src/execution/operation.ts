@@ -152,14 +152,15 @@ export class OperationCache {
     caller: Caller = ANONYMOUS,
     trace: Trace = noopTrace,
   ): PreparedOperation | readonly GraphQLError[] {
-    const key = operationName ? `${operationName}\u0000${query}` : query;
+    const name = operationName || undefined; // "" names no operation, as Apollo's planner takes it
+    const key = name ? `${name}\u0000${query}` : query;
     let entry = this.#entries.get(key);
     trace.annotate({ 'edfs.operation.cached': entry !== undefined });
     if (entry) {
       this.#entries.delete(key);
       this.#entries.set(key, entry);
     } else {
-      const parsed = this.#parse(key, query, operationName || undefined, trace);
+      const parsed = this.#parse(key, query, name, trace);
       if (Array.isArray(parsed)) return parsed;
       entry = parsed as CachedOperation;
       if (key.length <= this.#maxTextBytes / 64) this.#keep(entry);
