@@ -65,13 +65,10 @@ describe('batchEntityFetches: merged requests and their answers', () => {
     ]);
   });
 
-  it('gives each error about an entity to its fetch, renumbered, and shared errors to all', async () => {
+  it('gives each error about an entity to its fetch, renumbered', async () => {
     const subgraph = fakeSubgraph((reps) => ({
       data: { _entities: reps.map((r) => (r.id === '3' ? null : { text: r.id })) },
-      errors: [
-        { message: 'no 3', path: ['_entities', 2, 'text'] },
-        { message: 'everyone', extensions: { code: 'X' } },
-      ],
+      errors: [{ message: 'no 3', path: ['_entities', 2, 'text'] }],
     }));
     const batched = batchEntityFetches(subgraph.source);
 
@@ -80,22 +77,96 @@ describe('batchEntityFetches: merged requests and their answers', () => {
       batched.process(fetchOf(['2', '3'])),
     ]);
 
-    expect(a.errors).toEqual([{ message: 'everyone', extensions: { code: 'X' } }]);
-    expect(b.errors).toEqual([
-      { message: 'no 3', path: ['_entities', 1, 'text'] },
-      { message: 'everyone', extensions: { code: 'X' } },
-    ]);
+    expect(subgraph.calls).toHaveLength(1);
+    expect(a).toEqual({ data: { _entities: [{ text: '1' }] } });
+    expect(b.errors).toEqual([{ message: 'no 3', path: ['_entities', 1, 'text'] }]);
     expect(b.data).toEqual({ _entities: [{ text: '2' }, null] });
+  });
+
+  // An error that names no entity could be any fetch's: each is asked again on its own.
+  it('sends each fetch again alone when an error names no entity: only its own errors reach it', async () => {
+    const subgraph = fakeSubgraph((reps) => ({
+      data: { _entities: reps.map((r) => ({ text: r.id })) },
+      ...(reps.some((r) => r.id === '3') && {
+        errors: [{ message: 'quota exceeded for 3', extensions: { code: 'X' } }],
+      }),
+    }));
+    const batched = batchEntityFetches(subgraph.source);
+
+    const [a, b] = await Promise.all([
+      batched.process(fetchOf(['1'])),
+      batched.process(fetchOf(['2', '3'])),
+    ]);
+
+    expect(subgraph.calls.map((call) => call.representations.map((r) => r.id))).toEqual([
+      ['1', '2', '3'],
+      ['1'],
+      ['2', '3'],
+    ]);
+    expect(a).toEqual({ data: { _entities: [{ text: '1' }] } });
+    expect(b).toEqual({
+      data: { _entities: [{ text: '2' }, { text: '3' }] },
+      errors: [{ message: 'quota exceeded for 3', extensions: { code: 'X' } }],
+    });
+  });
+
+  it('sends each query of a merged request again alone when an error names no entity', async () => {
+    const subgraph = executableSubgraph();
+    // The same subgraph, its errors stripped of where they are.
+    const pathless: GraphQLDataSource = {
+      async process(options) {
+        const { errors, ...response } = await subgraph.source.process(options);
+        return errors
+          ? { ...response, errors: errors.map(({ message }) => ({ message })) }
+          : response;
+      },
+    };
+    const batched = batchEntityFetches(pathless);
+    const failing = ENTITIES.replace('text', 'text broken');
+
+    const [plain, broken] = await Promise.all([
+      batched.process(fetchOf(['1'])),
+      batched.process(fetchOf(['2'], failing)),
+    ]);
+
+    expect(subgraph.calls.slice(1)).toEqual([ENTITIES, failing]);
+    expect(plain).toEqual({ data: { _entities: [{ text: 'text 1' }] } });
+    expect(broken).toEqual({
+      data: { _entities: [{ text: 'text 2', broken: null }] },
+      errors: [{ message: 'broken 2' }],
+    });
+  });
+
+  it('sends each fetch again alone when the answer has no data: a fetch that succeeds alone keeps its entities', async () => {
+    // A non-null field of entity 2 failing takes the whole `_entities` list with it.
+    const subgraph = fakeSubgraph((reps) =>
+      reps.some((r) => r.id === '2')
+        ? {
+            data: null,
+            errors: [{ message: 'no 2', path: ['_entities', reps.length - 1, 'text'] }],
+          }
+        : { data: { _entities: reps.map((r) => ({ text: r.id })) } },
+    );
+    const batched = batchEntityFetches(subgraph.source);
+
+    const [a, b] = await Promise.all([
+      batched.process(fetchOf(['1'])),
+      batched.process(fetchOf(['2'])),
+    ]);
+
+    expect(subgraph.calls).toHaveLength(3);
+    expect(a).toEqual({ data: { _entities: [{ text: '1' }] } });
+    expect(b).toEqual({
+      data: null,
+      errors: [{ message: 'no 2', path: ['_entities', 0, 'text'] }],
+    });
   });
 
   it('gives no fetch an entity when the subgraph answers with the wrong number of them', async () => {
     // One entity short: split by offset, fetch 2 would get entity 3 and fetch 1 entity 2.
     const subgraph = fakeSubgraph((reps) => ({
       data: { _entities: reps.slice(1).map((r) => ({ text: `text ${r.id}` })) },
-      errors: [
-        { message: 'about one entity', path: ['_entities', 0, 'text'] },
-        { message: 'everyone', extensions: { code: 'X' } },
-      ],
+      errors: [{ message: 'about one entity', path: ['_entities', 0, 'text'] }],
     }));
     const batched = batchEntityFetches(subgraph.source);
 
@@ -113,7 +184,6 @@ describe('batchEntityFetches: merged requests and their answers', () => {
           message: 'The subgraph returned 2 entities for 3 representations.',
           extensions: { code: 'SUBGRAPH_INVALID_RESPONSE' },
         },
-        { message: 'everyone', extensions: { code: 'X' } },
       ]);
     }
   });
@@ -156,7 +226,7 @@ describe('batchEntityFetches: merged requests and their answers', () => {
     ]);
   });
 
-  it('passes an answer with errors and no data to every fetch', async () => {
+  it('passes an answer with errors and no data to every fetch, each asked alone', async () => {
     const subgraph = fakeSubgraph(() => ({ data: null, errors: [{ message: 'down' }] }));
     const batched = batchEntityFetches(subgraph.source);
 
@@ -165,6 +235,7 @@ describe('batchEntityFetches: merged requests and their answers', () => {
       batched.process(fetchOf(['2'])),
     ]);
 
+    expect(subgraph.calls).toHaveLength(3);
     expect(results).toEqual([1, 2].map(() => ({ data: null, errors: [{ message: 'down' }] })));
   });
 

@@ -172,7 +172,31 @@ async function send(source: GraphQLDataSource, batch: Member[]): Promise<void> {
   } as GraphQLDataSourceProcessOptions;
   const response = await request(source, options, batch);
   if (!response) return;
+  if (!placeable(response, merged.aliases)) return alone(source, batch);
   parts.forEach((part, i) => settle(part.members, partOf(response, i, merged.aliases)));
+}
+
+/**
+ * Whether every error of an answer shared by several fetches says which entity it is about
+ * (`<root>[i]`), and there is data to split. An error that names no entity, or an answer with
+ * no data, could be any one fetch's doing: handed to all, it would fail fetches whose own
+ * request succeeds, and tell callers of errors that are not theirs.
+ */
+function placeable(response: GatewayGraphQLResponse, roots: readonly string[]): boolean {
+  if (response.data == null) return false;
+  return (response.errors ?? []).every((error: GraphQLFormattedError) => {
+    const [root, index] = error.path ?? [];
+    return typeof root === 'string' && roots.includes(root) && typeof index === 'number';
+  });
+}
+
+/**
+ * Sends each fetch in a request of its own, for an answer that could not be split: each gets
+ * what it would have got had it never been merged. At worst, as many requests as a router
+ * that does not merge sends, and one more.
+ */
+async function alone(source: GraphQLDataSource, members: readonly Member[]): Promise<void> {
+  await Promise.all(members.map((member) => sendPart(source, [member])));
 }
 
 /** The subgraph's answer, or `undefined` once a failed request has failed every member. */
@@ -225,12 +249,16 @@ async function sendPart(source: GraphQLDataSource, members: Member[]): Promise<v
           request: { ...first.options.request, variables: variablesOf(members) },
         } as GraphQLDataSourceProcessOptions);
   const response = await request(source, options, members);
-  if (response) settle(members, response);
+  if (!response) return;
+  if (members.length > 1 && !placeable(response, ENTITIES_ROOT)) return alone(source, members);
+  settle(members, response);
 }
 
+const ENTITIES_ROOT = ['_entities'];
+
 /**
- * Part `i`'s answer within the answer to a merged query, as if it had been sent alone: its
- * aliased entities as `_entities`, its own errors renumbered, and the errors of no part.
+ * Part `i`'s answer within the (placeable) answer to a merged query, as if it had been sent
+ * alone: its aliased entities as `_entities`, and its own errors, renumbered.
  */
 function partOf(
   response: GatewayGraphQLResponse,
@@ -240,10 +268,9 @@ function partOf(
   const alias = aliases[i]!;
   const errors = response.errors?.flatMap((error: GraphQLFormattedError) => {
     const [root, ...rest] = error.path ?? [];
-    if (root === alias) return [{ ...error, path: ['_entities', ...rest] }];
-    return typeof root === 'string' && aliases.includes(root) ? [] : [error];
+    return root === alias ? [{ ...error, path: ['_entities', ...rest] }] : [];
   });
-  const data = response.data == null ? null : { _entities: response.data[alias] };
+  const data = { _entities: response.data?.[alias] };
   const { errors: _all, data: _data, ...shared } = response;
   return errors?.length ? { ...shared, data, errors } : { ...shared, data };
 }
@@ -260,15 +287,13 @@ function settle(members: readonly Member[], response: GatewayGraphQLResponse): v
     members[0]!.resolve(response);
     return;
   }
-  const entities: unknown = response.data?.['_entities'];
+  // Checked above and by `placeable`: data, with one entity per representation.
+  const entities = response.data!['_entities'] as unknown[];
   let offset = 0;
   for (const member of members) {
     const start = offset;
     offset += member.representations.length;
-    // Checked above: with data present, `_entities` has one entity per representation.
-    const data = Array.isArray(entities)
-      ? { ...response.data, _entities: entities.slice(start, offset) }
-      : null;
+    const data = { ...response.data, _entities: entities.slice(start, offset) };
     const errors = response.errors?.flatMap((error: GraphQLFormattedError) =>
       errorFor(error, start, offset),
     );
@@ -320,8 +345,8 @@ function errorFor(
   start: number,
   end: number,
 ): GraphQLFormattedError[] {
-  const index = entityIndex(error);
-  if (index === undefined) return [error];
+  // Every error of an answer split between members names its entity (`placeable`).
+  const index = entityIndex(error)!;
   if (index < start || index >= end) return [];
   const [, , ...rest] = error.path ?? [];
   return [{ ...error, path: ['_entities', index - start, ...rest] }];
