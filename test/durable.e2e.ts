@@ -114,7 +114,7 @@ describe('durable subscriptions (JetStream)', () => {
   });
 
   it('resumes over SSE with Last-Event-ID, as a browser EventSource reconnects', async () => {
-    const open = async (lastEventId?: string) => {
+    const open = async (lastEventId?: string, extensions?: { cursor: string }) => {
       const controller = new AbortController();
       const response = await fetch(stack.router.url, {
         method: 'POST',
@@ -123,7 +123,7 @@ describe('durable subscriptions (JetStream)', () => {
           accept: 'text/event-stream',
           ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
         },
-        body: JSON.stringify({ query: ROOM, variables: { r: 'sse-resume' } }),
+        body: JSON.stringify({ query: ROOM, variables: { r: 'sse-resume' }, extensions }),
         signal: controller.signal,
       });
       const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -158,6 +158,25 @@ describe('durable subscriptions (JetStream)', () => {
     });
     expect(ids).toEqual(['s3', 's4', 's5']);
     again.close();
+    await stack.subscribedOn('room.sse-resume.messages', 0);
+
+    // An EventSource reconnects to the URL it first opened, a cursor in it: its
+    // Last-Event-ID is the later position.
+    publish('sse-resume', ['s6']);
+    const fromUrl = await open(missed[2]!['id'], { cursor: seen[0]!['id']! });
+    const [next] = await fromUrl.events(1);
+    expect(JSON.parse(next!['data']!)).toMatchObject({ data: { messageAdded: { id: 's6' } } });
+    fromUrl.close();
+    await stack.subscribedOn('room.sse-resume.messages', 0);
+
+    // An id that is no cursor (an older router numbered its events) is no position: the
+    // subscription starts live rather than being refused on every reconnect.
+    const numbered = await open('2');
+    await stack.subscribedOn('room.sse-resume.messages');
+    publish('sse-resume', ['s7']);
+    const [live] = await numbered.events(1);
+    expect(JSON.parse(live!['data']!)).toMatchObject({ data: { messageAdded: { id: 's7' } } });
+    numbered.close();
   });
 
   it('resumes multipart and legacy subscriptions from extensions.cursor', async () => {

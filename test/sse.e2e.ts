@@ -195,8 +195,9 @@ describe('GraphQL over SSE, with curl', () => {
     ]);
     expect(await curl.exited).toBe(0);
     expect(parseEvents(curl.output)).toEqual([
-      { id: '1', event: 'next', data: '{"data":{"user":{"name":"Bob"}}}' },
-      { id: '2', event: 'complete', data: '' },
+      // No ids: only a stream-backed field's results have one, their cursor.
+      { event: 'next', data: '{"data":{"user":{"name":"Bob"}}}' },
+      { event: 'complete', data: '' },
     ]);
   });
 
@@ -212,7 +213,7 @@ describe('GraphQL over SSE, with curl', () => {
         expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', argument: 'roomID' } }),
       ],
     });
-    expect(complete).toEqual({ id: '2', event: 'complete', data: '' });
+    expect(complete).toEqual({ event: 'complete', data: '' });
   });
 
   it.each([

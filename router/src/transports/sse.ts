@@ -5,6 +5,7 @@ import {
   type StreamHandler,
   type StreamTransportOptions,
 } from './result-stream.js';
+import { isCursor } from '../events/cursor.js';
 
 /**
  * GraphQL over Server-Sent Events, the graphql-sse protocol's "distinct connections mode":
@@ -19,16 +20,17 @@ import {
 export function createSseHandler(options: StreamTransportOptions): StreamHandler {
   const { heartbeatMs = 12_000 } = options;
   return async (req, res, request, caller) => {
-    // A browser's EventSource resends the last `id:` it saw when it reconnects: for a
-    // stream-backed field that is the cursor to resume after.
+    // A browser's EventSource resends the last `id:` it saw when it reconnects, and the URL
+    // it first opened. Ids are cursors (the framing writes no other), so the id is the later
+    // position and wins over a cursor in the URL. Anything else in the header is not a
+    // position: another server's event numbers, say, which an `INVALID_CURSOR` would refuse
+    // on every reconnect, for good.
     const lastEventId = req.headers['last-event-id'];
-    const cursor = typeof lastEventId === 'string' ? lastEventId : undefined;
+    const cursor = isCursor(lastEventId) ? lastEventId : undefined;
     const admitted = await admitStream(
       options,
       req,
-      cursor && request.extensions?.['cursor'] === undefined
-        ? { ...request, extensions: { ...request.extensions, cursor } }
-        : request,
+      cursor ? { ...request, extensions: { ...request.extensions, cursor } } : request,
       caller,
     );
     if (!admitted) return;
@@ -54,19 +56,15 @@ export function createSseHandler(options: StreamTransportOptions): StreamHandler
 }
 
 /**
- * `event:` and `data:` as graphql-sse writes them, plus an `id:` per event and comment
- * heartbeats. For a stream-backed field the id is the result's cursor, which a later
- * `Last-Event-ID` resumes after; otherwise it numbers the events of this connection.
+ * `event:` and `data:` as graphql-sse writes them, comment heartbeats, and an `id:` line on
+ * each result of a stream-backed field: its cursor, which a later `Last-Event-ID` resumes
+ * after. Other events carry no id, so an `EventSource` keeps the last cursor it got: an id
+ * on an error (a refusal to try again later, say) would replace it, and the reconnect
+ * would miss the events since.
  */
 export function sseFraming(): Framing {
-  let id = 0;
-  let cursors = false;
-  const event = (name: string, data: string, cursor?: string): string => {
-    cursors ||= cursor !== undefined;
-    // Once ids are cursors, an event without one sends no id: EventSource keeps the last.
-    const idLine = cursor !== undefined ? `id: ${cursor}\n` : cursors ? '' : `id: ${++id}\n`;
-    return `${idLine}event: ${name}\ndata:${data ? ` ${data}` : ''}\n\n`;
-  };
+  const event = (name: string, data: string, cursor?: string): string =>
+    `${cursor !== undefined ? `id: ${cursor}\n` : ''}event: ${name}\ndata:${data ? ` ${data}` : ''}\n\n`;
   return {
     headers: {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -78,9 +76,7 @@ export function sseFraming(): Framing {
     heartbeat: ':\n\n',
     result: (json, cursor) => event('next', json, cursor),
     fatal: (errors) => event('next', JSON.stringify({ errors })),
-    get close() {
-      // An empty `data:` field, or EventSource does not dispatch the event.
-      return event('complete', '');
-    },
+    // An empty `data:` field, or EventSource does not dispatch the event.
+    close: event('complete', ''),
   };
 }
