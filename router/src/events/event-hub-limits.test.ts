@@ -73,6 +73,29 @@ describe('EventHub limits: resolutions in flight, pending events, slow members, 
     expect(one.calls).toHaveLength(7);
   });
 
+  it('tells of dropped events only the members there when they were dropped', async () => {
+    const { broker, hub } = setup({ maxPendingEventsPerGroup: 2 });
+    const one = gatedResolver('one');
+    const before = fakeSubscriber();
+    hub.join('chat.1', one.spec, before.subscriber);
+    for (const id of ['1', '2', '3']) broker.publish('chat.1', message(id));
+    await flush();
+
+    // Joins once 3 is dropped, while 1 and 2 are still being resolved: it missed nothing.
+    const after = fakeSubscriber();
+    hub.join('chat.1', one.spec, after.subscriber);
+    one.settle('1');
+    one.settle('2');
+    await flush();
+    broker.publish('chat.1', message('4'));
+    await flush();
+    one.settle('4');
+    await flush();
+
+    expect(before.received()).toEqual(['1', '2', 'EVENTS_DROPPED', '4']);
+    expect(after.received()).toEqual(['4']);
+  });
+
   it('drops a subscriber that cannot take a result, tells it it was too slow, and keeps serving the others', async () => {
     const { broker, counters, hub } = setup();
     const one = gatedResolver('one');

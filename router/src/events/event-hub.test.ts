@@ -311,4 +311,24 @@ describe('EventHub', () => {
     expect(redisClient.received()).toEqual(['1', 'EVENTS_MISSED']);
     expect(natsClient.received()).toEqual([]);
   });
+
+  it('tells of an outage only the members there during it, even while its notice waits', async () => {
+    const { broker, hub } = setup();
+    const one = gatedResolver('one');
+    const before = fakeSubscriber();
+    hub.join('chat.1', one.spec, before.subscriber);
+    broker.publish('chat.1', message('1'));
+    await flush();
+    broker.reconnect(); // its notice waits behind 1, still being resolved
+
+    const after = fakeSubscriber();
+    hub.join('chat.1', one.spec, after.subscriber);
+    broker.publish('chat.1', message('2'));
+    one.settle('1');
+    one.settle('2');
+    await flush();
+
+    expect(before.received()).toEqual(['1', 'EVENTS_MISSED', '2']);
+    expect(after.received()).toEqual(['2']);
+  });
 });

@@ -55,12 +55,19 @@ export interface Delivery {
   readonly position: number;
   readonly serialize: () => string;
   readonly cursor: string | undefined;
+  /**
+   * For a notice, the last member to join before it was made (`Membership.joined`): it is
+   * about what happened before then, so later members do not get it. `undefined` otherwise.
+   */
+  readonly audience: number | undefined;
 }
 
 /** How one subscriber stands in its group. */
 export interface Membership {
   /** Removes the subscriber from its group. */
   leave(): void;
+  /** Its place in the order the group's members joined (`Group.join()`). */
+  readonly joined: number;
   /**
    * It gets only events at later positions: those before it joined, caught up on, or
    * already given to it are not its (a backlogged member's is set when it catches up).
@@ -98,6 +105,8 @@ export class Group {
   /** `settled()` callers, each waiting for the results queued when it was called. */
   #settling: { readonly upTo: number; readonly resolve: () => void }[] | undefined;
   #dropping = false;
+  /** Members that have joined so far: a notice goes to those, not to later ones. */
+  #joins = 0;
   /**
    * Deliveries of stored events, by position, shared by the members catching up; made when
    * the first replays, since most groups never have one.
@@ -120,9 +129,17 @@ export class Group {
     this.#deliver(position, this.resolve(event), received);
   }
 
-  /** Tells every member something that is not an event (e.g. events may have been missed). */
+  /** Numbers a member that joins: `Membership.joined`. */
+  join(): number {
+    return ++this.#joins;
+  }
+
+  /**
+   * Tells the members something that is not an event (e.g. events may have been missed):
+   * those there now, in order after the events before it, not those who join meanwhile.
+   */
   notice(error: GraphQLError): void {
-    this.#deliver(NOTICE, Promise.resolve({ errors: [error] }));
+    this.#deliver(NOTICE, Promise.resolve({ errors: [error] }), undefined, this.#joins);
   }
 
   /**
@@ -138,7 +155,7 @@ export class Group {
     let delivery = replayed.get(position);
     if (!delivery) {
       delivery = this.resolve(event(), this.hub.replayLimiter).then(
-        (result) => result && this.delivery(result, position),
+        (result) => result && this.delivery(result, position, undefined),
       );
       replayed.set(position, delivery);
       if (replayed.size > this.hub.maxPendingEventsPerGroup) {
@@ -189,14 +206,14 @@ export class Group {
   }
 
   /** The delivery of a result at a position; in a stream, its cursor goes with it. */
-  delivery(result: ExecutionResult, position: number): Delivery {
+  delivery(result: ExecutionResult, position: number, audience: number | undefined): Delivery {
     const cursor =
       this.spec.stream === undefined || position === NOTICE
         ? undefined
         : encodeCursor({ stream: this.spec.stream, sequence: position });
     const value = cursor ? { ...result, extensions: { ...result.extensions, cursor } } : result;
     let json: string | undefined;
-    return { position, cursor, serialize: () => (json ??= JSON.stringify(value)) };
+    return { position, cursor, audience, serialize: () => (json ??= JSON.stringify(value)) };
   }
 
   /**
@@ -273,13 +290,15 @@ export class Group {
     position: number,
     result: Promise<ExecutionResult | undefined>,
     received?: number,
+    audience?: number,
   ): void {
     this.#delivered = this.#delivered
       .then(() => result)
       .then((value) => {
         // Filtered out: nobody gets it, and the next event's delivery goes on after it.
         if (value === undefined) return this.#done(received);
-        this.#ready.push({ delivery: this.delivery(value, position), received, pushed: 0 });
+        const delivery = this.delivery(value, position, audience);
+        this.#ready.push({ delivery, received, pushed: 0 });
         this.#queued++;
         // Results that settle together (a batched fetch answers several events) are queued
         // in the same turn: the pass starts after them, so each member takes them at once.
@@ -327,6 +346,8 @@ export class Group {
         for (const [subscriber, membership] of slice) {
           // Dropped, or gone, while it was given an earlier result.
           if (r > 0 && this.members.get(subscriber) !== membership) continue;
+          // A notice made before it joined (events dropped, a broker outage) is not about it.
+          if (delivery.audience !== undefined && membership.joined > delivery.audience) continue;
           // A member catching up takes everything into its backlog; the hand-over sorts it.
           if (!membership.backlog && delivery.position <= membership.after) continue;
           const given = this.give(subscriber, membership, delivery);

@@ -128,6 +128,7 @@ export class Trigger implements SubscriptionHandlers {
  */
 export class Member implements Membership {
   after: number;
+  readonly joined: number;
   /** The position of the last event its subject had received when it joined (0: none). */
   readonly #joinedAfter: number;
   declare backlog?: Delivery[];
@@ -140,6 +141,7 @@ export class Member implements Membership {
     held: boolean,
   ) {
     this.#joinedAfter = trigger.lastPosition;
+    this.joined = group.join();
     if (held) {
       this.after = Number.POSITIVE_INFINITY;
       this.backlog = [];
