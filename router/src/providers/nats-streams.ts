@@ -1,4 +1,5 @@
 import {
+  ConsumerEvents,
   DeliverPolicy,
   StorageType,
   type Consumer,
@@ -35,17 +36,24 @@ export interface StreamRequirement {
   readonly pattern: string;
 }
 
+/** Where a stream stands: the sequence its next message gets, and which stream it is. */
+export interface StreamHead {
+  readonly next: number;
+  /** When the stream was made: a stream deleted and made anew under the same name differs. */
+  readonly created: string;
+}
+
 /**
  * Live messages of one subject from a stream, through an ordered consumer that starts at
  * the stream's next sequence, and says where (`onReady`): a subscriber starting from the
  * subject's last stored message can then tell which live ones came after it. nats.js
  * recreates the consumer after a reconnect or a server restart from the sequence after the
  * last one it delivered, or from the start if it delivered none, so no stored message is
- * skipped.
+ * skipped. A stream deleted (and perhaps made anew) ends the subscription (`onError`).
  */
 export function subscribeStream(
   js: JetStreamClient,
-  heads: StreamHeads,
+  heads: StreamHeads<StreamHead>,
   stream: string,
   subject: string,
   handlers: SubscriptionHandlers,
@@ -58,7 +66,7 @@ export function subscribeStream(
     // starts as it was first asked to, and 'New' would then skip what was stored meanwhile
     // (while nats-server restarted, say). Nothing is stored after the stream's head, so the
     // server has nothing to look through for the subject's next message.
-    const from = await heads.next(stream);
+    const { next: from, created } = await heads.next(stream);
     const consumer = await js.consumers.get(stream, {
       filterSubjects: subject,
       deliver_policy: DeliverPolicy.StartSequence,
@@ -74,6 +82,18 @@ export function subscribeStream(
     stop = () => void release(messages, consumer);
     if (stopped) return stop();
     handlers.onReady?.(from);
+    void watchStream(messages, () => replaced(heads, stream, created)).then((gone) => {
+      if (!gone || stopped) return;
+      stopped = true;
+      stop?.();
+      handlers.onError(
+        new ProviderError(
+          `stream "${stream}" was deleted, or deleted and made anew`,
+          'nats',
+          subject,
+        ),
+      );
+    });
   };
   // Asked again while JetStream does not answer; it starts where the stream stands then.
   void untilAnswered(start, retrying, () => stopped).catch((cause: unknown) => {
@@ -88,6 +108,49 @@ export function subscribeStream(
       stop?.();
     },
   };
+}
+
+/**
+ * Resolves `true` once the consumer's stream is found gone or replaced, `false` when the
+ * consumer is closed first. A deleted stream takes its consumers with it, at once, and
+ * nats.js only notices later (two missed heartbeats, 30 s or more). It then makes the ordered
+ * consumer again after the last sequence it delivered: on a stream made anew, whose
+ * sequences start over at 1, that skips as many of its messages, and the hub would drop the
+ * rest as already delivered. So each status that says the consumer or its stream is
+ * missing is checked against the stream itself.
+ */
+async function watchStream(
+  messages: ConsumerMessages,
+  isReplaced: () => Promise<boolean>,
+): Promise<boolean> {
+  for await (const { type } of await messages.status()) {
+    if (MISSING.has(type) && (await isReplaced())) return true;
+  }
+  return false;
+}
+
+/** Consumer statuses that may mean its stream was deleted. */
+const MISSING = new Set<string>([
+  ConsumerEvents.ConsumerDeleted,
+  ConsumerEvents.ConsumerNotFound,
+  ConsumerEvents.StreamNotFound,
+  ConsumerEvents.HeartbeatsMissed,
+]);
+
+/**
+ * Whether `stream` is gone, or another stream of the same name than the one made at
+ * `created`; `false` while JetStream does not answer (a restart: the stream is still there).
+ */
+async function replaced(
+  heads: StreamHeads<StreamHead>,
+  stream: string,
+  created: string,
+): Promise<boolean> {
+  try {
+    return (await heads.next(stream)).created !== created;
+  } catch (error) {
+    return isNotFound(error);
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   replayStream,
   subscribeStream,
   type StreamDeclaration,
+  type StreamHead,
   type StreamRequirement,
 } from './nats-streams.js';
 import type {
@@ -102,9 +103,10 @@ export function connectNats(options: NatsProviderOptions): EventProvider {
     }));
 
   /** Where streams stand, read once for the subscriptions asking together. */
-  const heads = new StreamHeads(async (stream) => {
+  const heads = new StreamHeads<StreamHead>(async (stream) => {
     if (!nc) throw new ProviderError('not connected yet', 'nats', stream);
-    return (await (await manager(nc)).streams.info(stream)).state.last_seq + 1;
+    const { state, created } = await (await manager(nc)).streams.info(stream);
+    return { next: state.last_seq + 1, created };
   });
 
   const subscribeNow = (

@@ -4,7 +4,7 @@ import { StreamHeads } from './stream-heads.js';
 /** A read of a stream's head whose answers the test gives, in the order they were sent. */
 function fakeReads() {
   const sent: { stream: string; answer(head: number): void; fail(error: Error): void }[] = [];
-  const heads = new StreamHeads(
+  const heads = new StreamHeads<number>(
     (stream) =>
       new Promise<number>((answer, fail) => {
         sent.push({ stream, answer, fail });

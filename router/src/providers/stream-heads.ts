@@ -6,14 +6,14 @@
  * the caller asked: so a subscription never starts before where the stream stood when it
  * asked, and nothing stored after that is skipped.
  */
-export class StreamHeads {
+export class StreamHeads<Head> {
   /** Per stream, the read on its way and the one queued behind it. */
-  readonly #reads = new Map<string, { sent: Promise<number>; next?: Promise<number> }>();
+  readonly #reads = new Map<string, { sent: Promise<Head>; next?: Promise<Head> }>();
 
-  constructor(private readonly read: (stream: string) => Promise<number>) {}
+  constructor(private readonly read: (stream: string) => Promise<Head>) {}
 
-  /** The sequence the next message stored in `stream` will get, read after this call. */
-  next(stream: string): Promise<number> {
+  /** Where `stream` stands (the sequence its next message will get…), read after this call. */
+  next(stream: string): Promise<Head> {
     const reads = this.#reads.get(stream);
     if (!reads) return this.#send(stream);
     return (reads.next ??= reads.sent.then(
@@ -22,8 +22,8 @@ export class StreamHeads {
     ));
   }
 
-  #send(stream: string): Promise<number> {
-    const entry: { sent: Promise<number>; next?: Promise<number> } = { sent: this.read(stream) };
+  #send(stream: string): Promise<Head> {
+    const entry: { sent: Promise<Head>; next?: Promise<Head> } = { sent: this.read(stream) };
     this.#reads.set(stream, entry);
     const settled = (): void => {
       if (this.#reads.get(stream) === entry && !entry.next) this.#reads.delete(stream);
