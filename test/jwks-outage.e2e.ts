@@ -175,6 +175,44 @@ describe('a JWKS that holds a key the router cannot use', () => {
 });
 
 describe('a JWKS endpoint that is slow', () => {
+  it.each(['text/event-stream', 'multipart/mixed;subscriptionSpec=1.0'])(
+    '%s: a client that leaves while its token is checked gives its place under maxConnections back',
+    async (accept) => {
+      jwks = await jwksServer([known]);
+      router = await startRouterWith(stack, (config) => {
+        config.authentication = authentication(jwks.url, 600_000);
+        config.limits.maxConnections = 1;
+      });
+      const token = await sign(known, { sub: '1' });
+      const open = (signal: AbortSignal) =>
+        fetch(router.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: 'subscription { messageAdded(roomID: "keys") { id } }' }),
+          signal,
+        });
+      jwks.set('hold');
+      const leaving = new AbortController();
+      const left = open(leaving.signal).catch(() => 'left');
+      await waitFor('the JWKS fetch', () => jwks.held > 0);
+      leaving.abort();
+      expect(await left).toBe('left');
+      // Answered at once (no token to check): the router has read past the one that left.
+      const anonymous = await fetch(router.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(anonymous.status).toBe(401);
+      jwks.set('ok');
+
+      const staying = new AbortController();
+      const response = await open(staying.signal);
+      expect(response.status).toBe(200);
+      staying.abort();
+    },
+  );
+
   it.each<WsProtocol>(['graphql-transport-ws', 'graphql-ws'])(
     '%s: does not time out a connection_init sent in time while its token is checked',
     async (protocol) => {

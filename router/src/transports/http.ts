@@ -153,6 +153,9 @@ export function createHttpListener({
     const caller = await core.identify({ headers: req.headers });
     if (caller instanceof GraphQLError) throw refused(caller);
     if (protocol === 'sse' || protocol === 'multipart') {
+      // Gone while its token was checked (JWT keys being fetched): its `close` has come and
+      // gone, so a place taken now would never be given back.
+      if (req.socket.destroyed) return;
       // Before the body is read: an open stream is what the cap bounds.
       const release = admission?.connection();
       if (isRefusal(release)) return sendErrors(res, 503, [release], { 'retry-after': '5' });
