@@ -21,8 +21,8 @@ const metricsSchema = z.strictObject({
     .string()
     .regex(/^\/[A-Za-z0-9._~/-]*$/, 'a path: / then letters, digits, . _ ~ / -')
     .refine(
-      (path) => path !== '/graphql' && path !== '/health' && !path.startsWith('/graphiql'),
-      'taken by /graphql, /health or GraphiQL',
+      (path) => !['/graphql', '/health', '/ready'].includes(path) && !path.startsWith('/graphiql'),
+      'taken by /graphql, /health, /ready or GraphiQL',
     )
     .default('/metrics'),
 });

@@ -18,9 +18,12 @@ describe('the metrics config', () => {
     );
   });
 
-  it.each(['metrics', '/graphql', '/health', '/graphiql/x', '/a b'])('refuses %j', (path) => {
-    expect(() => parseConfig({ ...minimal, metrics: { path } }, {})).toThrow(ConfigError);
-  });
+  it.each(['metrics', '/graphql', '/health', '/ready', '/graphiql/x', '/a b'])(
+    'refuses %j',
+    (path) => {
+      expect(() => parseConfig({ ...minimal, metrics: { path } }, {})).toThrow(ConfigError);
+    },
+  );
 });
 
 describe('the command line over the file', () => {
