@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
 import {
   closeSync,
   mkdtempSync,
@@ -15,6 +18,7 @@ import { stringify } from 'yaml';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { post, subscribe, wsClient } from './support/graphql.js';
 import { listeningUrl, runRouter, spawnRouter } from './support/cli.js';
+import { waitFor } from './support/wait.js';
 
 const root = join(import.meta.dirname, '..');
 const schemas = join(root, 'schemas');
@@ -151,6 +155,52 @@ describe('the router CLI', () => {
         await client.dispose();
       } finally {
         router.kill('SIGTERM');
+      }
+      expect(await new Promise((resolve) => router.once('exit', resolve))).toBe(0);
+    });
+
+    it('keeps a SIGHUP sent while it starts, and reloads once it is up', async () => {
+      const file = join(dir, 'hup.graphql');
+      const composed = await runRouter(['compose', '--out', file], {
+        SUBGRAPH_MESSAGE_URL: stack.subgraphs.message.url,
+        SUBGRAPH_USER_URL: stack.subgraphs.user.url,
+        SUBGRAPH_SCRAPE_JOB_URL: stack.subgraphs.scrapeJob.url,
+      });
+      expect(composed.code).toBe(0);
+      const sdl = readFileSync(file, 'utf8');
+      // A registry that holds the first fetch: the router is starting meanwhile.
+      const held: ServerResponse[] = [];
+      let fetches = 0;
+      const registry = createServer((_, res) => {
+        if (++fetches === 1) held.push(res);
+        else res.end(sdl);
+      });
+      await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+      const { port } = registry.address() as AddressInfo;
+      const config = writeConfig({
+        supergraph: `http://127.0.0.1:${port}/supergraph.graphql`,
+        reload: { pollIntervalMs: 600_000 },
+      });
+      const router = spawnRouter(['--config', config], { PORT: '0', NATS_URL: stack.natsUrl });
+      try {
+        const messages: string[] = [];
+        createInterface({ input: router.stdout! }).on('line', (line) => {
+          messages.push((JSON.parse(line) as { msg: string }).msg);
+        });
+        const listening = listeningUrl(router);
+        await waitFor('the first fetch', () => held.length === 1);
+        router.kill('SIGHUP');
+        held[0]!.end(sdl);
+        const url = await listening;
+        await waitFor('the reload', () => messages.includes('SIGHUP: supergraph unchanged'));
+        expect(fetches).toBe(2);
+        expect((await post(url, '{ user(id: "1") { name } }')).body).toEqual({
+          data: { user: { name: 'Alice' } },
+        });
+      } finally {
+        router.kill('SIGTERM');
+        registry.closeAllConnections();
+        registry.close();
       }
       expect(await new Promise((resolve) => router.once('exit', resolve))).toBe(0);
     });

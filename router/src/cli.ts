@@ -44,7 +44,14 @@ async function main(): Promise<void> {
   // createRouter reads the file too, but its error cannot name the file.
 
   const logger = createLogger();
+  // A SIGHUP while starting (a config reloader on a pod not yet ready) would end the process
+  // by Node's default: it is kept, and reloads once the router is up, as the file may have
+  // changed after it was read.
+  let hupWhileStarting = false;
+  const starting = (): void => void (hupWhileStarting = true);
+  process.on('SIGHUP', starting);
   const router = await createRouter({ config, logger });
+  process.off('SIGHUP', starting);
   // SIGHUP reloads the supergraph; the router logs what the reload did (or why it refused).
   const reload = (): void => {
     void router.reload().then((report) => {
@@ -68,6 +75,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   process.on('SIGHUP', reload);
+  if (hupWhileStarting) reload();
 }
 
 main().catch((error: unknown) => {
