@@ -2,6 +2,7 @@
  * graphql-transport-ws clients that reuse an operation id the moment they complete it,
  * while the router still runs what was under it (a query waiting for a slow subgraph): the
  * new subscription is counted under the caps, gets its events, and ends with its socket.
+ * On the legacy protocol, a query stopped while it runs counts under the cap until it ends.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -94,6 +95,35 @@ describe('an id reused while its completed query still runs', () => {
       await stack.subscribedOn(`room.reused-fresh-${n}.messages`);
     }
     for (const client of clients) client.close();
+  });
+
+  it('legacy protocol: a query the client stopped counts under the cap until it ends', async () => {
+    const socket = new RawSocket(router.url, 'graphql-ws');
+    expect((await socket.init())?.type).toBe('connection_ack');
+    await socket.subscribe('graphql-ws', 'a', SLOW_QUERY);
+    await waitFor('the slow subgraph request', () => held.length === 1);
+    await socket.send({ id: 'a', type: 'stop' });
+    // One operation per connection: the stopped query still runs, so this one is refused.
+    await socket.subscribe('graphql-ws', 'b', SLOW_QUERY);
+    const refused = await socket.first('error');
+    expect(refused).toMatchObject({ id: 'b' });
+    expect(JSON.stringify(refused?.payload)).toMatch(/TOO_MANY_SUBSCRIPTIONS/);
+    expect(held).toHaveLength(1);
+
+    answer(held.shift()!);
+    // Once the stopped query has ended, its place is free again: a new one starts.
+    let id = '';
+    for (let n = 0; held.length === 0; n++) {
+      id = `c${n}`;
+      await socket.subscribe('graphql-ws', id, SLOW_QUERY);
+      await waitFor(
+        `${id} refused or started`,
+        () => held.length === 1 || socket.messages.some((m) => m.id === id && m.type === 'error'),
+      );
+    }
+    answer(held.shift()!);
+    expect(await socket.first('data')).toMatchObject({ id });
+    socket.close();
   });
 
   it('still refuses a subscribe that reuses an id it did not complete (4409)', async () => {

@@ -65,6 +65,11 @@ type Operation = AsyncIterator<ExecutionResult> | Running;
 class LegacySession {
   /** Operations by id: a subscription's lifetime, or a running query's or mutation's mark. */
   readonly #operations = new Map<string, Operation>();
+  /**
+   * Queries and mutations the client stopped that still run: they still load the subgraphs,
+   * so they count under `maxSubscriptionsPerConnection` until they end, as on graphql-ws.
+   */
+  readonly #stopped = new Set<Running>();
   readonly #initTimeout: NodeJS.Timeout;
   /** Set once `connection_init` has been accepted. */
   #caller: Caller | undefined;
@@ -178,11 +183,12 @@ class LegacySession {
     clearInterval(this.#keepAlive);
     for (const iterator of this.#operations.values()) void iterator?.return?.();
     this.#operations.clear();
+    this.#stopped.clear();
   }
 
   #start(id: string, payload: GraphQLRequest, caller: Caller): void {
     const { core, operations } = this.options;
-    if (this.#operations.size >= operations.max) {
+    if (this.#operations.size + this.#stopped.size >= operations.max) {
       return this.#send({ type: 'error', id, payload: [operations.refuse().toJSON()] });
     }
     const prepared = core.prepare(payload, caller);
@@ -203,7 +209,8 @@ class LegacySession {
           this.#send({ type: 'data', id, payload: result });
           this.#send({ type: 'complete', id });
         })
-        .catch((error: unknown) => this.#failed(id, running, error));
+        .catch((error: unknown) => this.#failed(id, running, error))
+        .finally(() => this.#stopped.delete(running));
       return;
     }
     const release = this.options.admission.subscription();
@@ -234,9 +241,10 @@ class LegacySession {
   }
 
   #stop(id: string): void {
-    const iterator = this.#operations.get(id);
+    const operation = this.#operations.get(id);
     this.#operations.delete(id);
-    void iterator?.return?.();
+    if (operation && !('next' in operation)) this.#stopped.add(operation);
+    void operation?.return?.();
   }
 
   #failed(id: string, operation: Operation | undefined, error: unknown): void {
