@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import type { Router } from '@edfs/router';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { startRouterWith, startRouterWithUserDown } from './support/routers.js';
+import { startIssuer } from './support/tokens.js';
 import { post, subscribe, wsClient } from './support/graphql.js';
 import { sseClient, subscribeSse } from './support/sse.js';
 import { waitFor } from './support/wait.js';
@@ -163,6 +164,29 @@ describe('GET /metrics', () => {
     const after = await scrape(router.url);
     expect(sample(after, name, ok) - sample(before, name, ok)).toBe(1);
     expect(sample(after, name, refused) - sample(before, name, refused)).toBe(1);
+  });
+
+  it('times a request refused for its token as refused', async () => {
+    const issuer = await startIssuer();
+    const guarded = await startRouterWith(stack, (config) => {
+      config.authentication = issuer.authentication(true);
+    });
+    try {
+      const refused = { operation_type: 'unknown', outcome: 'refused' };
+      const name = 'edfs_http_request_duration_seconds_count';
+      const before = await scrape(guarded.url);
+      const response = await fetch(guarded.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer nope' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(response.status).toBe(401);
+      const after = await scrape(guarded.url);
+      expect(sample(after, name, refused) - sample(before, name, refused)).toBe(1);
+    } finally {
+      await guarded.close();
+      await issuer.close();
+    }
   });
 
   it('never takes a label value from the client', async () => {

@@ -150,9 +150,9 @@ export function createHttpListener({
       graphiql: !!page && (req.method === 'GET' || req.method === 'HEAD'),
     });
     if (protocol === 'graphiql') return page!.page(req, res);
-    const caller = await core.identify({ headers: req.headers });
-    if (caller instanceof GraphQLError) throw refused(caller);
     if (protocol === 'sse' || protocol === 'multipart') {
+      const caller = await core.identify({ headers: req.headers });
+      if (caller instanceof GraphQLError) throw refused(caller);
       // Gone while its token was checked (JWT keys being fetched): its `close` has come and
       // gone, so a place taken now would never be given back.
       if (req.socket.destroyed) return;
@@ -172,6 +172,9 @@ export function createHttpListener({
     const report: RequestReport = { operation: 'unknown', outcome: 'refused', trace };
     reports.set(req, report);
     try {
+      // Timed and traced: a token refused (401) or that cannot be checked (503) is a request.
+      const caller = await core.identify({ headers: req.headers });
+      if (caller instanceof GraphQLError) throw refused(caller);
       await answerGraphQL(req, res, caller);
     } catch (error) {
       if (!(error instanceof HttpError)) report.outcome = 'failed';
