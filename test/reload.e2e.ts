@@ -260,6 +260,10 @@ describe('hot reload of the supergraph', () => {
       expect((await post(router.url, '{ user(id: "1") { name } }')).body).toEqual({
         data: { user: { name: 'Alice' } },
       });
+      // The same text read again (a stray change in its folder) is not refused once more.
+      const refusals = () => lines.filter((l) => l.msg.startsWith('supergraph reload refused'));
+      expect(await router.reload()).toMatchObject({ reloaded: false, error: report.error });
+      expect(refusals()).toHaveLength(1);
       // Unchanged since: nothing to do.
       writeFileSync(file, full);
       expect(await router.reload()).toEqual({ reloaded: false, version: 1 });

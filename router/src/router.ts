@@ -157,17 +157,27 @@ export async function createRouter({
    */
   let reloading: Promise<unknown> = Promise.resolve();
   let waiting: Promise<ReloadReport> | undefined;
+  /** The last text refused, and why: read again (a watch's stray change), it is not retried. */
+  let refused: { readonly sdl: string; readonly error: string } | undefined;
   const reload = (): Promise<ReloadReport> => {
     if (waiting) return waiting;
     const next = reloading.then(async (): Promise<ReloadReport> => {
       waiting = undefined;
+      let sdl: string | undefined;
       try {
-        const sdl = await source.read();
+        sdl = await source.read();
         // A stopping router serves out what it has; its subscriptions are ending anyway.
         if (draining || sdl === snapshot.sdl) return { reloaded: false, version: snapshot.version };
+        if (sdl === refused?.sdl) {
+          logger.info(
+            'supergraph unchanged since it was refused; the previous one goes on serving',
+          );
+          return { reloaded: false, version: snapshot.version, error: refused.error };
+        }
         const built = buildSnapshot(sdl, snapshot.version + 1, building);
         admit(built);
         snapshot = built;
+        refused = undefined;
         const subscriptions = core.swap(built);
         metrics?.supergraphReload('reloaded');
         logger.info({ version: built.version, subscriptions }, 'supergraph reloaded');
@@ -176,6 +186,7 @@ export async function createRouter({
         // Nothing a client sees changes: the supergraph served so far goes on.
         metrics?.supergraphReload('refused');
         logger.error({ err: error }, 'supergraph reload refused; the previous one goes on serving');
+        if (sdl !== undefined) refused = { sdl, error: String(error) };
         return { reloaded: false, version: snapshot.version, error: String(error) };
       }
     });

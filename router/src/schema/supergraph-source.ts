@@ -1,5 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { dirname } from 'node:path';
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { isSupergraphUrl, type RouterConfig } from '../config.js';
 import { SchemaError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -44,9 +44,7 @@ export function supergraphSource(config: RouterConfig, logger: Logger): Supergra
     watch(changed) {
       if (!reload.watch) return () => {};
       // The folder, not the file: an editor or `mv` replaces the file, and a watch on the
-      // old one would go quiet. Any change in it, not only the file's: a Kubernetes volume
-      // (a ConfigMap's) swaps a `..data` link the file points through, and only that link
-      // changes. A reload that reads the same text does nothing.
+      // old one would go quiet. A reload that reads the same text does nothing.
       let watcher: FSWatcher;
       try {
         watcher = watch(dirname(supergraph));
@@ -55,9 +53,15 @@ export function supergraphSource(config: RouterConfig, logger: Logger): Supergra
         return () => {};
       }
       let settle: NodeJS.Timeout | undefined;
-      watcher.on('change', () => {
+      watcher.on('change', (_event, name) => {
+        if (!concerns(name, supergraph)) return;
         clearTimeout(settle);
-        settle = setTimeout(changed, SETTLE_MS);
+        // Truncated and not written yet (`rover supergraph fetch > file`), or deleted to be
+        // made again: the write to come is the change.
+        settle = setTimeout(() => {
+          if (written(supergraph)) return changed();
+          logger.debug({ supergraph }, 'supergraph file empty or missing; waiting for its write');
+        }, SETTLE_MS);
       });
       watcher.on('error', (error) =>
         logger.warn({ err: error, supergraph }, 'watching the supergraph file failed'),
@@ -68,6 +72,23 @@ export function supergraphSource(config: RouterConfig, logger: Logger): Supergra
       };
     },
   };
+}
+
+/**
+ * Whether a change to `name` in the supergraph file's folder may change the file: the file
+ * itself, or a Kubernetes volume's (a ConfigMap's) `..data` link it points through, which
+ * kubelet swaps, with the timestamped folders beside it; `null` when the platform does not
+ * say. Not a log written beside it, whose every line would read the file again.
+ */
+export function concerns(name: string | Buffer | null, file: string): boolean {
+  if (name === null) return true;
+  const changed = name.toString();
+  return changed === basename(file) || changed.startsWith('..');
+}
+
+/** Whether the file is there and holds something. */
+function written(file: string): boolean {
+  return (statSync(file, { throwIfNoEntry: false })?.size ?? 0) > 0;
 }
 
 async function fetchSupergraph(url: string): Promise<string> {
