@@ -1,4 +1,4 @@
-import { Agent, createServer, request, type IncomingMessage } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client } from 'graphql-ws';
@@ -159,6 +159,45 @@ describe('a router that stops', () => {
       await closed;
     } finally {
       agent.destroy();
+    }
+  });
+
+  it('closes the keep-alive connection of a query that came before the drain and is answered during it', async () => {
+    // A user subgraph that answers when the test says.
+    const held: ServerResponse[] = [];
+    const slow = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => held.push(res));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const { port } = slow.address() as AddressInfo;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const router = await startRouterWith(stack, (config) => {
+        config.subgraphs['user']!.url = `http://127.0.0.1:${port}/graphql`;
+      });
+      const answered = new Promise<string | undefined>((resolve, reject) => {
+        const sent = request(
+          router.url,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+          (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.headers.connection));
+          },
+        );
+        sent.on('error', reject);
+        sent.end(JSON.stringify({ query: '{ user(id: "1") { name } }' }));
+      });
+      await waitFor('the subgraph request', () => held.length === 1);
+      const closed = router.close();
+      held[0]!.writeHead(200, { 'content-type': 'application/json' });
+      held[0]!.end(JSON.stringify({ data: { user: { name: 'Slow' } } }));
+      expect(await answered).toBe('close');
+      await closed;
+    } finally {
+      agent.destroy();
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
     }
   });
 

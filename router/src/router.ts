@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { identifyAnonymous } from './auth/caller.js';
@@ -225,10 +225,16 @@ export async function createRouter({
     admission,
     cors,
   });
+  /** Answers being made: once the router drains, those not begun close their connection too. */
+  const answering = new Set<ServerResponse>();
   const server = createServer((request, response) => {
     // A keep-alive client would otherwise go on sending here, through the grace period and
     // into its cut, instead of going to another router: each answer now closes its connection.
     if (draining) response.setHeader('connection', 'close');
+    else {
+      answering.add(response);
+      response.once('close', () => answering.delete(response));
+    }
     listener(request, response);
   });
   server.on('clientError', answerClientError);
@@ -292,6 +298,9 @@ export async function createRouter({
       stopWatching();
       // Readiness first, so load balancers stop sending new clients here.
       draining = true;
+      for (const response of answering) {
+        if (!response.headersSent) response.setHeader('connection', 'close');
+      }
       const { delayMs, graceMs } = config.shutdown;
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
