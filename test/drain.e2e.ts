@@ -8,6 +8,7 @@ import { startRouterWith } from './support/routers.js';
 import { post, withoutCursor, type Result } from './support/graphql.js';
 import { parseEvents } from './support/sse.js';
 import { listeningUrl, spawnRouter, stackEnv } from './support/cli.js';
+import { RawSocket, type WsProtocol } from './support/raw-ws.js';
 import { waitFor } from './support/wait.js';
 
 type Message = { messageAdded: { id: string } };
@@ -200,6 +201,41 @@ describe('a router that stops', () => {
       await new Promise((resolve) => slow.close(resolve));
     }
   });
+
+  it.each<WsProtocol>(['graphql-transport-ws', 'graphql-ws'])(
+    '%s: answers the queries in flight before it closes their socket; a socket with none goes at once',
+    async (protocol) => {
+      const held: ServerResponse[] = [];
+      const slow = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => held.push(res));
+      });
+      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+      const { port } = slow.address() as AddressInfo;
+      try {
+        const router = await startRouterWith(stack, (config) => {
+          config.subgraphs['user']!.url = `http://127.0.0.1:${port}/graphql`;
+        });
+        const asking = new RawSocket(router.url, protocol);
+        const idle = new RawSocket(router.url, protocol);
+        for (const socket of [asking, idle]) await socket.init();
+        await asking.subscribe(protocol, 'q', '{ user(id: "1") { name } }');
+        await waitFor('the subgraph request', () => held.length === 1);
+
+        const closed = router.close();
+        expect((await idle.closed).code).toBe(1001);
+        held[0]!.writeHead(200, { 'content-type': 'application/json' });
+        held[0]!.end(JSON.stringify({ data: { user: { name: 'Slow' } } }));
+        const answer = await asking.first(protocol === 'graphql-ws' ? 'data' : 'next');
+        expect(answer).toMatchObject({ id: 'q', payload: { data: { user: { name: 'Slow' } } } });
+        expect((await asking.closed).code).toBe(1001);
+        await closed;
+      } finally {
+        slow.closeAllConnections();
+        await new Promise((resolve) => slow.close(resolve));
+      }
+    },
+  );
 
   it('cuts the subgraph requests of the queries it cut, instead of waiting for their timeout', async () => {
     // A user subgraph that takes each request and never answers it.

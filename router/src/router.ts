@@ -307,10 +307,10 @@ export async function createRouter({
       server.closeIdleConnections();
       // Streaming clients are told to go elsewhere; their subscriptions end here.
       open.endAll();
-      await ws.close();
-      // Queries and mutations in flight get the grace period to finish.
+      // Queries and mutations in flight get the grace period to finish, over HTTP and over
+      // WebSocket (whose other connections are told to go elsewhere at once).
       const cut = setTimeout(() => server.closeAllConnections(), graceMs);
-      await closed;
+      await Promise.all([closed, ws.close(graceMs)]);
       clearTimeout(cut);
       // What a cut query still waits for would otherwise hold the process up to
       // subgraphTimeoutMs after its client is gone.

@@ -12,6 +12,7 @@ import {
   refusalCloseCode,
   type Connection,
   type OperationLimit,
+  type ProtocolSession,
   type ProtocolSocket,
   type WebSocketProtocol,
 } from './websocket-protocol.js';
@@ -66,6 +67,7 @@ export function graphqlWsProtocol({
       // subscription's end.
       const release = prepared.subject ? admission.subscription() : undefined;
       if (isRefusal(release)) return [release];
+      if (!prepared.subject) ctx.extra.turns.answering(id);
       return toExecutionArgs(
         prepared,
         connectionSink('graphql-ws', ctx.extra.connection, nextPrefix(id), release),
@@ -78,9 +80,12 @@ export function graphqlWsProtocol({
     },
   });
   return {
-    opened(socket, connection, { headers }) {
+    opened(socket, connection, { headers }): ProtocolSession {
       const turns = new TakingTurns(socket, connection, core, logger);
-      return server.opened(turns, { connection, turns, headers });
+      return {
+        closed: server.opened(turns, { connection, turns, headers }),
+        settled: () => turns.settled(),
+      };
     },
   };
 }
@@ -158,6 +163,23 @@ class TakingTurns implements ProtocolSocket {
     return this.#running?.size ?? 0;
   }
 
+  /** The operation under `id` is a query or a mutation: a stopping router waits for it. */
+  answering(id: string): void {
+    const operation = this.#running?.get(id);
+    if (operation) operation.answering = true;
+  }
+
+  /** Settles once no query or mutation runs, those started while it waits included. */
+  async settled(): Promise<void> {
+    for (;;) {
+      const answers = [...(this.#running?.values() ?? [])]
+        .filter((operation) => operation.answering)
+        .map((operation) => operation.ended);
+      if (answers.length === 0) return;
+      await Promise.all(answers);
+    }
+  }
+
   next(text: string, handler: (text: string) => Promise<void>): Promise<void> {
     const { type, id } = messageHead(text);
     if (type !== undefined && !CLIENT_MESSAGES.has(type)) {
@@ -210,7 +232,7 @@ class TakingTurns implements ProtocolSocket {
     const running = (this.#running ??= new Map());
     // graphql-ws refuses a subscribe whose id runs and is not completed: the socket closes.
     if (running.has(id)) return undefined;
-    const operation: Operation = { completed: false, ended: undefined };
+    const operation: Operation = { completed: false, answering: false, ended: undefined };
     running.set(id, operation);
     return operation;
   }
@@ -234,6 +256,8 @@ class TakingTurns implements ProtocolSocket {
 interface Operation {
   /** The client sent `complete` for it. */
   completed: boolean;
+  /** A query or a mutation, not a subscription. */
+  answering: boolean;
   /** Settles once graphql-ws is done with it; set as soon as graphql-ws has it. */
   ended: Promise<void> | undefined;
 }

@@ -10,6 +10,7 @@ import {
   refusalCloseCode,
   type Connection,
   type OperationLimit,
+  type ProtocolSession,
   type ProtocolSocket,
   type WebSocketProtocol,
 } from './websocket-protocol.js';
@@ -47,7 +48,7 @@ export function legacyWsProtocol(options: LegacyWsOptions): WebSocketProtocol {
     opened(socket, connection, { headers }) {
       const session = new LegacySession(socket, connection, headers, options);
       socket.onMessage((text) => session.receive(text));
-      return () => session.closed();
+      return session;
     },
   };
 }
@@ -62,7 +63,7 @@ interface Running {
 
 type Operation = AsyncIterator<ExecutionResult> | Running;
 
-class LegacySession {
+class LegacySession implements ProtocolSession {
   /** Operations by id: a subscription's lifetime, or a running query's or mutation's mark. */
   readonly #operations = new Map<string, Operation>();
   /**
@@ -70,6 +71,8 @@ class LegacySession {
    * so they count under `maxSubscriptionsPerConnection` until they end, as on graphql-ws.
    */
   readonly #stopped = new Set<Running>();
+  /** Queries and mutations running, stopped or not, each until its answer is sent. */
+  readonly #answering = new Set<Promise<void>>();
   readonly #initTimeout: NodeJS.Timeout;
   /** Set once `connection_init` has been accepted. */
   #caller: Caller | undefined;
@@ -176,6 +179,11 @@ class LegacySession {
     );
   }
 
+  async settled(): Promise<void> {
+    // Those started while it waits too: the router closes the socket only once none runs.
+    while (this.#answering.size > 0) await Promise.all(this.#answering);
+  }
+
   /** The socket has closed: every operation ends. */
   closed(): void {
     this.#closed = true;
@@ -202,7 +210,7 @@ class LegacySession {
     if (!prepared.subject) {
       const running: Running = {};
       this.#operations.set(id, running);
-      void core
+      const answered = core
         .execute(prepared)
         .then((result) => {
           if (!this.#end(id, running)) return;
@@ -210,7 +218,11 @@ class LegacySession {
           this.#send({ type: 'complete', id });
         })
         .catch((error: unknown) => this.#failed(id, running, error))
-        .finally(() => this.#stopped.delete(running));
+        .finally(() => {
+          this.#stopped.delete(running);
+          this.#answering.delete(answered);
+        });
+      this.#answering.add(answered);
       return;
     }
     const release = this.options.admission.subscription();

@@ -29,7 +29,7 @@ export interface Connection {
 /**
  * A WebSocket sub-protocol as a state machine over a minimal socket, the way graphql-ws's
  * `makeServer` is one: the adapter calls `opened` per connection, feeds it messages through
- * `socket.onMessage`, and calls the function it returns once the socket has closed.
+ * `socket.onMessage`, and tells the session it returns once the socket has closed.
  * `upgrade` holds the upgrade request's headers, which identify the caller together with
  * the `connection_init` payload.
  */
@@ -38,7 +38,18 @@ export interface WebSocketProtocol {
     socket: ProtocolSocket,
     connection: Connection,
     upgrade: Pick<Credentials, 'headers'>,
-  ): (code?: number, reason?: string) => Promise<void> | void;
+  ): ProtocolSession;
+}
+
+/** One connection's state, as the adapter needs it. */
+export interface ProtocolSession {
+  /** The socket has closed: every operation ends. */
+  closed(code?: number, reason?: string): Promise<void> | void;
+  /**
+   * Settles once no query or mutation of the connection runs (at once if none does): a
+   * stopping router lets them answer before it closes the socket.
+   */
+  settled(): Promise<void>;
 }
 
 export type { OperationLimit } from './admission.js';

@@ -9,7 +9,7 @@ import { CloseCode } from './close-codes.js';
 import { graphqlWsProtocol } from './graphql-ws.js';
 import { LEGACY_PROTOCOL, legacyWsProtocol } from './legacy-ws.js';
 import { isRefusal, type Admission } from './admission.js';
-import type { ProtocolSocket, WebSocketProtocol } from './websocket-protocol.js';
+import type { ProtocolSession, ProtocolSocket, WebSocketProtocol } from './websocket-protocol.js';
 import { SharedFrames } from './shared-frames.js';
 import { closeOpen, EndOfTick, wsConnection } from './ws-connection.js';
 
@@ -45,7 +45,11 @@ export interface WebSocketOptions {
 }
 
 export interface Transport {
-  close(): Promise<void>;
+  /**
+   * Closes every connection with 1001: at once if it has no query or mutation running,
+   * else once those have answered, or `graceMs` has passed. @default graceMs 0
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** How long clients get to complete the closing handshake when the router stops. */
@@ -92,6 +96,8 @@ export function attachWebSockets({
   // Every connection's results are framed through one cache (a group's members come in a
   // row) and flushed at the end of the tick together.
   const shared = { frames: new SharedFrames(), endOfTick: new EndOfTick() };
+  /** Each open connection's protocol session. */
+  const sessions = new Map<WebSocket, ProtocolSession>();
   // One listener for every socket: a closure made per upgrade would hold its request (and
   // its headers) for as long as the connection lives.
   const clientError = (error: Error): void =>
@@ -114,9 +120,10 @@ export function attachWebSockets({
   function serve(socket: WebSocket, req: IncomingMessage, raw: Duplex): void {
     const protocol = protocols.get(socket.protocol) ?? protocols.get(MODERN_PROTOCOL)!;
     const client = new ProtocolClient(socket);
-    const closed = protocol.opened(client, wsConnection(socket, raw, shared, 'shared'), {
+    const session = protocol.opened(client, wsConnection(socket, raw, shared, 'shared'), {
       headers: req.headers,
     });
+    sessions.set(socket, session);
     socket.on('message', (data, isBinary) => {
       // Both protocols are text only; a binary frame is as malformed as bad JSON.
       const text = isBinary ? '' : data.toString();
@@ -135,7 +142,8 @@ export function attachWebSockets({
     }, keepAliveMs);
     socket.on('close', (code, reason) => {
       clearInterval(keepAlive);
-      Promise.resolve(closed(code, reason.toString())).catch((error: unknown) =>
+      sessions.delete(socket);
+      Promise.resolve(session.closed(code, reason.toString())).catch((error: unknown) =>
         logger.error({ err: error }, 'WebSocket cleanup failed'),
       );
     });
@@ -174,14 +182,28 @@ export function attachWebSockets({
   server.on('upgrade', onUpgrade);
 
   return {
-    async close() {
+    async close(graceMs = 0) {
       server.off('upgrade', onUpgrade);
-      // Clients get a 1001 close; one that does not finish the handshake (it stopped
-      // reading) would hold the shutdown for ws's 30 s, so it is cut after a grace.
+      const goAway = (client: WebSocket): void => client.close(CloseCode.GoingAway, 'Going away');
+      // A query or a mutation in flight answers first: a mutation cut off leaves its client
+      // not knowing whether it was done. Subscriptions go with the socket.
+      const answered = Promise.all(
+        [...wss.clients].map((client) =>
+          (sessions.get(client)?.settled() ?? Promise.resolve()).then(() => goAway(client)),
+        ),
+      );
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        answered,
+        new Promise((resolve) => (grace = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(grace);
+      for (const client of wss.clients) goAway(client);
+      // One that does not finish the closing handshake (it stopped reading) would hold the
+      // shutdown for ws's 30 s, so it is cut after a grace of its own.
       const cut = setTimeout(() => {
         for (const client of wss.clients) client.terminate();
       }, CLOSE_GRACE_MS);
-      for (const client of wss.clients) client.close(CloseCode.GoingAway, 'Going away');
       await new Promise((resolve) => wss.close(resolve));
       clearTimeout(cut);
     },
