@@ -11,14 +11,16 @@ export function providerUrlVariable(id: string): string {
   return `PROVIDER_${id.toUpperCase()}_URL`;
 }
 
-/** The number in variable `name`; one that is not a number is an error that names it. */
+/**
+ * The number in variable `name`, written in decimal (`Number` would also take `0x1F90` and
+ * `4e3`); one that is not is an error that names it.
+ */
 function numberIn(env: NodeJS.ProcessEnv, name: string): number {
   const text = env[name]!;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) {
+  if (!/^\s*-?\d+(\.\d+)?\s*$/.test(text)) {
     throw new ConfigError(`${name}=${JSON.stringify(text)} is not a number`, undefined);
   }
-  return value;
+  return Number(text);
 }
 
 /** The raw config (as parsed from YAML) with `env`'s overrides applied, as a copy. */
@@ -45,16 +47,25 @@ export function withEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
     ['EVENTS_REQUEST_TIMEOUT_MS', 'requestTimeoutMs'],
     ['EVENTS_PUBLISH_TIMEOUT_MS', 'publishTimeoutMs'],
   ] as const) {
-    if (env[variable]) section('events')[option] = numberIn(env, variable);
+    if (!env[variable]) continue;
+    const ms = numberIn(env, variable);
+    if (!Number.isInteger(ms) || ms < 1) {
+      throw new ConfigError(
+        `${variable}=${JSON.stringify(env[variable])} is not a whole number of milliseconds (1 or more)`,
+        undefined,
+      );
+    }
+    section('events')[option] = ms;
   }
-  // NATS_URL and PROVIDER_DEFAULT_URL both name the default provider's server(s).
-  const defaultUrl = env[providerUrlVariable('default')] ?? env['NATS_URL'];
+  // NATS_URL and PROVIDER_DEFAULT_URL both name the default provider's server(s); a variable
+  // set to nothing is not set.
+  const defaultUrl = env[providerUrlVariable('default')] || env['NATS_URL'];
   const providers = config['providers'];
   const named = typeof providers === 'object' && providers !== null ? providers : {};
   if (defaultUrl && !('default' in named)) section('nats')['url'] = defaultUrl;
   for (const [id, provider] of Object.entries(named)) {
     const url =
-      env[providerUrlVariable(id)] ??
+      env[providerUrlVariable(id)] ||
       (id === 'default' && (provider as Record<string, unknown>)['kind'] === 'nats'
         ? env['NATS_URL']
         : undefined);

@@ -1,7 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolve } from 'node:path';
 import { ConfigError } from './errors.js';
-import { parseConfig, providerConfigs } from './config.js';
+import { loadConfig, parseConfig, providerConfigs } from './config.js';
 
 const minimal = { events: { schema: 'events.graphql' }, supergraph: 'supergraph.graphql' };
 
@@ -196,6 +198,10 @@ describe('the providers config', () => {
     expect(
       parseConfig(minimal, { NATS_URL: 'nats://a:1', PROVIDER_DEFAULT_URL: 'nats://b:1' }).nats.url,
     ).toBe('nats://b:1');
+    // Set to nothing is not set, as a deployment template leaves it.
+    expect(
+      parseConfig(minimal, { NATS_URL: 'nats://a:1', PROVIDER_DEFAULT_URL: '' }).nats.url,
+    ).toBe('nats://a:1');
   });
 });
 
@@ -236,12 +242,15 @@ describe('numbers from the environment', () => {
     );
   });
 
-  it.each(['abc', '', ' ', '4000x'])('refuse PORT=%j, naming the variable', (port) => {
-    if (port === '') return expect(parseConfig(minimal, { PORT: port }).listen.port).toBe(4000);
-    expect(() => parseConfig(minimal, { PORT: port })).toThrow(
-      `PORT=${JSON.stringify(port)} is not a number`,
-    );
-  });
+  it.each(['abc', '', ' ', '4000x', '0x1F90', '4e3', 'Infinity'])(
+    'refuse PORT=%j, naming the variable',
+    (port) => {
+      if (port === '') return expect(parseConfig(minimal, { PORT: port }).listen.port).toBe(4000);
+      expect(() => parseConfig(minimal, { PORT: port })).toThrow(
+        `PORT=${JSON.stringify(port)} is not a number`,
+      );
+    },
+  );
 });
 
 describe('events timeouts', () => {
@@ -260,5 +269,39 @@ describe('events timeouts', () => {
     expect(() => parseConfig(minimal, { EVENTS_REQUEST_TIMEOUT_MS: 'soon' })).toThrow(
       new ConfigError('EVENTS_REQUEST_TIMEOUT_MS="soon" is not a number', undefined),
     );
+    expect(() => parseConfig(minimal, { EVENTS_PUBLISH_TIMEOUT_MS: '1.5' })).toThrow(
+      new ConfigError(
+        'EVENTS_PUBLISH_TIMEOUT_MS="1.5" is not a whole number of milliseconds (1 or more)',
+        undefined,
+      ),
+    );
+  });
+});
+
+describe('a config file', () => {
+  it('takes YAML anchors, merge keys and top-level x- keys to hold them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edfs-config-'));
+    try {
+      const file = join(dir, 'router.yaml');
+      writeFileSync(
+        file,
+        [
+          'x-subgraph: &subgraph',
+          '  url: http://subgraphs:4000/graphql',
+          'events: { schema: events.graphql }',
+          'subgraphs:',
+          '  message: { <<: *subgraph, schema: message.graphql }',
+          '  user: { <<: *subgraph, schema: user.graphql, url: http://users/graphql }',
+          '',
+        ].join('\n'),
+      );
+      const { subgraphs } = loadConfig(file, {});
+      expect(subgraphs['message']!.url).toBe('http://subgraphs:4000/graphql');
+      expect(subgraphs['user']!.url).toBe('http://users/graphql');
+      writeFileSync(file, 'events: { schema: events.graphql }\nsupergraph: s.graphql\ny-typo: 1\n');
+      expect(() => loadConfig(file, {})).toThrow(/y-typo/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -51,7 +51,8 @@ export function loadConfig(
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text) ?? {};
+    // Merge keys (`<<: *defaults`), as docker-compose files use them.
+    raw = parseYaml(text, { merge: true }) ?? {};
   } catch (cause) {
     throw new ConfigError(`not valid YAML: ${(cause as Error).message}`, file, { cause });
   }
@@ -72,7 +73,7 @@ export function parseConfig(
     );
   }
   const base = file ? dirname(resolve(file)) : process.cwd();
-  const input = withEnv(raw, env);
+  const input = withoutExtensions(withEnv(raw, env));
   if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
     readSecrets(input as Record<string, unknown>, env, base, file);
   }
@@ -120,4 +121,13 @@ function hasBoth(raw: unknown): boolean {
 /** Whether `supergraph` names a URL to fetch rather than a file. */
 export function isSupergraphUrl(supergraph: string): boolean {
   return /^https?:\/\//i.test(supergraph);
+}
+
+/**
+ * The config without its top-level `x-…` keys: a place for YAML anchors that the router
+ * does not read, as in docker-compose files. Every other unknown key is a mistake.
+ */
+function withoutExtensions(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  return Object.fromEntries(Object.entries(raw).filter(([key]) => !key.startsWith('x-')));
 }
