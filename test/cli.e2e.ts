@@ -188,7 +188,9 @@ describe('the router CLI', () => {
           messages.push((JSON.parse(line) as { msg: string }).msg);
         });
         const listening = listeningUrl(router);
-        await waitFor('the first fetch', () => held.length === 1);
+        listening.catch(() => undefined); // awaited below; a failed start fails the wait first
+        // A CLI router takes seconds to load on a busy machine.
+        await waitFor('the first fetch', () => held.length === 1, 25_000);
         router.kill('SIGHUP');
         held[0]!.end(sdl);
         const url = await listening;
@@ -203,7 +205,7 @@ describe('the router CLI', () => {
         registry.close();
       }
       expect(await new Promise((resolve) => router.once('exit', resolve))).toBe(0);
-    });
+    }, 60_000);
 
     it('serves subscriptions from the supergraph alone: no events.schema, no events SDL on disk', async () => {
       // Composed from copies of the SDLs, which are gone before the router starts.
