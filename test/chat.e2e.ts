@@ -243,6 +243,9 @@ describe('queries and mutations through the router', () => {
       ['application/json', 200],
       ['*/*', 200],
       ['application/graphql-response+json', 400],
+      // By quality, not by the order written.
+      ['application/graphql-response+json;q=0.5, application/json', 200],
+      ['application/json;q=0, application/graphql-response+json', 400],
     ])('is refused, saying what to use instead (Accept: %s → %i)', async (accept, status) => {
       const response = await fetch(stack.router.url, {
         method: 'POST',
@@ -252,6 +255,15 @@ describe('queries and mutations through the router', () => {
       expect(response.status).toBe(status);
       expect(await response.json()).toEqual(refusal);
       expect(stack.router.subscriptions).toBe(0);
+    });
+
+    it('answers 406 to an Accept whose only JSON type has q=0', async () => {
+      const response = await fetch(stack.router.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json;q=0' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(response.status).toBe(406);
     });
 
     it('is refused the same way over GET', async () => {

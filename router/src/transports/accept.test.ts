@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { negotiate, parseAccept } from './accept.js';
+import { httpMediaType, negotiate, parseAccept } from './accept.js';
 
 const on = { graphiql: true };
 const off = { graphiql: false };
@@ -43,5 +43,30 @@ describe('parseAccept', () => {
       { type: 'multipart/mixed', params: { boundary: 'x,y', subscriptionspec: '1.0' }, q: 1 },
       { type: 'a/b', params: {}, q: 0.2 },
     ]);
+  });
+});
+
+describe('httpMediaType', () => {
+  it.each([
+    [undefined, 'application/json'],
+    ['', 'application/json'],
+    ['*/*', 'application/json'],
+    [
+      'application/graphql-response+json, application/json;q=0.9',
+      'application/graphql-response+json',
+    ],
+    // Quality first, then the client's order: graphql-http alone would take the first.
+    ['application/graphql-response+json;q=0.5, application/json', 'application/json'],
+    [
+      'application/json;q=0, application/graphql-response+json',
+      'application/graphql-response+json',
+    ],
+    ['application/json;q=0', undefined],
+    ['application/json; charset=latin1', undefined],
+    ['application/json; charset=latin1, application/*', 'application/json'],
+    ['text/plain', undefined],
+    ['multipart/mixed;deferSpec=20220824, application/json', 'application/json'],
+  ])('%j → %s', (accept, type) => {
+    expect(httpMediaType(accept)).toBe(type);
   });
 });

@@ -49,6 +49,28 @@ function protocolFor(range: MediaRange, { graphiql }: { graphiql: boolean }): Pr
   }
 }
 
+/** The media types a GraphQL-over-HTTP answer is written in. */
+export type HttpMediaType = 'application/graphql-response+json' | 'application/json';
+
+/**
+ * The media type of a GraphQL-over-HTTP answer, by the client's preference (quality, then
+ * order), or `undefined` when it accepts neither (406). graphql-http takes the first type
+ * it knows in the order written, q=0 included; it is handed this one alone. Only UTF-8.
+ */
+export function httpMediaType(accept: string | undefined): HttpMediaType | undefined {
+  for (const { type, params } of parseAccept(accept || '*/*')) {
+    const charset = params['charset']?.toLowerCase();
+    if (type === 'application/graphql-response+json' && (charset ?? 'utf-8') === 'utf-8') {
+      return type;
+    }
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') continue;
+    if (type === 'application/json' || type === 'application/*' || type === '*/*') {
+      return 'application/json';
+    }
+  }
+  return undefined;
+}
+
 /** Parses an `Accept` header into media ranges, best first; a range with q=0 is dropped. */
 export function parseAccept(header: string): MediaRange[] {
   const ranges: MediaRange[] = [];

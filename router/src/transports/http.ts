@@ -13,7 +13,7 @@ import {
   type Trace,
 } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
-import { negotiate } from './accept.js';
+import { httpMediaType, negotiate } from './accept.js';
 import { isRefusal, type Admission } from './admission.js';
 import { createCors, type Cors } from './cors.js';
 import { createGraphiQL, GRAPHIQL_ASSETS_PATH } from './graphiql.js';
@@ -199,7 +199,8 @@ export function createHttpListener({
     const [text, response] = await graphqlHttp({
       method: req.method ?? 'GET',
       url: req.url ?? '/',
-      headers: req.headers,
+      // The type the client prefers, alone: graphql-http reads neither quality nor q=0.
+      headers: { ...req.headers, accept: httpMediaType(req.headers.accept) ?? UNSERVED_TYPE },
       body,
       raw: req,
       context: caller,
@@ -265,6 +266,9 @@ export function createHttpListener({
     }
   };
 }
+
+/** An `Accept` that no GraphQL-over-HTTP answer meets: graphql-http answers it with 406. */
+const UNSERVED_TYPE = 'application/x-unserved';
 
 const NOT_ACCEPTABLE =
   'None of the accepted media types can be served: accept application/graphql-response+json, ' +
