@@ -343,11 +343,13 @@ export class Group {
       for (let r = 0; r < results.length; r++) {
         const ready = results[r]!;
         const { delivery } = ready;
+        // A notice is for the members that had joined when it was made (events dropped, a
+        // broker outage): not about those who came after.
+        const audience = delivery.audience ?? Number.POSITIVE_INFINITY;
         for (const [subscriber, membership] of slice) {
           // Dropped, or gone, while it was given an earlier result.
           if (r > 0 && this.members.get(subscriber) !== membership) continue;
-          // A notice made before it joined (events dropped, a broker outage) is not about it.
-          if (delivery.audience !== undefined && membership.joined > delivery.audience) continue;
+          if (membership.joined > audience) continue;
           // A member catching up takes everything into its backlog; the hand-over sorts it.
           if (!membership.backlog && delivery.position <= membership.after) continue;
           const given = this.give(subscriber, membership, delivery);
