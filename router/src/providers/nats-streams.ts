@@ -67,6 +67,8 @@ export function subscribeStream(
     // (while nats-server restarted, say). Nothing is stored after the stream's head, so the
     // server has nothing to look through for the subject's next message.
     const { next: from, created } = await heads.next(stream);
+    /** The last sequence this subscription has seen of the stream (or was there at its start). */
+    let seen = from - 1;
     const consumer = await js.consumers.get(stream, {
       filterSubjects: subject,
       deliver_policy: DeliverPolicy.StartSequence,
@@ -76,24 +78,29 @@ export function subscribeStream(
     const messages = await consumer.consume({
       max_messages: LIVE_BATCH,
       callback: (message) => {
+        seen = message.seq;
         if (!stopped) handlers.onMessage(message.data, message.seq);
       },
     });
     stop = () => void release(messages, consumer);
     if (stopped) return stop();
     handlers.onReady?.(from);
-    void watchStream(messages, () => replaced(heads, stream, created)).then((gone) => {
-      if (!gone || stopped) return;
-      stopped = true;
-      stop?.();
-      handlers.onError(
-        new ProviderError(
-          `stream "${stream}" was deleted, or deleted and made anew`,
-          'nats',
-          subject,
-        ),
-      );
-    });
+    watchStream(messages, () => replaced(heads, stream, { created, seen }))
+      .then((gone) => {
+        if (!gone || stopped) return;
+        stopped = true;
+        stop?.();
+        handlers.onError(
+          new ProviderError(
+            `stream "${stream}" was deleted, or deleted and made anew`,
+            'nats',
+            subject,
+          ),
+        );
+      })
+      // The hub's onError has logged the end before it ends the subscribers; a failure there
+      // must not end the process as an unhandled rejection.
+      .catch(() => undefined);
   };
   // Asked again while JetStream does not answer; it starts where the stream stands then.
   void untilAnswered(start, retrying, () => stopped).catch((cause: unknown) => {
@@ -138,19 +145,36 @@ const MISSING = new Set<string>([
 ]);
 
 /**
- * Whether `stream` is gone, or another stream of the same name than the one made at
- * `created`; `false` while JetStream does not answer (a restart: the stream is still there).
+ * Whether `stream` is gone, or another stream under its name: made at another time than
+ * `created`, and behind the sequence this subscription has `seen` (a stream's sequences never
+ * go back; a server may rewrite `created` on a healthy one). Said twice, a second apart, so a
+ * server still recovering its streams, or a deletion not done yet, is not taken for an
+ * answer. `false` while JetStream does not answer (a restart: the stream is still there).
  */
 async function replaced(
   heads: StreamHeads<StreamHead>,
   stream: string,
-  created: string,
+  ours: { readonly created: string; readonly seen: number },
 ): Promise<boolean> {
-  try {
-    return (await heads.next(stream)).created !== created;
-  } catch (error) {
-    return isNotFound(error);
-  }
+  const check = async (): Promise<boolean> => {
+    try {
+      const head = await heads.next(stream);
+      return head.created !== ours.created && head.next - 1 < ours.seen;
+    } catch (error) {
+      return isStreamNotFound(error);
+    }
+  };
+  if (!(await check())) return false;
+  await new Promise((resolve) => setTimeout(resolve, RECHECK_MS));
+  return check();
+}
+
+/** How long a stream found gone or replaced is given before that is taken as the answer. */
+const RECHECK_MS = 1000;
+
+/** JetStream's own code for a stream that does not exist. */
+function isStreamNotFound(error: unknown): boolean {
+  return (error as { api_error?: { err_code?: unknown } }).api_error?.err_code === 10059;
 }
 
 /**
