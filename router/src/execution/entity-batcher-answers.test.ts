@@ -226,18 +226,24 @@ describe('batchEntityFetches: merged requests and their answers', () => {
     ]);
   });
 
-  it('passes an answer with errors and no data to every fetch, each asked alone', async () => {
-    const subgraph = fakeSubgraph(() => ({ data: null, errors: [{ message: 'down' }] }));
-    const batched = batchEntityFetches(subgraph.source);
+  it.each([
+    ['the same query', ENTITIES],
+    ['another query', ENTITIES.replace('text', 'createdAt')],
+  ])(
+    'passes an answer with no data and errors that name nothing to every fetch (%s), asking nothing more',
+    async (_, second) => {
+      const subgraph = fakeSubgraph(() => ({ data: null, errors: [{ message: 'down' }] }));
+      const batched = batchEntityFetches(subgraph.source);
 
-    const results = await Promise.all([
-      batched.process(fetchOf(['1'])),
-      batched.process(fetchOf(['2'])),
-    ]);
+      const results = await Promise.all([
+        batched.process(fetchOf(['1'])),
+        batched.process(fetchOf(['2'], second)),
+      ]);
 
-    expect(subgraph.calls).toHaveLength(3);
-    expect(results).toEqual([1, 2].map(() => ({ data: null, errors: [{ message: 'down' }] })));
-  });
+      expect(subgraph.calls).toHaveLength(1);
+      expect(results).toEqual([1, 2].map(() => ({ data: null, errors: [{ message: 'down' }] })));
+    },
+  );
 
   it('fails every fetch of a batch whose request failed', async () => {
     const failing: GraphQLDataSource = { process: () => Promise.reject(new Error('down')) };

@@ -172,15 +172,30 @@ async function send(source: GraphQLDataSource, batch: Member[]): Promise<void> {
   } as GraphQLDataSourceProcessOptions;
   const response = await request(source, options, batch);
   if (!response) return;
+  if (failedWhole(response)) return shareFailure(batch, response);
   if (!placeable(response, merged.aliases)) return alone(source, batch);
   parts.forEach((part, i) => settle(part.members, partOf(response, i, merged.aliases)));
 }
 
 /**
+ * An answer with no data and only errors that name nothing: the request failed as a whole
+ * (the subgraph down, overloaded, refusing the caller), as each fetch's own would. Each gets
+ * it; asking again one by one would only load that subgraph more at its worst moment.
+ */
+function failedWhole(response: GatewayGraphQLResponse): boolean {
+  return response.data == null && (response.errors ?? []).every((error) => !error.path);
+}
+
+function shareFailure(members: readonly Member[], response: GatewayGraphQLResponse): void {
+  for (const member of members) member.resolve(response);
+}
+
+/**
  * Whether every error of an answer shared by several fetches says which entity it is about
- * (`<root>[i]`), and there is data to split. An error that names no entity, or an answer with
- * no data, could be any one fetch's doing: handed to all, it would fail fetches whose own
- * request succeeds, and tell callers of errors that are not theirs.
+ * (`<root>[i]`), and there is data to split. An error that names no entity beside data, or
+ * one entity's error that took all the data with it, could be any one fetch's doing: handed
+ * to all, it would fail fetches whose own request succeeds, and tell callers of errors that
+ * are not theirs.
  */
 function placeable(response: GatewayGraphQLResponse, roots: readonly string[]): boolean {
   if (response.data == null) return false;
@@ -250,6 +265,7 @@ async function sendPart(source: GraphQLDataSource, members: Member[]): Promise<v
         } as GraphQLDataSourceProcessOptions);
   const response = await request(source, options, members);
   if (!response) return;
+  if (members.length > 1 && failedWhole(response)) return shareFailure(members, response);
   if (members.length > 1 && !placeable(response, ENTITIES_ROOT)) return alone(source, members);
   settle(members, response);
 }
