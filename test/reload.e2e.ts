@@ -262,8 +262,11 @@ describe('hot reload of the supergraph', () => {
       });
       // The same text read again (a stray change in its folder) is not refused once more.
       const refusals = () => lines.filter((l) => l.msg.startsWith('supergraph reload refused'));
-      expect(await router.reload()).toMatchObject({ reloaded: false, error: report.error });
-      expect(refusals()).toHaveLength(1);
+      const unchanged = () => lines.filter((l) => l.msg.startsWith('supergraph unchanged since'));
+      for (let again = 0; again < 2; again++) {
+        expect(await router.reload()).toMatchObject({ reloaded: false, error: report.error });
+      }
+      expect([refusals().length, unchanged().length]).toEqual([1, 1]);
       // Unchanged since: nothing to do.
       writeFileSync(file, full);
       expect(await router.reload()).toEqual({ reloaded: false, version: 1 });

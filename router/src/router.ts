@@ -157,8 +157,11 @@ export async function createRouter({
    */
   let reloading: Promise<unknown> = Promise.resolve();
   let waiting: Promise<ReloadReport> | undefined;
-  /** The last text refused, and why: read again (a watch's stray change), it is not retried. */
-  let refused: { readonly sdl: string; readonly error: string } | undefined;
+  /**
+   * The last text refused, and why: read again (a poll, a stray change in its folder), it is
+   * not built again; `told` once that has been logged, so a poll does not log it each time.
+   */
+  let refused: { readonly sdl: string; readonly error: string; told: boolean } | undefined;
   const reload = (): Promise<ReloadReport> => {
     if (waiting) return waiting;
     const next = reloading.then(async (): Promise<ReloadReport> => {
@@ -169,9 +172,12 @@ export async function createRouter({
         // A stopping router serves out what it has; its subscriptions are ending anyway.
         if (draining || sdl === snapshot.sdl) return { reloaded: false, version: snapshot.version };
         if (sdl === refused?.sdl) {
-          logger.info(
-            'supergraph unchanged since it was refused; the previous one goes on serving',
-          );
+          if (!refused.told) {
+            logger.info(
+              'supergraph unchanged since it was refused; the previous one goes on serving',
+            );
+          }
+          refused.told = true;
           return { reloaded: false, version: snapshot.version, error: refused.error };
         }
         const built = buildSnapshot(sdl, snapshot.version + 1, building);
@@ -186,7 +192,7 @@ export async function createRouter({
         // Nothing a client sees changes: the supergraph served so far goes on.
         metrics?.supergraphReload('refused');
         logger.error({ err: error }, 'supergraph reload refused; the previous one goes on serving');
-        if (sdl !== undefined) refused = { sdl, error: String(error) };
+        if (sdl !== undefined) refused = { sdl, error: String(error), told: false };
         return { reloaded: false, version: snapshot.version, error: String(error) };
       }
     });

@@ -189,7 +189,10 @@ export function attachWebSockets({
       // not knowing whether it was done. Subscriptions go with the socket.
       const answered = Promise.all(
         [...wss.clients].map((client) =>
-          (sessions.get(client)?.settled() ?? Promise.resolve()).then(() => goAway(client)),
+          // Whatever a session's answers do, its socket is told to go.
+          (sessions.get(client)?.settled() ?? Promise.resolve())
+            .catch(() => undefined)
+            .then(() => goAway(client)),
         ),
       );
       let grace: NodeJS.Timeout | undefined;
