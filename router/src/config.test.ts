@@ -242,15 +242,18 @@ describe('numbers from the environment', () => {
     );
   });
 
-  it.each(['abc', '', ' ', '4000x', '0x1F90', '4e3', 'Infinity'])(
+  it.each(['abc', ' ', '4000x', '0x1F90', '4e3', 'Infinity'])(
     'refuse PORT=%j, naming the variable',
     (port) => {
-      if (port === '') return expect(parseConfig(minimal, { PORT: port }).listen.port).toBe(4000);
       expect(() => parseConfig(minimal, { PORT: port })).toThrow(
         `PORT=${JSON.stringify(port)} is not a number`,
       );
     },
   );
+
+  it('take PORT set to nothing as unset', () => {
+    expect(parseConfig(minimal, { PORT: '' }).listen.port).toBe(4000);
+  });
 });
 
 describe('events timeouts', () => {

@@ -52,7 +52,8 @@ describe('a watched supergraph file', () => {
       const waited = next();
       undo(file);
       await waited;
-      expect(seen).toEqual(['supergraph file empty or missing; waiting for its write']);
+      expect(seen).toContain('supergraph file empty or missing; waiting for its write');
+      expect(seen).not.toContain('changed');
       const asked = next();
       writeFileSync(file, 'second');
       await asked;
