@@ -12,10 +12,11 @@ describe('concerns', () => {
     ['..data', true],
     ['..2026_12_08_00_00_00.123', true],
     [null, true],
+    ['v2.graphql', true], // what supergraph.graphql links to
     ['router.log', false],
     ['supergraph.graphql.swp', false],
   ])('a change to %j: %s', (name, expected) => {
-    expect(concerns(name, '/etc/edfs/supergraph.graphql')).toBe(expected);
+    expect(concerns(name, ['supergraph.graphql', 'v2.graphql'])).toBe(expected);
   });
 });
 

@@ -1,4 +1,4 @@
-import { statSync, watch, type FSWatcher } from 'node:fs';
+import { realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { isSupergraphUrl, type RouterConfig } from '../config.js';
 import { SchemaError } from '../errors.js';
@@ -54,7 +54,7 @@ export function supergraphSource(config: RouterConfig, logger: Logger): Supergra
       }
       let settle: NodeJS.Timeout | undefined;
       watcher.on('change', (_event, name) => {
-        if (!concerns(name, supergraph)) return;
+        if (!concerns(name, [basename(supergraph), linkedName(supergraph)])) return;
         clearTimeout(settle);
         // Truncated and not written yet (`rover supergraph fetch > file`), or deleted to be
         // made again: the write to come is the change.
@@ -75,15 +75,25 @@ export function supergraphSource(config: RouterConfig, logger: Logger): Supergra
 }
 
 /**
- * Whether a change to `name` in the supergraph file's folder may change the file: the file
- * itself, or a Kubernetes volume's (a ConfigMap's) `..data` link it points through, which
- * kubelet swaps, with the timestamped folders beside it; `null` when the platform does not
- * say. Not a log written beside it, whose every line would read the file again.
+ * Whether a change to `name` in the supergraph file's folder may change the file: one of
+ * `files` (the file, and the one it links to), or a Kubernetes volume's (a ConfigMap's)
+ * `..data` link it points through, which kubelet swaps, with the timestamped folders beside
+ * it; `null` when the platform does not say. Not a log written beside it, whose every line
+ * would read the file again.
  */
-export function concerns(name: string | Buffer | null, file: string): boolean {
+export function concerns(name: string | Buffer | null, files: readonly string[]): boolean {
   if (name === null) return true;
   const changed = name.toString();
-  return changed === basename(file) || changed.startsWith('..');
+  return files.includes(changed) || changed.startsWith('..');
+}
+
+/** The name of the file `file` links to (itself if it is no link; '' if it is missing). */
+function linkedName(file: string): string {
+  try {
+    return basename(realpathSync(file));
+  } catch {
+    return '';
+  }
 }
 
 /** Whether the file is there and holds something. */
