@@ -62,6 +62,9 @@ describe('httpMediaType', () => {
       'application/graphql-response+json',
     ],
     ['application/json;q=0', undefined],
+    // A wildcard stands for what the client did not refuse by name.
+    ['application/json;q=0, */*', 'application/graphql-response+json'],
+    ['application/json;q=0, application/graphql-response+json;q=0, */*', undefined],
     ['application/json; charset=latin1', undefined],
     ['application/json; charset=latin1, application/*', 'application/json'],
     ['text/plain', undefined],

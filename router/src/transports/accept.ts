@@ -58,21 +58,37 @@ export type HttpMediaType = 'application/graphql-response+json' | 'application/j
  * it knows in the order written, q=0 included; it is handed this one alone. Only UTF-8.
  */
 export function httpMediaType(accept: string | undefined): HttpMediaType | undefined {
-  for (const { type, params } of parseAccept(accept || '*/*')) {
+  const ranges = parseAccept(accept || '*/*', { keepRefused: true });
+  // A type refused by name (q=0) is not one a wildcard stands for.
+  const refused = new Set(ranges.filter((range) => range.q <= 0).map((range) => range.type));
+  for (const { type, params, q } of ranges) {
+    if (q <= 0) break; // best first: the refused ones are last
     const charset = params['charset']?.toLowerCase();
     if (type === 'application/graphql-response+json' && (charset ?? 'utf-8') === 'utf-8') {
       return type;
     }
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') continue;
-    if (type === 'application/json' || type === 'application/*' || type === '*/*') {
-      return 'application/json';
+    if (type === 'application/json') return type;
+    if (type === 'application/*' || type === '*/*') {
+      // graphql-http's default for a wildcard, unless the client refused it by name.
+      const open = HTTP_MEDIA_TYPES.find((candidate) => !refused.has(candidate));
+      if (open) return open;
     }
   }
   return undefined;
 }
 
-/** Parses an `Accept` header into media ranges, best first; a range with q=0 is dropped. */
-export function parseAccept(header: string): MediaRange[] {
+/** In the order a wildcard is answered with. */
+const HTTP_MEDIA_TYPES: readonly HttpMediaType[] = [
+  'application/json',
+  'application/graphql-response+json',
+];
+
+/**
+ * Parses an `Accept` header into media ranges, best first; a range with q=0 is dropped,
+ * unless `keepRefused` (then they come last).
+ */
+export function parseAccept(header: string, { keepRefused = false } = {}): MediaRange[] {
   const ranges: MediaRange[] = [];
   for (const item of splitOutsideQuotes(header, ',')) {
     const [type = '', ...rawParams] = splitOutsideQuotes(item, ';').map((part) => part.trim());
@@ -87,7 +103,7 @@ export function parseAccept(header: string): MediaRange[] {
       if (name === 'q') q = Number.isNaN(Number(value)) ? 1 : Number(value);
       else params[name] = value;
     }
-    if (q > 0) ranges.push({ type: type.toLowerCase(), params, q });
+    if (q > 0 || keepRefused) ranges.push({ type: type.toLowerCase(), params, q });
   }
   // Array.prototype.sort is stable: equal qualities keep the client's order.
   return ranges.sort((a, b) => b.q - a.q);
