@@ -4,6 +4,7 @@ import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { RouterConfig } from '@edfs/router';
 import { startNatsServer, type NatsServer } from '../stack/nats-server.js';
+import { encodeCursor } from '../router/src/events/cursor.js';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { post, withoutCursor, wsClient, type Result } from './support/graphql.js';
 import { range, resumable, ROOM, type Message } from './support/resumable.js';
@@ -177,6 +178,15 @@ describe('durable subscriptions (JetStream)', () => {
     const [live] = await numbered.events(1);
     expect(JSON.parse(live!['data']!)).toMatchObject({ data: { messageAdded: { id: 's7' } } });
     numbered.close();
+    await stack.subscribedOn('room.sse-resume.messages', 0);
+
+    // Nor is a cursor of another stream (a reload has bound the field to this one since).
+    const elsewhere = await open(encodeCursor({ stream: 'chat_before', sequence: 9 }));
+    await stack.subscribedOn('room.sse-resume.messages');
+    publish('sse-resume', ['s8']);
+    const [next8] = await elsewhere.events(1);
+    expect(JSON.parse(next8!['data']!)).toMatchObject({ data: { messageAdded: { id: 's8' } } });
+    elsewhere.close();
   });
 
   it('resumes multipart and legacy subscriptions from extensions.cursor', async () => {

@@ -5,6 +5,7 @@ import {
   type StreamHandler,
   type StreamTransportOptions,
 } from './result-stream.js';
+import type { GraphQLError } from 'graphql';
 import { isCursor } from '../events/cursor.js';
 
 /**
@@ -27,12 +28,17 @@ export function createSseHandler(options: StreamTransportOptions): StreamHandler
     // on every reconnect, for good.
     const lastEventId = req.headers['last-event-id'];
     const cursor = isCursor(lastEventId) ? lastEventId : undefined;
-    const admitted = await admitStream(
+    let admitted = await admitStream(
       options,
       req,
       cursor ? { ...request, extensions: { ...request.extensions, cursor } } : request,
       caller,
     );
+    // One of another stream (a reload bound the field to another since) would be refused on
+    // every reconnect too: the request goes as it came.
+    if (cursor && admitted && 'errors' in admitted && wrongStream(admitted.errors)) {
+      admitted = await admitStream(options, req, request, caller);
+    }
     if (!admitted) return;
     const framing = sseFraming();
     if ('errors' in admitted) {
@@ -79,4 +85,8 @@ export function sseFraming(): Framing {
     // An empty `data:` field, or EventSource does not dispatch the event.
     close: event('complete', ''),
   };
+}
+
+function wrongStream(errors: readonly GraphQLError[]): boolean {
+  return errors.some((error) => error.extensions['code'] === 'CURSOR_WRONG_STREAM');
 }
