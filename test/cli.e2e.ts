@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startTestStack, type TestStack } from './support/stack.js';
 import { post, subscribe, wsClient } from './support/graphql.js';
-import { listeningUrl, runRouter, spawnRouter } from './support/cli.js';
+import { listeningUrl, runRouter, spawnRouter, stackEnv } from './support/cli.js';
 import { waitFor } from './support/wait.js';
 
 const root = join(import.meta.dirname, '..');
@@ -120,11 +120,7 @@ describe('the router CLI', () => {
 
     it('serves a composed Federation 2 supergraph, subscriptions included', async () => {
       const supergraph = join(dir, 'supergraph.graphql');
-      const composed = await runRouter(['compose', '--out', supergraph], {
-        SUBGRAPH_MESSAGE_URL: stack.subgraphs.message.url,
-        SUBGRAPH_USER_URL: stack.subgraphs.user.url,
-        SUBGRAPH_SCRAPE_JOB_URL: stack.subgraphs.scrapeJob.url,
-      });
+      const composed = await runRouter(['compose', '--out', supergraph], stackEnv(stack));
       expect(composed.code).toBe(0);
       expect(composed.stdout).toBe('');
       expect(composed.stderr).toBe(
@@ -161,11 +157,7 @@ describe('the router CLI', () => {
 
     it('keeps a SIGHUP sent while it starts, and reloads once it is up', async () => {
       const file = join(dir, 'hup.graphql');
-      const composed = await runRouter(['compose', '--out', file], {
-        SUBGRAPH_MESSAGE_URL: stack.subgraphs.message.url,
-        SUBGRAPH_USER_URL: stack.subgraphs.user.url,
-        SUBGRAPH_SCRAPE_JOB_URL: stack.subgraphs.scrapeJob.url,
-      });
+      const composed = await runRouter(['compose', '--out', file], stackEnv(stack));
       expect(composed.code).toBe(0);
       const sdl = readFileSync(file, 'utf8');
       // A registry that holds the first fetch: the router is starting meanwhile.

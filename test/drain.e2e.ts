@@ -89,6 +89,46 @@ function sseFollower() {
   return { seen, follow, stop: () => controller?.abort() };
 }
 
+/** A user subgraph that holds each request until `answer` answers the oldest one. */
+async function heldUserSubgraph() {
+  const held: ServerResponse[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => held.push(res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    held: () => held.length,
+    answer() {
+      const res = held.shift()!;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data: { user: { name: 'Slow' } } }));
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A query on `agent`'s one kept-alive connection: resolves to its answer's `Connection`. */
+function queryOn(url: string, agent: Agent): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const sent = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.headers.connection));
+      },
+    );
+    sent.on('error', reject);
+    sent.end(JSON.stringify({ query: '{ user(id: "1") { name } }' }));
+  });
+}
+
 describe('a router that stops', () => {
   let stack: TestStack;
   beforeAll(async () => {
@@ -127,22 +167,9 @@ describe('a router that stops', () => {
     const router = await startRouterWith(stack, (config) => {
       config.shutdown.delayMs = 500;
     });
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     // One connection, kept between queries, as a load balancer or an HTTP client keeps it.
-    const query = () =>
-      new Promise<string | undefined>((resolve, reject) => {
-        const body = JSON.stringify({ query: '{ user(id: "1") { name } }' });
-        const sent = request(
-          router.url,
-          { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
-          (response) => {
-            response.resume();
-            response.on('end', () => resolve(response.headers.connection));
-          },
-        );
-        sent.on('error', reject);
-        sent.end(body);
-      });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const query = () => queryOn(router.url, agent);
     try {
       expect(await query()).toBe('keep-alive');
       const closed = router.close();
@@ -164,75 +191,47 @@ describe('a router that stops', () => {
   });
 
   it('closes the keep-alive connection of a query that came before the drain and is answered during it', async () => {
-    // A user subgraph that answers when the test says.
-    const held: ServerResponse[] = [];
-    const slow = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => held.push(res));
-    });
-    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
-    const { port } = slow.address() as AddressInfo;
+    const user = await heldUserSubgraph();
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const router = await startRouterWith(stack, (config) => {
-        config.subgraphs['user']!.url = `http://127.0.0.1:${port}/graphql`;
+        config.subgraphs['user']!.url = user.url;
       });
-      const answered = new Promise<string | undefined>((resolve, reject) => {
-        const sent = request(
-          router.url,
-          { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
-          (response) => {
-            response.resume();
-            response.on('end', () => resolve(response.headers.connection));
-          },
-        );
-        sent.on('error', reject);
-        sent.end(JSON.stringify({ query: '{ user(id: "1") { name } }' }));
-      });
-      await waitFor('the subgraph request', () => held.length === 1);
+      const answered = queryOn(router.url, agent);
+      await waitFor('the subgraph request', () => user.held() === 1);
       const closed = router.close();
-      held[0]!.writeHead(200, { 'content-type': 'application/json' });
-      held[0]!.end(JSON.stringify({ data: { user: { name: 'Slow' } } }));
+      user.answer();
       expect(await answered).toBe('close');
       await closed;
     } finally {
       agent.destroy();
-      slow.closeAllConnections();
-      await new Promise((resolve) => slow.close(resolve));
+      await user.close();
     }
   });
 
   it.each<WsProtocol>(['graphql-transport-ws', 'graphql-ws'])(
     '%s: answers the queries in flight before it closes their socket; a socket with none goes at once',
     async (protocol) => {
-      const held: ServerResponse[] = [];
-      const slow = createServer((req, res) => {
-        req.resume();
-        req.on('end', () => held.push(res));
-      });
-      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
-      const { port } = slow.address() as AddressInfo;
+      const user = await heldUserSubgraph();
       try {
         const router = await startRouterWith(stack, (config) => {
-          config.subgraphs['user']!.url = `http://127.0.0.1:${port}/graphql`;
+          config.subgraphs['user']!.url = user.url;
         });
         const asking = new RawSocket(router.url, protocol);
         const idle = new RawSocket(router.url, protocol);
         for (const socket of [asking, idle]) await socket.init();
         await asking.subscribe(protocol, 'q', '{ user(id: "1") { name } }');
-        await waitFor('the subgraph request', () => held.length === 1);
+        await waitFor('the subgraph request', () => user.held() === 1);
 
         const closed = router.close();
         expect((await idle.closed).code).toBe(1001);
-        held[0]!.writeHead(200, { 'content-type': 'application/json' });
-        held[0]!.end(JSON.stringify({ data: { user: { name: 'Slow' } } }));
+        user.answer();
         const answer = await asking.first(protocol === 'graphql-ws' ? 'data' : 'next');
         expect(answer).toMatchObject({ id: 'q', payload: { data: { user: { name: 'Slow' } } } });
         expect((await asking.closed).code).toBe(1001);
         await closed;
       } finally {
-        slow.closeAllConnections();
-        await new Promise((resolve) => slow.close(resolve));
+        await user.close();
       }
     },
   );

@@ -8,7 +8,7 @@ import {
   type FederationSubgraphs,
 } from './support/federation/subgraphs.js';
 import { startApolloGateway, startRouterOn, type Endpoint } from './support/federation/gateways.js';
-import { readable, send, type Case } from './support/federation/parity.js';
+import { besideApollo, readable, send, type Case } from './support/federation/parity.js';
 import { closedPort } from './support/routers.js';
 
 /** Requests that fail before anything runs: the same errors, and where the status differs, why. */
@@ -48,26 +48,12 @@ const refused: (Case & { spec?: 'status' | 'operation' })[] = [
 ];
 
 describe('requests refused before they run, beside Apollo Gateway', () => {
-  let subgraphs: FederationSubgraphs;
-  let gateway: Endpoint;
-  let router: Endpoint;
-  beforeAll(async () => {
-    subgraphs = await startFederationSubgraphs();
-    const supergraphSdl = composeSupergraph(subgraphs.sources);
-    [gateway, router] = await Promise.all([
-      startApolloGateway(supergraphSdl),
-      startRouterOn(supergraphSdl),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([gateway?.close(), router?.close()]);
-    await subgraphs?.close();
-  });
+  const endpoints = besideApollo();
 
   it.each(refused)('$name', async ({ query, variables, operationName, spec }) => {
     for (const accept of ['application/json', 'application/graphql-response+json'] as const) {
-      const theirs = await send(gateway.url, query, variables, operationName, accept);
-      const ours = await send(router.url, query, variables, operationName, accept);
+      const theirs = await send(endpoints.gateway.url, query, variables, operationName, accept);
+      const ours = await send(endpoints.router.url, query, variables, operationName, accept);
       // Message, locations and code (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED,
       // BAD_USER_INPUT, INVALID_GRAPHQL) as Apollo gives them.
       expect(readable(ours.body)).toEqual(readable(theirs.body));
@@ -83,8 +69,8 @@ describe('requests refused before they run, beside Apollo Gateway', () => {
   });
 
   it('a request without a query: BAD_REQUEST, as from Apollo', async () => {
-    const theirs = await send(gateway.url, undefined);
-    const ours = await send(router.url, undefined);
+    const theirs = await send(endpoints.gateway.url, undefined);
+    const ours = await send(endpoints.router.url, undefined);
     expect([ours.status, theirs.status]).toEqual([400, 400]);
     // graphql-http's message, Apollo's code.
     expect(ours.body).toEqual({

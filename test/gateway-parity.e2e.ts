@@ -1,12 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getIntrospectionQuery } from 'graphql';
-import { composeSupergraph } from '@edfs/router';
-import {
-  startFederationSubgraphs,
-  type FederationSubgraphs,
-} from './support/federation/subgraphs.js';
-import { startApolloGateway, startRouterOn, type Endpoint } from './support/federation/gateways.js';
-import { send, type Case } from './support/federation/parity.js';
+import { besideApollo, send, type Case } from './support/federation/parity.js';
 
 const cases: Case[] = [
   {
@@ -135,25 +129,11 @@ const cases: Case[] = [
 ];
 
 describe('a supergraph without an events graph, beside Apollo Gateway', () => {
-  let subgraphs: FederationSubgraphs;
-  let gateway: Endpoint;
-  let router: Endpoint;
-  beforeAll(async () => {
-    subgraphs = await startFederationSubgraphs();
-    const supergraphSdl = composeSupergraph(subgraphs.sources);
-    [gateway, router] = await Promise.all([
-      startApolloGateway(supergraphSdl),
-      startRouterOn(supergraphSdl),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([gateway?.close(), router?.close()]);
-    await subgraphs?.close();
-  });
+  const endpoints = besideApollo();
 
   it.each(cases)('$name', async ({ query, variables, operationName }) => {
-    const theirs = await send(gateway.url, query, variables, operationName);
-    const ours = await send(router.url, query, variables, operationName);
+    const theirs = await send(endpoints.gateway.url, query, variables, operationName);
+    const ours = await send(endpoints.router.url, query, variables, operationName);
     // The whole body: data, and every error's message, path and extensions.
     expect(ours.body).toEqual(theirs.body);
     expect(ours.status).toBe(theirs.status);

@@ -1,4 +1,30 @@
 /** Sending one request to Apollo Gateway and to the router alike, and reading what comes back. */
+import { afterAll, beforeAll } from 'vitest';
+import { composeSupergraph } from '@edfs/router';
+import { startFederationSubgraphs, type FederationSubgraphs } from './subgraphs.js';
+import { startApolloGateway, startRouterOn, type Endpoint } from './gateways.js';
+
+/**
+ * Within a `describe`: the federation subgraphs, with Apollo Gateway and the router both on
+ * their supergraph, started before its tests and closed after them.
+ */
+export function besideApollo(): { readonly gateway: Endpoint; readonly router: Endpoint } {
+  let subgraphs: FederationSubgraphs | undefined;
+  const endpoints = {} as { gateway: Endpoint; router: Endpoint };
+  beforeAll(async () => {
+    subgraphs = await startFederationSubgraphs();
+    const supergraphSdl = composeSupergraph(subgraphs.sources);
+    [endpoints.gateway, endpoints.router] = await Promise.all([
+      startApolloGateway(supergraphSdl),
+      startRouterOn(supergraphSdl),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([endpoints.gateway?.close(), endpoints.router?.close()]);
+    await subgraphs?.close();
+  });
+  return endpoints;
+}
 export interface Body {
   data?: unknown;
   errors?: {
