@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { RouterConfig } from '../config.js';
@@ -43,6 +43,24 @@ describe('a watched supergraph file', () => {
     const stop = supergraphSource(config, logger).watch(() => (seen.push('changed'), wake()));
     return { file, seen, next, stop };
   };
+
+  it('asks for a reload when the file it links to beside it is written', async () => {
+    const { file, seen, next, stop } = watched();
+    try {
+      const target = join(dirname(file), 'v2.graphql');
+      writeFileSync(target, 'v2');
+      rmSync(file);
+      symlinkSync('v2.graphql', file);
+      let asked = next();
+      await asked; // the link's own change
+      asked = next();
+      writeFileSync(target, 'v2, edited in place');
+      await asked;
+      expect(seen.at(-1)).toBe('changed');
+    } finally {
+      stop();
+    }
+  });
 
   it.each([
     ['truncated', (file: string) => writeFileSync(file, '')],
