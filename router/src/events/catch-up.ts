@@ -5,7 +5,8 @@ import { cursorExpired } from './cursor.js';
 import { parseEventPayload } from './event.js';
 import type { EventHub, StartFrom } from './event-hub.js';
 import { subscriptionFailed } from './trigger.js';
-import type { Delivery, Group, Membership, Subscriber } from './fan-out-group.js';
+import type { Group } from './fan-out-group.js';
+import type { Delivery, Membership, Subscriber } from './subscriber.js';
 import { TurnBudget } from './turn-budget.js';
 
 /** Stored events being resolved at once for one catching-up subscriber. */

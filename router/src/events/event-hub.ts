@@ -8,11 +8,13 @@ import { LogBudget } from '../log-budget.js';
 import type { Logger } from '../logger.js';
 import type { EventProvider } from '../providers/provider.js';
 import { catchUp } from './catch-up.js';
-import { Group, type GroupSpec, type Membership, type Subscriber } from './fan-out-group.js';
+import { Group, type GroupSpec } from './fan-out-group.js';
+import type { Membership, Subscriber } from './subscriber.js';
 import { ResolutionLimiter } from './resolution-limiter.js';
 import { Member, subscriptionFailed, Trigger, triggerKey } from './trigger.js';
 
-export type { GroupSpec, Subscriber } from './fan-out-group.js';
+export type { GroupSpec } from './fan-out-group.js';
+export type { Subscriber } from './subscriber.js';
 
 /** Where a stream-backed subscription starts: after a position, or at the last stored event. */
 export type StartFrom = { readonly after: number } | 'last';

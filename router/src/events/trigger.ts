@@ -8,7 +8,8 @@ import type {
 import type { ProviderError } from '../errors.js';
 import { parseEventPayload } from './event.js';
 import type { EventHub } from './event-hub.js';
-import type { Delivery, Group, Membership, Subscriber } from './fan-out-group.js';
+import type { Group } from './fan-out-group.js';
+import type { Delivery, Membership, Subscriber } from './subscriber.js';
 
 /**
  * One broker subscription per provider, subject and stream: a core field and a stream field
